@@ -1,0 +1,145 @@
+# Postcards — one entry point for every job. `make` (or `make help`) lists the targets.
+# Every target installs what it needs by itself; re-running with nothing changed does nothing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+TOOLS := $(ROOT)/.tools
+
+# The functions run on Lambda's python3.13; develop and test on the same version when the machine
+# has it (pyenv or PATH), else on any python3 >= 3.11.
+PYTHON ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3 python3; do \
+	"$$p" -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
+
+# Build target: Lambda architecture (arm64 | x86_64) and runtime. AWS deploys default to arm64;
+# the local cloud builds for the host.
+ARCH ?= arm64
+RUNTIME ?= python3.13
+HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
+
+# Terraform: with TF_PROVIDER_MIRROR set (a folder holding registry.terraform.io/...), providers
+# come from that filesystem mirror; without it, from the registry as usual.
+TF_DIR := $(ROOT)/terraform
+TF_RC := $(ROOT)/build/terraform.rc
+export TF_CLI_CONFIG_FILE := $(TF_RC)
+export TF_IN_AUTOMATION := 1
+
+CHECKOV_VERSION := 3.3.30
+UV_VERSION := 0.13.8
+
+.PHONY: help venv lock build lint fmt test test-unit test-build test-terraform test-local test-browser \
+	bench up plan deploy destroy tf-init clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# --- environment -------------------------------------------------------------------------------
+
+$(BIN)/uv:
+	@test -n "$(PYTHON)" || { echo "error: no python3 >= 3.11 found (set PYTHON=...)" >&2; exit 1; }
+	@echo "==> creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# uv: an exact sync of a compiled lock in seconds, where pip takes minutes on a fresh machine.
+$(VENV)/.synced: requirements-dev.txt | $(BIN)/uv
+	@echo "==> syncing dev dependencies"
+	@$(BIN)/uv pip sync --quiet --python $(PY) requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.synced ## Create or update the dev virtualenv (.venv) from requirements-dev.txt
+
+lock: | $(BIN)/uv ## Re-compile requirements-dev.txt from requirements-dev.in
+	@$(BIN)/uv pip compile --quiet --python-version 3.13 requirements-dev.in -o requirements-dev.txt
+
+# checkov pins its own dependency tree, so it lives in a venv of its own.
+$(TOOLS)/checkov/bin/checkov: | $(BIN)/uv
+	@echo "==> installing checkov $(CHECKOV_VERSION)"
+	@$(BIN)/uv venv --quiet --python $(PY) $(TOOLS)/checkov
+	@$(BIN)/uv pip install --quiet --python $(TOOLS)/checkov/bin/python checkov==$(CHECKOV_VERSION)
+
+$(TF_RC): FORCE
+	@mkdir -p $(dir $@)
+	@if [ -n "$${TF_PROVIDER_MIRROR:-}" ]; then \
+		printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/*/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n' "$$TF_PROVIDER_MIRROR"; \
+	else echo '# TF_PROVIDER_MIRROR unset: providers come from the registry'; fi > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+# --- build -------------------------------------------------------------------------------------
+
+build: venv ## Build function zips, the layer zip and build/manifest.json (ARCH=arm64|x86_64)
+	@PATH="$(BIN):$$PATH" ./build.sh --arch $(ARCH) --runtime $(RUNTIME)
+
+# --- checks ------------------------------------------------------------------------------------
+
+fmt: venv ## Format Python and Terraform in place
+	@$(BIN)/ruff format --quiet functions local tests
+	@$(BIN)/ruff check --quiet --fix functions local tests
+	@terraform fmt -recursive $(TF_DIR) >/dev/null
+
+lint: venv $(TOOLS)/checkov/bin/checkov tf-init ## ruff, mypy, shellcheck, terraform fmt/validate, checkov
+	@echo "==> lint"
+	@$(BIN)/ruff format --check --quiet functions local tests
+	@$(BIN)/ruff check --quiet functions local tests
+	@$(BIN)/mypy --no-error-summary functions local
+	@$(BIN)/shellcheck build.sh .ci/run
+	@terraform fmt -check -recursive $(TF_DIR)
+	@terraform -chdir=$(TF_DIR) validate -no-color >/dev/null
+	@$(TOOLS)/checkov/bin/checkov --quiet --compact --skip-download --directory $(TF_DIR) --framework terraform
+
+test: lint test-unit test-build test-terraform test-local ## Lint, then every test suite
+	@echo "==> all tests passed"
+
+test-unit: venv ## Unit tests of functions/ with moto (coverage >= 90 %)
+	@echo "==> unit tests"
+	@$(PY) -m pytest -q tests/unit --cov=functions --cov-report=term-missing:skip-covered --cov-fail-under=90
+
+test-build: venv ## build.sh: determinism, target platform, zip contents
+	@echo "==> build tests"
+	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/build
+
+test-terraform: venv tf-init ## terraform test (mock provider) and apply to moto server
+	@echo "==> terraform tests"
+	@terraform -chdir=$(TF_DIR) test -no-color
+	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/terraform
+
+test-local: venv ## The local cloud end to end
+	@echo "==> local cloud tests"
+	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/local
+
+bench: venv ## Benchmarks; JSON results under build/bench/
+	@PATH="$(BIN):$$PATH" $(PY) -m tests.bench
+
+# --- terraform against AWS ---------------------------------------------------------------------
+
+# Optional S3 backend: BACKEND_CONFIG=path/to/backend.hcl (see README).
+TF_INIT_FLAGS := -input=false -no-color $(if $(BACKEND_CONFIG),-backend-config=$(BACKEND_CONFIG))
+
+tf-init: $(TF_RC) ## terraform init (providers from TF_PROVIDER_MIRROR when set)
+	@terraform -chdir=$(TF_DIR) init $(TF_INIT_FLAGS) >/dev/null
+
+plan: build tf-init ## terraform plan against AWS
+	@terraform -chdir=$(TF_DIR) plan -input=false
+
+deploy: build tf-init ## terraform apply against AWS (asks for confirmation)
+	@terraform -chdir=$(TF_DIR) apply -input=false
+
+destroy: tf-init ## terraform destroy against AWS (asks for confirmation)
+	@terraform -chdir=$(TF_DIR) destroy -input=false
+
+# --- local cloud -------------------------------------------------------------------------------
+
+up: venv $(TF_RC) ## The whole stack on the local cloud (no AWS, no Docker); prints the URLs
+	@$(MAKE) build ARCH=$(HOST_ARCH)
+	@PATH="$(BIN):$$PATH" $(PY) -m local up
+
+clean: ## Remove build outputs, caches and local state (keeps .venv)
+	@rm -rf build .local .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml htmlcov
+	@find . -name __pycache__ -type d -prune -not -path './.venv/*' -not -path './.tools/*' -exec rm -rf {} +

@@ -1,0 +1,39 @@
+"""Lazily created, cached boto3 clients.
+
+Clients are created on first use, not at import: a cold start pays only for the clients the first
+request needs, and tests that start moto's ``mock_aws`` after import still catch every call.
+``clear()`` drops the cache (tests call it between mocks).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
+
+
+@functools.cache
+def client(service: str) -> Any:
+    """One boto3 client per service for the life of the execution environment.
+
+    boto3 honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>, which is how the local cloud points
+    deployed code at itself: nothing here knows about it.
+    """
+    import boto3
+
+    return boto3.session.Session().client(service)  # type: ignore[call-overload]
+
+
+def dynamodb() -> DynamoDBClient:
+    return client("dynamodb")  # type: ignore[no-any-return]
+
+
+def s3() -> S3Client:
+    return client("s3")  # type: ignore[no-any-return]
+
+
+def clear() -> None:
+    client.cache_clear()
