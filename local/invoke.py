@@ -1,0 +1,60 @@
+"""The one door to a function: Lambda's Invoke, as the data planes see it.
+
+The API gateway, the schedules and S3 notifications reach functions only through an ``Invoker``,
+as their AWS counterparts reach Lambda only through Invoke. The executor implements it in process;
+``local.edge`` serves the same operation over the Lambda HTTP API for boto3 and the aws CLI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+InvocationType = Literal["RequestResponse", "Event", "DryRun"]
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """What Lambda's Invoke answers.
+
+    ``status_code`` is the Invoke API status: 200 (RequestResponse), 202 (Event), 204 (DryRun).
+    ``function_error`` is the X-Amz-Function-Error header ("Unhandled") when the function failed;
+    ``payload`` is then Lambda's error JSON ({"errorMessage", "errorType", "stackTrace"?}).
+    """
+
+    status_code: int
+    payload: bytes = b""
+    function_error: str | None = None
+    executed_version: str = "$LATEST"
+    log_tail: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class InvokeError(Exception):
+    """Invoke refused before the function ran: the Lambda service error, not a function error.
+
+    ``error_type`` is Lambda's error code, e.g. ``TooManyRequestsException`` (429, concurrency
+    limit reached), ``ResourceNotFoundException`` (404), ``InvalidRequestContentException`` (400),
+    ``RequestTooLargeException`` (413), ``ServiceException`` (500).
+    """
+
+    def __init__(self, status_code: int, error_type: str, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.error_type = error_type
+        self.message = message
+        self.reason = reason  # e.g. "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+class Invoker(Protocol):
+    async def invoke(
+        self,
+        function_name: str,
+        payload: bytes,
+        *,
+        qualifier: str | None = None,
+        invocation_type: InvocationType = "RequestResponse",
+    ) -> InvokeResult:
+        """Invoke a function by name or ARN (optionally ``name:alias``); raise InvokeError when
+        Lambda itself refuses the call."""
+        ...
