@@ -28,11 +28,11 @@ def client(service: str) -> Any:
 
 
 def dynamodb() -> DynamoDBClient:
-    return client("dynamodb")  # type: ignore[no-any-return]
+    return client("dynamodb")
 
 
 def s3() -> S3Client:
-    return client("s3")  # type: ignore[no-any-return]
+    return client("s3")
 
 
 def clear() -> None:
