@@ -1,0 +1,392 @@
+#!/usr/bin/env bash
+# Build the deployable artifacts of Postcards (format: docs/architecture.md, "Build artifacts"):
+#
+#   ./build.sh [--arch arm64|x86_64] [--runtime python3.13] [--out build] [--force]
+#
+# writes <out>/<arch>/: one zip per function (functions/<fn>/ that has handler.py, plus the shared
+# functions/common/), layer.zip (layer/requirements.txt as wheels for the *target* platform, under
+# python/), and manifest.json (per artifact: path, sha256, base64sha256 for Terraform, size).
+#
+# Deterministic: entries sorted, timestamps fixed (1980-01-01, or SOURCE_DATE_EPOCH), permissions
+# normalised, one compression level, so two clean clones of a commit give byte-identical zips.
+# Incremental: each artifact keeps a hash of its inputs in <out>/<arch>/.stamps/; an artifact whose
+# inputs (and own bytes) are unchanged is not rebuilt, and the manifest is rewritten only when its
+# content changes. Environment: PYTHON picks the interpreter that runs pip and the zip writer
+# (default: python3 on PATH); pip's own PIP_* settings (index, cache) are honoured.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: ./build.sh [--arch arm64|x86_64] [--runtime python3.11|python3.12|python3.13|python3.14]
+                  [--out DIR] [--force]
+
+  --arch     Lambda architecture to build the layer for, wheels for that CPU only (default: arm64)
+  --runtime  Lambda runtime identifier: the Python ABI and the glibc of its OS (default: python3.13)
+  --out      output root (default: build); artifacts go to DIR/<arch>/
+  --force    rebuild every artifact even if its inputs are unchanged
+EOF
+}
+
+die() {
+  echo "build.sh: error: $*" >&2
+  exit 1
+}
+
+usage_error() {
+  echo "build.sh: error: $*" >&2
+  usage >&2
+  exit 2
+}
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+arch=arm64
+runtime=python3.13
+out="build"
+force=0
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --arch) [ $# -ge 2 ] || usage_error "--arch needs a value"; arch=$2; shift 2 ;;
+    --arch=*) arch=${1#*=}; shift ;;
+    --runtime) [ $# -ge 2 ] || usage_error "--runtime needs a value"; runtime=$2; shift 2 ;;
+    --runtime=*) runtime=${1#*=}; shift ;;
+    --out) [ $# -ge 2 ] || usage_error "--out needs a value"; out=$2; shift 2 ;;
+    --out=*) out=${1#*=}; shift ;;
+    --force) force=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage_error "unknown argument '$1'" ;;
+  esac
+done
+
+# Lambda architecture -> the machine name in manylinux wheel tags.
+case "$arch" in
+  arm64) machine=aarch64 ;;
+  x86_64) machine=x86_64 ;;
+  *) usage_error "unknown architecture '$arch' (expected arm64 or x86_64)" ;;
+esac
+
+# Lambda runtime -> Python version and the newest glibc of the OS it runs on: Amazon Linux 2
+# (glibc 2.26) for python3.11, Amazon Linux 2023 (glibc 2.34) from python3.12 on.
+case "$runtime" in
+  python3.11) py_version=3.11 glibc_minor=26 ;;
+  python3.12) py_version=3.12 glibc_minor=34 ;;
+  python3.13) py_version=3.13 glibc_minor=34 ;;
+  python3.14) py_version=3.14 glibc_minor=34 ;;
+  *) usage_error "unknown runtime '$runtime' (expected python3.11, python3.12, python3.13 or python3.14)" ;;
+esac
+abi="cp${py_version/./}"
+
+# Every manylinux tag the target can load, newest first (pip prefers earlier tags), the way pip
+# computes them for its own host: manylinux_2_<glibc..17>, the manylinux2014 alias, and for x86_64
+# the older manylinux2010/manylinux1 generations.
+platforms=()
+for ((minor = glibc_minor; minor >= 17; minor--)); do
+  platforms+=("manylinux_2_${minor}_${machine}")
+done
+platforms+=("manylinux2014_${machine}")
+if [ "$machine" = x86_64 ]; then
+  platforms+=("manylinux_2_12_x86_64" "manylinux2010_x86_64" "manylinux_2_5_x86_64" "manylinux1_x86_64")
+fi
+
+python=${PYTHON:-python3}
+command -v "$python" >/dev/null 2>&1 ||
+  die "python not found: '$python' (install Python 3, put it on PATH, or set PYTHON=/path/to/python3)"
+
+mkdir -p "$out/$arch"
+dest=$(cd "$out/$arch" && pwd)
+
+# One build per output folder at a time (make and the build tests may overlap).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$dest/.lock"
+  flock 9
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/postcards-build.XXXXXX")
+# A failed build leaves no manifest: nothing downstream (Terraform, the local cloud) may deploy a
+# half-updated set of artifacts under hashes that no longer match.
+on_exit() {
+  local status=$?
+  rm -rf "$work"
+  if [ "$status" != 0 ]; then
+    rm -f "$dest/manifest.json"
+  fi
+}
+trap on_exit EXIT
+
+# The zip writer, hashing and manifest live in this one small Python program (stdlib only) so
+# that zips are byte-for-byte reproducible, which the zip(1) tool does not guarantee.
+helper() {
+  "$python" - "$@" <<'PY'
+import base64, csv, hashlib, json, os, stat, sys, time, zipfile
+
+if sys.version_info < (3, 9):
+    sys.exit(f"build.sh: error: {sys.executable} is Python {sys.version.split()[0]}; build.sh needs >= 3.9 (set PYTHON=...)")
+
+SKIP_DIRS = {"__pycache__", "tests", "test", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+SKIP_SUFFIXES = (".pyc", ".pyo")
+
+
+def epoch_date_time():
+    # Zip timestamps cannot predate 1980; SOURCE_DATE_EPOCH (reproducible-builds.org) wins if set.
+    epoch = max(int(os.environ.get("SOURCE_DATE_EPOCH") or 315532800), 315532800)
+    return time.gmtime(epoch)[:6]
+
+
+def is_test_or_cache_file(name):
+    return (
+        name.startswith(".")
+        or name.endswith(SKIP_SUFFIXES)
+        or name == "conftest.py"
+        or (name.startswith("test_") and name.endswith(".py"))
+        or name.endswith("_test.py")
+    )
+
+
+def function_files(src, prefix):
+    """(arcname, path) of a function's deployable files: no tests, caches or dotfiles."""
+    found = []
+    for top, dirs, files in os.walk(src):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and not d.endswith(".egg-info")]
+        for name in files:
+            if not is_test_or_cache_file(name):
+                path = os.path.join(top, name)
+                found.append((prefix + os.path.relpath(path, src).replace(os.sep, "/"), path))
+    return found
+
+
+def tree_files(src):
+    """(arcname, path) of every file under src (the installed layer), arcnames relative to src."""
+    found = []
+    for top, _dirs, files in os.walk(src):
+        for name in files:
+            path = os.path.join(top, name)
+            found.append((os.path.relpath(path, src).replace(os.sep, "/"), path))
+    return found
+
+
+def digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h
+
+
+def inputs_key(entries, *extra):
+    """Hash of what an artifact is made of: names, executable bits, contents, and build settings."""
+    h = hashlib.sha256()
+    for value in extra:
+        h.update(value.encode() + b"\0")
+    h.update(str(epoch_date_time()).encode() + b"\0")
+    for arcname, path in sorted(entries):
+        h.update(arcname.encode() + b"\0" + str(is_executable(path)).encode() + b"\0")
+        h.update(digest(path).digest())
+    return h.hexdigest()
+
+
+def is_executable(path):
+    return bool(os.stat(path).st_mode & stat.S_IXUSR)
+
+
+def write_zip(target, entries):
+    """Sorted entries, directory entries included, fixed time/permissions/compression; atomic."""
+    date_time = epoch_date_time()
+    names = {}
+    for arcname, path in entries:
+        names[arcname] = path
+        parts = arcname.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            names.setdefault("/".join(parts[:i]) + "/", None)
+    tmp = target + ".tmp"
+    with zipfile.ZipFile(tmp, "w") as zf:
+        for arcname in sorted(names):
+            info = zipfile.ZipInfo(arcname, date_time=date_time)
+            info.create_system = 3  # Unix, so external_attr carries the permissions
+            path = names[arcname]
+            if path is None:
+                info.external_attr = (stat.S_IFDIR | 0o755) << 16 | 0x10
+                zf.writestr(info, b"")
+                continue
+            mode = 0o755 if is_executable(path) else 0o644
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            with open(path, "rb") as f:
+                zf.writestr(info, f.read(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    os.replace(tmp, target)
+
+
+def stamp_path(dest, name):
+    return os.path.join(dest, ".stamps", name + ".json")
+
+
+def is_fresh(dest, name, key):
+    """The artifact exists, its inputs are unchanged, and its bytes are the ones last written."""
+    try:
+        with open(stamp_path(dest, name)) as f:
+            stamp = json.load(f)
+        return stamp["inputs"] == key and stamp["sha256"] == digest(os.path.join(dest, name + ".zip")).hexdigest()
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def save_stamp(dest, name, key):
+    os.makedirs(os.path.join(dest, ".stamps"), exist_ok=True)
+    sha = digest(os.path.join(dest, name + ".zip")).hexdigest()
+    with open(stamp_path(dest, name), "w") as f:
+        json.dump({"inputs": key, "sha256": sha}, f)
+
+
+def function_names(root):
+    base = os.path.join(root, "functions")
+    return sorted(
+        d for d in os.listdir(base) if d != "common" and os.path.isfile(os.path.join(base, d, "handler.py"))
+    )
+
+
+def function_entries(root, name):
+    base = os.path.join(root, "functions")
+    return function_files(os.path.join(base, name), name + "/") + function_files(os.path.join(base, "common"), "common/")
+
+
+def script_hash(root):
+    return digest(os.path.join(root, "build.sh")).hexdigest()
+
+
+def cmd_functions(root, dest, force):
+    """Zip every function whose inputs changed; print one line per function."""
+    for name in function_names(root):
+        entries = function_entries(root, name)
+        key = inputs_key(entries, script_hash(root))
+        if not force and is_fresh(dest, name, key):
+            print(f"  {name}.zip: up to date")
+            continue
+        write_zip(os.path.join(dest, name + ".zip"), entries)
+        save_stamp(dest, name, key)
+        print(f"  {name}.zip: built ({os.path.getsize(os.path.join(dest, name + '.zip'))} bytes)")
+
+
+def cmd_layer_key(root, *settings):
+    req = os.path.join(root, "layer", "requirements.txt")
+    print(inputs_key([("requirements.txt", req)], script_hash(root), *settings))
+
+
+def cmd_layer_fresh(dest, key):
+    sys.exit(0 if is_fresh(dest, "layer", key) else 1)
+
+
+def cmd_layer_zip(dest, key, site):
+    entries = [("python/" + arcname, path) for arcname, path in tree_files(site)]
+    write_zip(os.path.join(dest, "layer.zip"), entries)
+    save_stamp(dest, "layer", key)
+    print(f"  layer.zip: built ({os.path.getsize(os.path.join(dest, 'layer.zip'))} bytes)")
+
+
+def cmd_manifest(root, dest, runtime, arch):
+    """Write manifest.json only if its content changes; drop artifacts of removed functions."""
+    names = function_names(root) + ["layer"]
+    for leftover in os.listdir(os.path.join(dest, ".stamps")):
+        name = leftover.removesuffix(".json")
+        if name not in names:
+            for path in (os.path.join(dest, name + ".zip"), stamp_path(dest, name)):
+                if os.path.exists(path):
+                    os.remove(path)
+            print(f"  {name}.zip: removed (no such function any more)")
+    artifacts = {}
+    for name in names:
+        path = os.path.join(dest, name + ".zip")
+        sha = digest(path).digest()
+        artifacts[name] = {
+            "path": name + ".zip",
+            "sha256": sha.hex(),
+            "base64sha256": base64.b64encode(sha).decode(),
+            "size": os.path.getsize(path),
+        }
+    manifest = {"runtime": runtime, "architecture": arch, "artifacts": artifacts}
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    target = os.path.join(dest, "manifest.json")
+    try:
+        with open(target) as f:
+            if f.read() == text:
+                print("  manifest.json: up to date")
+                return
+    except OSError:
+        pass
+    with open(target + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(target + ".tmp", target)
+    print("  manifest.json: written")
+
+
+def cmd_prune_layer(site):
+    """Drop what cannot run on Lambda: bytecode caches, and console scripts (bin/), whose shebang
+    names this machine's interpreter. RECORD files keep only the entries that still ship."""
+    import shutil
+
+    for top, dirs, files in os.walk(site):
+        for d in [d for d in dirs if d == "__pycache__"]:
+            shutil.rmtree(os.path.join(top, d))
+            dirs.remove(d)
+        for name in files:
+            if name.endswith(SKIP_SUFFIXES):
+                os.remove(os.path.join(top, name))
+    shutil.rmtree(os.path.join(site, "bin"), ignore_errors=True)
+    for entry in os.listdir(site):
+        record = os.path.join(site, entry, "RECORD")
+        if entry.endswith(".dist-info") and os.path.isfile(record):
+            with open(record, newline="") as f:
+                rows = list(csv.reader(f))
+            kept = [row for row in rows if not row[0].startswith("../") and os.path.exists(os.path.join(site, row[0]))]
+            if len(kept) == len(rows):
+                continue
+            with open(record, "w", newline="") as f:
+                csv.writer(f, lineterminator="\n").writerows(kept)
+
+
+commands = {
+    "functions": lambda root, dest, force: cmd_functions(root, dest, force == "1"),
+    "layer-key": cmd_layer_key,
+    "layer-fresh": cmd_layer_fresh,
+    "prune-layer": cmd_prune_layer,
+    "layer-zip": cmd_layer_zip,
+    "manifest": cmd_manifest,
+}
+commands[sys.argv[1]](*sys.argv[2:])
+PY
+}
+
+# Installs the layer's wheels for the target into $1; on failure says which package and platform.
+install_layer() {
+  local site=$1 log="$work/pip.log"
+  "$python" -m pip --version >/dev/null 2>&1 ||
+    die "pip is not available for $python (the layer is installed with pip; try '$python -m ensurepip')"
+  local platform_args=()
+  for platform in "${platforms[@]}"; do
+    platform_args+=(--platform "$platform")
+  done
+  if ! "$python" -m pip install --quiet --disable-pip-version-check --no-input --no-compile \
+    --only-binary=:all: --no-deps --implementation cp --python-version "$py_version" --abi "$abi" \
+    "${platform_args[@]}" --target "$site" -r "$root/layer/requirements.txt" >"$log" 2>&1; then
+    cat "$log" >&2
+    local missing
+    missing=$(sed -n 's/.*No matching distribution found for \([^ ]*\).*/\1/p' "$log" | head -n 1)
+    if [ -n "$missing" ]; then
+      die "no wheel of '$missing' for $runtime on $arch ($abi, linux $machine, manylinux glibc <= 2.$glibc_minor)." \
+        "The layer takes binary wheels only, built for the target: pin a version that publishes one," \
+        "or check the network/index if the package should be there."
+    fi
+    die "pip could not install layer/requirements.txt for $runtime on $arch (see pip's output above)"
+  fi
+}
+
+echo "==> build.sh: $runtime $arch -> $dest"
+helper functions "$root" "$dest" "$force"
+
+layer_key=$(helper layer-key "$root" "$runtime" "$arch" "${platforms[*]}")
+if [ "$force" = 1 ] || ! helper layer-fresh "$dest" "$layer_key"; then
+  install_layer "$work/python"
+  helper prune-layer "$work/python"
+  helper layer-zip "$dest" "$layer_key" "$work/python"
+else
+  echo "  layer.zip: up to date"
+fi
+
+helper manifest "$root" "$dest" "$runtime" "$arch"
