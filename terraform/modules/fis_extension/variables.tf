@@ -1,0 +1,29 @@
+variable "name_prefix" {
+  description = "Prefix of the config bucket name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name_prefix))
+    error_message = "name_prefix must be 2-31 lower-case letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "bucket_suffix" {
+  description = "Appended to the config bucket name to make it globally unique (e.g. the account id)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,29}$", var.bucket_suffix))
+    error_message = "bucket_suffix must be 1-30 lower-case letters, digits or hyphens."
+  }
+}
+
+variable "architecture" {
+  description = "Architecture of the functions that get the extension: picks the layer built for it."
+  type        = string
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be \"arm64\" or \"x86_64\"."
+  }
+}

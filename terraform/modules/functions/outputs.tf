@@ -1,0 +1,26 @@
+output "functions" {
+  description = "Per function: name, ARN, version, the alias (name, ARN, invoke ARN), role and log group."
+  value = {
+    for name, f in aws_lambda_function.this : name => {
+      name             = f.function_name
+      arn              = f.arn
+      version          = f.version
+      alias_name       = aws_lambda_alias.live[name].name
+      alias_arn        = aws_lambda_alias.live[name].arn
+      alias_invoke_arn = aws_lambda_alias.live[name].invoke_arn
+      role_name        = aws_iam_role.function[name].name
+      role_arn         = aws_iam_role.function[name].arn
+      log_group        = aws_cloudwatch_log_group.function[name].name
+    }
+  }
+}
+
+output "layer_version_arn" {
+  description = "ARN (with version) of the dependencies layer."
+  value       = aws_lambda_layer_version.dependencies.arn
+}
+
+output "failure_queues" {
+  description = "Per asynchronously invoked function: the URL and ARN of its on-failure queue."
+  value       = { for name, q in aws_sqs_queue.failures : name => { url = q.url, arn = q.arn } }
+}
