@@ -1,0 +1,442 @@
+"""The API Gateway REST data plane on aiohttp: the wire side of the local gateway.
+
+Serves every deployed stage at ``http://<host>:<port>/<stage>/…``, by Host
+``<api-id>.execute-api.localhost[:port]`` and by custom domain Host (base path mappings). The state is
+an immutable snapshot read from the control plane at start (``reload()`` swaps in a new one); the
+per-request path is lookups in tables compiled from it, one Invoke, and the response mapping.
+
+Admin endpoints (local cloud only) live under ``/_local/``: ``GET /_local/apigateway``
+describes what is served and where each part came from; ``POST /_local/apigateway/reload``
+re-reads the control plane; components can mount more (the schedules do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from local.apigateway import integrations, loader, responses
+from local.apigateway.events import (
+    EventContext,
+    RequestIds,
+    build_event,
+    header_pairs,
+    matches_media_type,
+    query_pairs,
+)
+from local.apigateway.integrations import IntegrationFailure, RequestParts
+from local.apigateway.models import GatewayState, LambdaTarget, Method, Resource
+from local.apigateway.routing import Match, RoutingTable, StageRoutes, Target
+from local.apigateway.throttling import TokenBucket, bucket_for
+from local.apigateway.validation import ModelValidators, missing_parameters, model_for, validate_body
+from local.invoke import Invoker
+from local.terraform_state import StateError, TerraformState
+
+log = logging.getLogger("local.apigateway")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4580
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's 10 MB payload quota -> 413
+ADMIN_PREFIX = "/_local/"
+
+AdminHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class AdminRoute:
+    method: str
+    path: str  # under /_local/, may hold {name} placeholders (aiohttp syntax)
+    handler: AdminHandler
+
+
+@dataclass(frozen=True)
+class RouteRuntime:
+    """Everything the hot path needs for one stage, resource and method, computed at load."""
+
+    stage: StageRoutes
+    resource: Resource
+    method: Method
+    bucket: TokenBucket | None
+    lambda_target: LambdaTarget | None
+    timeout_s: float
+    required_parameters: tuple[str, ...]
+    validators: ModelValidators | None  # set when the body is validated
+
+
+class Rejected(Exception):
+    """The request ends with a gateway response before reaching the integration."""
+
+    def __init__(self, error: responses.GatewayError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Accepted:
+    target: Target
+    match: Match
+    runtime: RouteRuntime
+    body: bytes
+    query: list[tuple[str, str]]
+    query_last: dict[str, str]
+    headers_lower: dict[str, str]
+
+
+class Snapshot:
+    def __init__(self, state: GatewayState) -> None:
+        self.state = state
+        self.table = RoutingTable(state)
+        self._runtimes: dict[tuple[str, str, str, str], RouteRuntime] = {}
+        for (api_id, stage_name), routes in self.table.stages.items():
+            validators = ModelValidators(api_id, routes.api.models) if routes.api.models else None
+            for resource in routes.api.resources:
+                for name, method in resource.methods.items():
+                    key = (api_id, stage_name, resource.id, name)
+                    self._runtimes[key] = self._compile(routes, resource, method, validators)
+
+    @staticmethod
+    def _compile(
+        routes: StageRoutes, resource: Resource, method: Method, validators: ModelValidators | None
+    ) -> RouteRuntime:
+        integration = method.integration
+        target = None
+        if integration is not None and integration.type == "AWS_PROXY":
+            uri = integrations.substitute_stage_variables(integration.uri, routes.stage.variables)
+            try:
+                target = LambdaTarget.from_integration_uri(uri)
+            except ValueError as error:
+                log.warning("%s %s on %s: %s", method.http_method, resource.path, routes.api.name, error)
+        validator = method.validator
+        required: tuple[str, ...] = ()
+        if validator is not None and validator.validate_parameters:
+            required = tuple(k for k, is_required in method.request_parameters.items() if is_required)
+        return RouteRuntime(
+            stage=routes,
+            resource=resource,
+            method=method,
+            bucket=bucket_for(routes.stage.throttling, resource.path, method.http_method),
+            lambda_target=target,
+            timeout_s=(integration.timeout_ms if integration else 29_000) / 1000,
+            required_parameters=required,
+            validators=validators if validator is not None and validator.validate_body else None,
+        )
+
+    def runtime(self, routes: StageRoutes, resource: Resource, method: Method) -> RouteRuntime:
+        return self._runtimes[(routes.api.id, routes.stage.name, resource.id, method.http_method)]
+
+
+def load_snapshot(aws_endpoint_url: str, region: str, terraform_state: Path | None) -> Snapshot:
+    state = TerraformState.empty()
+    if terraform_state is not None:
+        try:
+            state = TerraformState.load(terraform_state)
+        except StateError as error:
+            log.warning("%s; the OpenAPI parts moto drops will be missing", error)
+    client = loader.control_plane_client("apigateway", aws_endpoint_url, region)
+    gateway_state = loader.load_state(
+        client,
+        region=region,
+        account_id=loader.account_id(aws_endpoint_url, region),
+        openapi_bodies=loader.openapi_bodies_from_state(state),
+    )
+    for api in gateway_state.apis.values():
+        for part, source in api.sources.items():
+            log.info("API %s (%s): %s from %s", api.name, api.id, part, source)
+    return Snapshot(gateway_state)
+
+
+class ApiGateway:
+    def __init__(
+        self,
+        invoker: Invoker,
+        load: Callable[[], Snapshot],
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        admin_routes: Iterable[AdminRoute] = (),
+    ) -> None:
+        self._invoker = invoker
+        self._load = load
+        self.host = host
+        self.port = port
+        self._admin_routes = list(admin_routes)
+        self._snapshot: Snapshot | None = None
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            raise RuntimeError("gateway not started")
+        return self._snapshot
+
+    async def start(self) -> None:
+        self._snapshot = await asyncio.to_thread(self._load)
+        # auto_decompress off: HTTP_PROXY passes encoded bodies through with their Content-Encoding.
+        self._session = aiohttp.ClientSession(
+            auto_decompress=False, connector=aiohttp.TCPConnector(limit=0, enable_cleanup_closed=True)
+        )
+        app = web.Application(client_max_size=MAX_PAYLOAD_BYTES + 1, handler_args={"access_log": None})
+        app.router.add_get(ADMIN_PREFIX + "apigateway", self._describe)
+        app.router.add_post(ADMIN_PREFIX + "apigateway/reload", self._reload)
+        for route in self._admin_routes:
+            app.router.add_route(route.method, ADMIN_PREFIX + route.path.lstrip("/"), route.handler)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024, reuse_address=True)
+        await site.start()
+        if self.port == 0:
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def reload(self) -> None:
+        self._snapshot = await asyncio.to_thread(self._load)
+
+    def endpoints(self) -> list[dict[str, str]]:
+        """Every stage's URLs: by path, by execute-api host, and by custom domain."""
+        snapshot = self.snapshot
+        found = []
+        for (api_id, stage_name), routes in snapshot.table.stages.items():
+            found.append(
+                {
+                    "api_id": api_id,
+                    "api_name": routes.api.name,
+                    "stage": stage_name,
+                    "url": f"{self.url}/{stage_name}",
+                    "execute_api_url": f"http://{api_id}.execute-api.localhost:{self.port}/{stage_name}",
+                }
+            )
+        for mapping in snapshot.state.base_path_mappings:
+            base = f"/{mapping.base_path}" if mapping.base_path else ""
+            found.append(
+                {
+                    "api_id": mapping.rest_api_id,
+                    "stage": mapping.stage,
+                    "custom_domain_url": f"http://{mapping.domain_name}:{self.port}{base}",
+                }
+            )
+        return found
+
+    # --- admin ---------------------------------------------------------------------------------
+
+    async def _describe(self, request: web.Request) -> web.Response:
+        snapshot = self.snapshot
+        apis = [
+            {
+                "id": api.id,
+                "name": api.name,
+                "stages": sorted(api.stages),
+                "routes": [f"{m} {r.path}" for r in api.resources for m in sorted(r.methods)],
+                "sources": dict(api.sources),
+            }
+            for api in snapshot.state.apis.values()
+        ]
+        return web.json_response({"apis": apis, "endpoints": self.endpoints()})
+
+    async def _reload(self, request: web.Request) -> web.Response:
+        await self.reload()
+        return await self._describe(request)
+
+    # --- data plane ----------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        snapshot = self.snapshot
+        ids = RequestIds.new(request.headers.get("X-Amzn-Trace-Id"))
+        raw_path = request.raw_path.split("?", 1)[0]
+        target = snapshot.table.resolve(request.host, raw_path)
+        routes = target.routes if target is not None else None
+        try:
+            accepted = await self._accept(snapshot, request, target)
+            result = await self._integrate(snapshot, request, accepted, ids)
+        except Rejected as rejected:
+            return self._error(rejected.error, ids, routes, request)
+        except IntegrationFailure as failure:
+            log.warning("%s %s -> %d: %s", request.method, raw_path, failure.error.status, failure.detail)
+            return self._error(failure.error, ids, routes, request)
+
+        response = web.Response(status=result.status, body=result.body)
+        response_headers = response.headers
+        for name, value in result.headers:
+            response_headers.add(name, value)
+        self._add_ids(response_headers, ids, accepted.runtime.stage.stage.tracing_enabled)
+        if log.isEnabledFor(logging.DEBUG):
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            log.debug("%s %s -> %d in %.2f ms", request.method, raw_path, result.status, elapsed_ms)
+        return response
+
+    async def _accept(self, snapshot: Snapshot, request: web.Request, target: Target | None) -> Accepted:
+        """Routing, throttling, payload limit, API key and request validation, in API Gateway's order."""
+        if target is None:
+            raise Rejected(responses.MISSING_AUTHENTICATION_TOKEN)
+        match = target.routes.match(request.method, target.resource_path)
+        if match is None:
+            raise Rejected(responses.MISSING_AUTHENTICATION_TOKEN)
+        runtime = snapshot.runtime(target.routes, match.resource, match.method)
+        if runtime.bucket is not None and not runtime.bucket.try_acquire():
+            raise Rejected(responses.THROTTLED)
+        if request.content_length is not None and request.content_length > MAX_PAYLOAD_BYTES:
+            raise Rejected(responses.REQUEST_TOO_LARGE)
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge as error:
+            raise Rejected(responses.REQUEST_TOO_LARGE) from error
+        method = match.method
+        api = target.routes.api
+        if method.api_key_required and request.headers.get("x-api-key") not in api.api_key_values:
+            raise Rejected(responses.INVALID_API_KEY)
+
+        query = query_pairs(request.query_string)
+        query_last = dict(query)
+        headers_lower = {k.lower(): v for k, v in request.headers.items()}
+        if runtime.required_parameters:
+            missing = missing_parameters(
+                runtime.required_parameters,
+                headers=headers_lower,
+                query=query_last,
+                path=match.path_parameters,
+            )
+            if missing:
+                raise Rejected(responses.bad_request_parameters(missing))
+        if runtime.validators is not None:
+            model = model_for(method, request.headers.get("Content-Type"))
+            validator = runtime.validators.get(model) if model else None
+            if validator is not None and (problem := validate_body(validator, body)) is not None:
+                raise Rejected(responses.bad_request_body(problem))
+        return Accepted(target, match, runtime, body, query, query_last, headers_lower)
+
+    async def _integrate(
+        self, snapshot: Snapshot, request: web.Request, accepted: Accepted, ids: RequestIds
+    ) -> responses.HttpResponse:
+        runtime = accepted.runtime
+        integration = runtime.method.integration
+        if integration is None:
+            raise IntegrationFailure(responses.INVOKE_REJECTED, "method has no integration")
+        routes, match = accepted.target.routes, accepted.match
+        stage = routes.stage
+        peer = request.remote or "127.0.0.1"
+        headers = header_pairs(request.headers.items(), source_ip=peer, port=self.port, trace_id=ids.trace_id)
+        content_type = request.headers.get("Content-Type")
+        if integration.type == "AWS_PROXY":
+            if runtime.lambda_target is None:
+                raise IntegrationFailure(responses.INVOKE_REJECTED, f"bad Lambda URI {integration.uri!r}")
+            context = EventContext(
+                http_method=request.method,
+                raw_path=accepted.target.event_path,
+                request_context_path=accepted.target.request_context_path,
+                resource_path=match.resource.path,
+                resource_id=match.resource.id,
+                path_parameters=match.path_parameters,
+                stage=stage.name,
+                stage_variables=stage.variables,
+                deployment_id=stage.deployment_id,
+                api_id=routes.api.id,
+                account_id=snapshot.state.account_id,
+                domain_name=accepted.target.domain_name,
+                domain_prefix=accepted.target.domain_prefix,
+                protocol=f"HTTP/{request.version.major}.{request.version.minor}",
+                source_ip=peer,
+                user_agent=request.headers.get("User-Agent"),
+                ids=ids,
+            )
+            binary = matches_media_type(content_type, routes.api.binary_media_types)
+            return await integrations.invoke_lambda(
+                self._invoker,
+                runtime.lambda_target,
+                build_event(context, headers, accepted.query, accepted.body, binary=binary),
+                timeout_s=runtime.timeout_s,
+                binary_media_types=routes.api.binary_media_types,
+                accept=request.headers.get("Accept"),
+            )
+        parts = RequestParts(
+            method=request.method,
+            headers=headers,
+            headers_lower=accepted.headers_lower,
+            raw_query=request.query_string,
+            query=accepted.query_last,
+            path_parameters=match.path_parameters,
+            stage_variables=stage.variables,
+            body=accepted.body,
+        )
+        if integration.type == "HTTP_PROXY" and self._session is not None:
+            return await integrations.http_proxy(
+                self._session, integration, parts, timeout_s=runtime.timeout_s
+            )
+        if integration.type == "MOCK":
+            return integrations.mock(integration, parts, content_type)
+        raise IntegrationFailure(
+            responses.INVOKE_REJECTED, f"integration type {integration.type} is not supported locally"
+        )
+
+    @staticmethod
+    def _add_ids(headers: Any, ids: RequestIds, tracing: bool) -> None:
+        headers["x-amzn-RequestId"] = ids.request_id
+        headers["x-amz-apigw-id"] = ids.extended_request_id
+        if tracing:
+            headers["X-Amzn-Trace-Id"] = ids.trace_id
+
+    def _error(
+        self, error: responses.GatewayError, ids: RequestIds, routes: StageRoutes | None, request: web.Request
+    ) -> web.Response:
+        customised: Mapping[str, Any] = routes.api.gateway_responses if routes else {}
+        stage_variables: Mapping[str, str] = routes.stage.variables if routes else {}
+        rendered = responses.render_gateway_error(
+            error,
+            customised,
+            context={
+                "requestId": ids.request_id,
+                "extendedRequestId": ids.extended_request_id,
+                "stage": routes.stage.name if routes else "",
+                "apiId": routes.api.id if routes else "",
+            },
+            request_headers={k.lower(): v for k, v in request.headers.items()},
+            stage_variables=stage_variables,
+        )
+        response = web.Response(status=rendered.status, body=rendered.body)
+        for name, value in rendered.headers:
+            response.headers.add(name, value)
+        self._add_ids(response.headers, ids, bool(routes and routes.stage.tracing_enabled))
+        return response
+
+
+async def start(
+    invoker: Invoker,
+    aws_endpoint_url: str,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    region: str = "us-east-1",
+    terraform_state: Path | None = None,
+    admin_routes: Iterable[AdminRoute] = (),
+) -> ApiGateway:
+    """Read what is deployed from the control plane at ``aws_endpoint_url`` (plus the OpenAPI bodies
+    in the Terraform state file, for what moto drops) and serve it; ``port=0`` picks a free port."""
+    gateway = ApiGateway(
+        invoker,
+        lambda: load_snapshot(aws_endpoint_url, region, terraform_state),
+        host=host,
+        port=port,
+        admin_routes=admin_routes,
+    )
+    await gateway.start()
+    return gateway
