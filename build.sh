@@ -210,7 +210,7 @@ def write_zip(target, entries):
             mode = 0o755 if is_executable(path) else 0o644
             info.external_attr = (stat.S_IFREG | mode) << 16
             with open(path, "rb") as f:
-                zf.writestr(info, f.read(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+                zf.writestr(info, f.read(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
     os.replace(tmp, target)
 
 
