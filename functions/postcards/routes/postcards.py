@@ -1,0 +1,142 @@
+"""``/v1/postcards``: the feed (paginated, newest first), one postcard, writing one."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Final
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.metrics import MetricUnit
+
+from common import clock, settings
+from common.uploads import is_valid_id
+from postcards import cursor, idempotency, postcard_store, representations, upload_store
+from postcards.errors import ApiError, bad_request, conflict, not_found, unprocessable
+from postcards.http_io import created, json_body
+from postcards.postcard_store import ClaimRefusal, Postcard, UploadClaimError
+from postcards.routes.methods import refuse_other_methods
+from postcards.validation import Fields
+
+router = Router()
+metrics = Metrics()  # Powertools metrics instances share one metric set per process
+
+DEFAULT_LIMIT: Final = 20
+MAX_LIMIT: Final = 50
+AUTHOR_MAX_CHARS: Final = 40
+MESSAGE_MAX_CHARS: Final = 280
+_LIMIT: Final = re.compile(r"^[0-9]{1,3}$")
+
+
+@dataclass(frozen=True)
+class NewPostcard:
+    author: str
+    message: str
+    upload_id: str | None
+
+
+@router.get("/v1/postcards")
+def list_postcards() -> dict[str, Any]:
+    params = router.current_event.query_string_parameters
+    limit = _limit(params.get("limit"))
+    after = _position(params.get("cursor"))
+    cards, following = postcard_store.page(limit, after)
+    uploads = upload_store.get_many(card.upload_id for card in cards if card.upload_id)
+    return {
+        "items": [representations.postcard(card, uploads.get(card.upload_id or "")) for card in cards],
+        "next_cursor": cursor.encode(following, _signing_key()) if following else None,
+    }
+
+
+@router.get("/v1/postcards/<postcard_id>")
+def get_postcard(postcard_id: str) -> dict[str, Any]:
+    card = postcard_store.get(postcard_id) if is_valid_id(postcard_id) else None
+    if card is None:
+        raise not_found(f"no postcard with id {postcard_id!r}")
+    upload = upload_store.get(card.upload_id) if card.upload_id else None
+    return representations.postcard(card, upload)
+
+
+@router.post("/v1/postcards")
+def create_postcard() -> Response[Any]:
+    event = router.current_event
+    body = json_body(event)
+    key = idempotency.key_from_header(event.headers.get(idempotency.HEADER.lower()))
+    draft = _new_postcard(body)
+
+    def write() -> dict[str, Any]:
+        # Stored as serialised text so that a replay answers with byte-identical JSON.
+        card = _write(draft)
+        return {"id": card["id"], "json": json.dumps(card, separators=(",", ":"))}
+
+    if key is None:
+        result, replayed = write(), False
+    else:
+        result, replayed = idempotency.run_once("create-postcard", key, body, write, router.lambda_context)
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return created(f"/v1/postcards/{result['id']}", result["json"], headers)
+
+
+def _new_postcard(body: Any) -> NewPostcard:
+    fields = Fields(body, required=("author", "message"), optional=("upload_id",))
+    author = fields.text("author", max_chars=AUTHOR_MAX_CHARS)
+    message = fields.text("message", max_chars=MESSAGE_MAX_CHARS, multiline=True)
+    upload_id = fields.optional_id("upload_id")
+    fields.raise_if_invalid()
+    return NewPostcard(author=author, message=message, upload_id=upload_id)
+
+
+def _write(draft: NewPostcard) -> dict[str, Any]:
+    card = Postcard(
+        id=uuid.uuid4().hex,
+        author=draft.author,
+        message=draft.message,
+        created_at=clock.now_iso(),
+        upload_id=draft.upload_id,
+    )
+    try:
+        postcard_store.put(card)
+    except UploadClaimError as refused:
+        raise _claim_error(refused.refusal, draft.upload_id) from None
+    metrics.add_metric(name="PostcardsCreated", unit=MetricUnit.Count, value=1)
+    upload = upload_store.get(card.upload_id) if card.upload_id else None
+    return representations.postcard(card, upload)
+
+
+def _claim_error(refusal: ClaimRefusal, upload_id: str | None) -> ApiError:
+    if refusal is ClaimRefusal.UPLOAD_CLAIMED:
+        return conflict(refusal.value, f"upload {upload_id} already belongs to another postcard")
+    if refusal is ClaimRefusal.CONTENDED:
+        return conflict(refusal.value, f"upload {upload_id} is being claimed right now; retry", retry_after=1)
+    if refusal is ClaimRefusal.UPLOAD_FAILED:
+        return unprocessable(refusal.value, f"upload {upload_id} was rejected and cannot be used")
+    return unprocessable(refusal.value, f"no upload {upload_id}; create one with POST /v1/uploads first")
+
+
+def _limit(raw: str | None) -> int:
+    if not raw:
+        return DEFAULT_LIMIT
+    if not _LIMIT.match(raw) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}", "invalid_query")
+    return int(raw)
+
+
+def _position(raw: str | None) -> cursor.Position | None:
+    if not raw:
+        return None
+    try:
+        return cursor.decode(raw, _signing_key())
+    except cursor.InvalidCursorError as error:
+        raise bad_request(f"invalid cursor ({error}); start again without one", "invalid_cursor") from None
+
+
+def _signing_key() -> bytes:
+    return settings.required("CURSOR_SIGNING_KEY").encode()
+
+
+refuse_other_methods(router, "/v1/postcards", ("GET", "POST"))
+refuse_other_methods(router, "/v1/postcards/<postcard_id>", ("GET",))
