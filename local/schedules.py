@@ -26,7 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from local.apigateway import AdminRoute
-from local.apigateway.loader import control_plane_client
+from local.aws_clients import control_plane_client
 from local.invoke import InvokeError, Invoker
 from local.schedule_expressions import Cron, Rate, Schedule, ScheduleExpressionError, parse
 

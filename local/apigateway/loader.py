@@ -13,8 +13,6 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local.apigateway.models import (
@@ -33,6 +31,7 @@ from local.apigateway.models import (
     Throttle,
 )
 from local.apigateway.openapi import MethodExtras, OpenApiError, OpenApiExtras, extract, parse_document
+from local.aws_clients import control_plane_client
 from local.terraform_state import TerraformState
 
 log = logging.getLogger(__name__)
@@ -40,18 +39,6 @@ log = logging.getLogger(__name__)
 CONTROL_PLANE = "control plane"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
 _ANY_ALIASES = {"X-AMAZON-APIGATEWAY-ANY-METHOD": ANY_METHOD}
-
-
-def control_plane_client(service: str, aws_endpoint_url: str, region: str) -> Any:
-    """A boto3 client for the local control plane, with the local cloud's fixed fake credentials."""
-    return boto3.session.Session().client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=aws_endpoint_url,
-        region_name=region,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",  # noqa: S106 - moto's placeholder, not a secret
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}),
-    )
 
 
 def openapi_bodies_from_state(state: TerraformState) -> dict[str, tuple[str, str]]:

@@ -37,6 +37,7 @@ from local.apigateway.models import GatewayState, LambdaTarget, Method, Resource
 from local.apigateway.routing import Match, RoutingTable, StageRoutes, Target
 from local.apigateway.throttling import TokenBucket, bucket_for
 from local.apigateway.validation import ModelValidators, missing_parameters, model_for, validate_body
+from local.aws_clients import control_plane_client
 from local.invoke import Invoker
 from local.terraform_state import StateError, TerraformState
 
@@ -140,7 +141,7 @@ def load_snapshot(aws_endpoint_url: str, region: str, terraform_state: Path | No
             state = TerraformState.load(terraform_state)
         except StateError as error:
             log.warning("%s; the OpenAPI parts moto drops will be missing", error)
-    client = loader.control_plane_client("apigateway", aws_endpoint_url, region)
+    client = control_plane_client("apigateway", aws_endpoint_url, region)
     gateway_state = loader.load_state(
         client,
         region=region,
