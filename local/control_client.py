@@ -1,0 +1,88 @@
+"""A small asynchronous AWS client for the local cloud's own calls to the control plane.
+
+boto3 blocks, and the executor and log shipper live on the event loop next to the hot invoke path,
+so they speak the two wire protocols they need (Lambda's REST-JSON, CloudWatch Logs' JSON 1.1)
+over one keep-alive aiohttp session. moto checks no signature; the Authorization header only names
+the service and region, which is how moto routes a request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+
+class ControlPlaneError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{code} ({status}): {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class ControlPlaneClient:
+    url: str  # the edge (so that Code.Location comes back downloadable) or moto itself
+    region: str
+    session: aiohttp.ClientSession
+
+    def _authorization(self, service: str) -> str:
+        return (
+            f"AWS4-HMAC-SHA256 Credential=test/20260101/{self.region}/{service}/aws4_request, "
+            "SignedHeaders=host, Signature=0"
+        )
+
+    async def lambda_api(
+        self, method: str, path: str, query: dict[str, str] | None = None, body: Any = None
+    ) -> Any:
+        """A Lambda REST-JSON call; the parsed JSON answer, or ControlPlaneError."""
+        headers = {"Authorization": self._authorization("lambda")}
+        data = None if body is None else json.dumps(body).encode()
+        async with self.session.request(
+            method, self.url + path, params=query, data=data, headers=headers
+        ) as response:
+            raw = await response.read()
+            if response.status >= 400:
+                raise _error(response.status, response.headers.get("x-amzn-ErrorType", ""), raw)
+            return json.loads(raw) if raw else {}
+
+    async def get_function(self, name: str, qualifier: str | None) -> dict[str, Any]:
+        query = {"Qualifier": qualifier} if qualifier else None
+        return dict(await self.lambda_api("GET", f"/2015-03-31/functions/{quote(name, safe='')}", query))
+
+    async def json_call(self, service: str, target: str, body: dict[str, Any]) -> Any:
+        """A JSON 1.1 call (CloudWatch Logs, ...): X-Amz-Target names the operation."""
+        headers = {
+            "Authorization": self._authorization(service),
+            "X-Amz-Target": target,
+            "Content-Type": "application/x-amz-json-1.1",
+        }
+        async with self.session.post(
+            self.url + "/", data=json.dumps(body).encode(), headers=headers
+        ) as response:
+            raw = await response.read()
+            if response.status >= 400:
+                raise _error(response.status, "", raw)
+            return json.loads(raw) if raw else {}
+
+    async def download(self, url: str) -> bytes:
+        async with self.session.get(url) as response:
+            if response.status != 200:
+                raise ControlPlaneError(response.status, "DownloadFailed", f"GET {url}")
+            return await response.read()
+
+
+def _error(status: int, header_code: str, raw: bytes) -> ControlPlaneError:
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        document = {}
+    if not isinstance(document, dict):
+        document = {}
+    code = header_code.split(":")[0] or str(document.get("__type", "")).split("#")[-1] or "Unknown"
+    message = str(document.get("message") or document.get("Message") or raw[:200].decode(errors="replace"))
+    return ControlPlaneError(status, code, message)

@@ -1,0 +1,99 @@
+"""The edge server: one HTTP endpoint for every AWS API (default http://127.0.0.1:4566).
+
+Terraform, the aws CLI, boto3 in tests and boto3 inside the functions (``AWS_ENDPOINT_URL``) all
+talk to it. Requests go to moto unchanged (``local.edge.proxy``) except the Lambda operations in
+``local.edge.lambda_api``. Lambda write calls that succeed are reported to the executor so that it
+drops cached configurations at once (and re-reads provisioned concurrency).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from aiohttp import web
+from aiohttp.web_request import BaseRequest
+
+from local.edge import lambda_api
+from local.edge.proxy import Forwarder
+from local.lambda_.functions import split_function_name
+
+
+class Edge:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        controlplane_url: str,
+        invoker: lambda_api.EdgeInvoker,
+        on_function_write: Callable[[str, str], None] = lambda name, path: None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.invoker = invoker
+        self.on_function_write = on_function_write
+        self.forwarder = Forwarder(controlplane_url)
+        self._server: asyncio.Server | None = None
+        self._web: web.Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        await self.forwarder.start()
+        self._web = web.Server(self._handle, access_log=None, client_max_size=0)
+        self._server = await asyncio.get_running_loop().create_server(self._web, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            if self._web is not None:
+                await self._web.shutdown(timeout=1.0)
+        await self.forwarder.close()
+
+    async def _handle(self, request: BaseRequest) -> web.StreamResponse:
+        path = request.path
+        if path.startswith("/20") and _is_lambda(request):
+            return await self._lambda(request, path)
+        return await self.forwarder.forward(request)
+
+    async def _lambda(self, request: BaseRequest, path: str) -> web.StreamResponse:
+        method = request.method
+        if method == "POST":
+            if (match := lambda_api.INVOKE.match(path)) is not None:
+                return await lambda_api.invoke(request, match["name"], self.invoker)
+            if (match := lambda_api.INVOKE_ASYNC.match(path)) is not None:
+                return await lambda_api.invoke_async(request, match["name"], self.invoker)
+        if method == "GET":
+            base = f"{request.scheme}://{request.host}"
+            if lambda_api.GET_FUNCTION.match(path):
+                return await self._rewritten(request, lambda body: lambda_api.with_code_location(body, base))
+            if lambda_api.GET_LAYER_VERSION.match(path) or (
+                lambda_api.GET_LAYER_BY_ARN.match(path) and request.query.get("find") == "LayerVersion"
+            ):
+                return await self._rewritten(request, lambda body: lambda_api.with_layer_location(body, base))
+            return await self.forwarder.forward(request)
+        response = await self.forwarder.forward(request)
+        if response.status < 300 and (match := lambda_api.FUNCTION_WRITE.match(path)) is not None:
+            try:
+                name, _ = split_function_name(match["name"], None)
+            except Exception:  # a malformed name that moto accepted: nothing cached under it
+                return response
+            self.on_function_write(name, match["rest"] or "")
+        return response
+
+    async def _rewritten(self, request: BaseRequest, rewrite: Callable[[bytes], bytes]) -> web.Response:
+        status, headers, body = await self.forwarder.fetch(request)
+        if status == 200:
+            body = rewrite(body)
+        for name in ("Content-Length", "Transfer-Encoding", "Connection"):
+            headers.popall(name, None)
+        return web.Response(status=status, headers=headers, body=body)
+
+
+def _is_lambda(request: BaseRequest) -> bool:
+    """Signed requests name their service; unsigned ones on these paths are our own invocations."""
+    authorization = request.headers.get("Authorization")
+    return authorization is None or "/lambda/aws4_request" in authorization
