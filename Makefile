@@ -114,8 +114,8 @@ test-local: venv ## The local cloud end to end
 	@echo "==> local cloud tests"
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/local
 
-bench: venv ## Benchmarks; JSON results under build/bench/
-	@PATH="$(BIN):$$PATH" $(PY) -m tests.bench
+bench: venv ## Benchmarks, JSON results in build/bench/ (one with its args: BENCH="coldstart --rounds 5")
+	@PATH="$(BIN):$$PATH" $(PY) -m tests.bench $(BENCH)
 
 # --- terraform against AWS ---------------------------------------------------------------------
 
