@@ -23,7 +23,7 @@ log = logging.getLogger("local.site")
 
 _HARNESS = r"""
 const readline = require('readline');
-const source = Buffer.from(process.argv[2], 'base64').toString('utf8');
+const source = Buffer.from(process.argv[1], 'base64').toString('utf8');
 const handler = new Function(source + '\n;return handler;')();
 const lines = readline.createInterface({input: process.stdin});
 lines.on('line', async (line) => {
@@ -107,7 +107,8 @@ class UriRewriteFunction:
 
     @classmethod
     def understand(cls, name: str, code: str) -> UriRewriteFunction | None:
-        body = re.sub(r"//[^\n]*|/\*.*?\*/", "", code, flags=re.DOTALL)
+        # Whole-line comments only: "//" also occurs inside regex literals.
+        body = re.sub(r"^\s*//[^\n]*|/\*.*?\*/", "", code, flags=re.DOTALL | re.MULTILINE)
         statements = _URI_REPLACE.findall(body)
         # Anything besides these statements and the usual scaffolding is beyond the subset.
         rest = _URI_REPLACE.sub("", body)
