@@ -1,0 +1,49 @@
+"""``python -m tests.bench [NAME [ARGS...]] | --list``: run one benchmark (ARGS go to it) or all."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from types import ModuleType
+
+import tests.bench as package
+
+
+def benchmark_names() -> list[str]:
+    return sorted(
+        info.name
+        for info in pkgutil.iter_modules(package.__path__)
+        if not info.name.startswith("_") and not info.ispkg
+    )
+
+
+def load(name: str) -> ModuleType:
+    return importlib.import_module(f"{package.__name__}.{name}")
+
+
+def summary(module: ModuleType) -> str:
+    return (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+
+
+def main(argv: list[str]) -> int:
+    names = benchmark_names()
+    if argv and argv[0] in {"-h", "--help", "--list"}:
+        print(__doc__)
+        for name in names:
+            print(f"  {name:<12} {summary(load(name))}")
+        return 0
+    if argv:
+        if argv[0] not in names:
+            print(f"unknown benchmark {argv[0]!r}; known: {', '.join(names)}", file=sys.stderr)
+            return 2
+        return int(load(argv[0]).main(argv[1:]))
+    status = 0
+    for name in names:
+        print(f"==> bench {name}")
+        status = max(status, int(load(name).main([])))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,437 @@
+"""Cold start of each function (fresh interpreter: imports + init + first invocation) beside the
+floor (boto3 alone, same call) and a naive eager-import handler; -X importtime attribution.
+
+Setup, as close to Lambda's python3.13 as a laptop gets without Docker:
+
+- The code is what ships: the host architecture's build/<arch>/ zips (build.sh runs first, a no-op
+  when up to date), unpacked like /var/task (function) and /opt/python (layer); boto3 and its
+  dependencies stand in for the runtime's /var/runtime (the dev venv's, linked into one folder).
+  Nothing else is importable (``python -S``, PYTHONPATH = task, layer, runtime).
+- Like Lambda's read-only /var/task and /opt, the function and layer are compiled from source on
+  every cold start (PYTHONDONTWRITEBYTECODE; the zips carry no bytecode), while the runtime's boto3
+  loads from bytecode, as /var/runtime ships it.
+- The environment is Lambda's (AWS_LAMBDA_FUNCTION_NAME, _X_AMZN_TRACE_ID with Sampled=1, ...) plus
+  Terraform's, so Powertools behaves as deployed: tracing is on, and the X-Ray SDK sends its
+  segments as UDP datagrams to 127.0.0.1:2000, where nothing listens: harmless and cheap, as with
+  the X-Ray daemon on Lambda. AWS calls go to a moto server on loopback (AWS_ENDPOINT_URL).
+- Each round runs every variant once, in alternating order (drift and cache effects spread evenly);
+  warm-up rounds are dropped. Every process gets the whole machine, unlike Lambda where CPU scales
+  with memory: compare ratios, not absolute numbers, with AWS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import importlib.util
+import json
+import os
+import platform
+import py_compile
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.bench import _coldstart_scenarios as scenarios
+from tests.bench import _importtime, _results
+from tests.bench._moto import moto_server
+
+HERE = Path(__file__).resolve().parent
+CHILD = HERE / "_coldstart_child.py"
+REFERENCE_HANDLERS = HERE / "_handlers"
+WORK = _results.RESULTS_DIR / "coldstart"
+RUNTIME = "python3.13"
+GOAL_RATIO = 1.1  # issue 3: postcards' cold start <= 1.1 x the floor
+CHILD_DEADLINE_S = 120.0
+# The runtime's SDK: what /var/runtime provides beside the handler's own code and layers.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six", "jmespath")
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    function: str  # whose environment and event it gets
+    task_root: Path  # /var/task
+    layer: Path  # /opt/python
+    handler: str
+    check: Callable[[Any], str | None]
+
+
+@dataclass(frozen=True)
+class Sample:
+    boot_ms: float  # process start until the runtime's first line runs
+    init_ms: float  # importing the handler module (what Lambda reports as Init Duration, less boot)
+    invoke_ms: float  # the first invocation
+    total_ms: float
+
+
+def main(argv: Sequence[str]) -> int:
+    args = _parse(argv)
+    arch = _host_arch()
+    manifest = _build(arch)
+    layer = _unpack(_results.REPO / "build" / arch / "layer.zip", WORK / "opt") / "python"
+    runtime_dir = _runtime_dir(WORK / "runtime")
+    functions = [name for name in manifest["artifacts"] if name != "layer"]
+    tasks = {
+        name: _unpack(_results.REPO / "build" / arch / f"{name}.zip", WORK / "task" / name)
+        for name in functions
+    }
+
+    stack = scenarios.Stack()
+    with moto_server() as endpoint:
+        os.environ.update(_sdk_environment(endpoint))
+        scenarios.create_stack(stack)
+        scenarios.seed_feed(stack)
+        known = scenarios.scenarios(stack)
+        variants = _variants(tasks, layer, known, args.variants)
+        if "floor" not in {v.name for v in variants}:
+            raise BenchError("the floor is the reference of every ratio: keep it in --variants")
+
+        def run(variant: Variant, importtime: bool = False) -> tuple[Sample, str]:
+            scenario = known[variant.function]
+            env = _child_environment(variant, stack, endpoint, runtime_dir)
+            return _cold_start(variant, env, scenario.next_event(), importtime)
+
+        samples = _measure(variants, run, args.rounds, args.warmup)
+        importtimes = {
+            v.name: [_importtime.parse(run(v, importtime=True)[1]) for _ in range(args.importtime_runs)]
+            for v in variants
+        }
+
+    result = _report(variants, samples, importtimes, args, arch)
+    path = _results.write("coldstart", result)
+    _print(result, path)
+    return 0
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench coldstart", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--rounds", type=int, default=15, help="measured rounds (default 15)")
+    parser.add_argument("--warmup", type=int, default=1, help="rounds run first and dropped (default 1)")
+    parser.add_argument(
+        "--importtime-runs", type=int, default=3, help="-X importtime runs per variant (default 3)"
+    )
+    parser.add_argument("--variants", default="", help="comma-separated subset, e.g. floor,postcards")
+    args = parser.parse_args(list(argv))
+    if args.rounds < 1 or args.warmup < 0 or args.importtime_runs < 1:
+        parser.error("--rounds and --importtime-runs must be >= 1, --warmup >= 0")
+    return args
+
+
+def _host_arch() -> str:
+    machine = platform.machine()
+    arches = {"x86_64": "x86_64", "AMD64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+    if machine not in arches:
+        raise BenchError(f"no Lambda architecture matches this machine ({machine})")
+    return arches[machine]
+
+
+def _build(arch: str) -> dict[str, Any]:
+    """build.sh for the host: the bench measures exactly what would be deployed."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("PYTHON", None)
+    subprocess.run(
+        ["./build.sh", "--arch", arch, "--runtime", RUNTIME],
+        cwd=_results.REPO,
+        env=env,
+        check=True,
+        timeout=900,
+    )
+    manifest: dict[str, Any] = json.loads((_results.REPO / "build" / arch / "manifest.json").read_text())
+    return manifest
+
+
+def _unpack(zip_path: Path, dest: Path) -> Path:
+    """A fresh extraction, like Lambda's: no bytecode left from an earlier run."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(dest)
+    return dest
+
+
+def _runtime_dir(dest: Path) -> Path:
+    """The SDK the runtime provides, linked from this venv and compiled as /var/runtime ships it."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for package in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            raise BenchError(f"{package} is not installed in {sys.prefix} (make venv)")
+        origin = Path(spec.origin)
+        if origin.name == "__init__.py":  # a package: linked, compiled where it lives
+            (dest / origin.parent.name).symlink_to(origin.parent, target_is_directory=True)
+            compileall.compile_dir(origin.parent, quiet=2)
+        else:  # a module: copied, as its bytecode is looked up next to the path imported from
+            shutil.copyfile(origin, dest / origin.name)
+            compileall.compile_file(dest / origin.name, quiet=2)
+    return dest
+
+
+def _sdk_environment(endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_SESSION_TOKEN": "test",
+        "AWS_REGION": scenarios.REGION,
+        "AWS_DEFAULT_REGION": scenarios.REGION,
+        # No host configuration may leak in: Lambda has no ~/.aws and no instance metadata.
+        "AWS_CONFIG_FILE": str(WORK / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(WORK / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def _variants(
+    tasks: dict[str, Path], layer: Path, known: dict[str, scenarios.Scenario], only: str
+) -> list[Variant]:
+    """floor, postcards, postcards+pyc, naive, then the other functions."""
+    found = [
+        Variant(
+            "floor", "postcards", REFERENCE_HANDLERS, layer, "floor.lambda_handler", scenarios.check_floor
+        )
+    ]
+    for name, task in sorted(tasks.items(), key=lambda item: item[0] != "postcards"):
+        if name not in known:
+            print(f"note: no cold-start scenario for function {name!r}; add one to _coldstart_scenarios.py")
+            continue
+        handler = f"{name}.handler.lambda_handler"
+        found.append(Variant(name, name, task, layer, handler, known[name].check))
+        if name == "postcards":
+            # What shipping bytecode would change (the zips carry none): the same code, compiled.
+            task_pyc, layer_pyc = (
+                _compiled(task, WORK / "pyc" / "task"),
+                _compiled(layer, WORK / "pyc" / "python"),
+            )
+            found.append(Variant("postcards+pyc", name, task_pyc, layer_pyc, handler, known[name].check))
+            naive = "naive.lambda_handler"
+            found.append(Variant("naive", name, REFERENCE_HANDLERS, layer, naive, known[name].check))
+    wanted = {name for name in only.split(",") if name}
+    unknown = wanted - {v.name for v in found}
+    if unknown:
+        raise BenchError(f"unknown variants {sorted(unknown)}; known: {[v.name for v in found]}")
+    return [v for v in found if not wanted or v.name in wanted]
+
+
+def _compiled(source: Path, dest: Path) -> Path:
+    """A copy of source with bytecode beside every module, valid whatever the files' mtimes are."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(source, dest)
+    compileall.compile_dir(dest, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    return dest
+
+
+def _child_environment(
+    variant: Variant, stack: scenarios.Stack, endpoint: str, runtime: Path
+) -> dict[str, str]:
+    env = scenarios.lambda_environment(
+        variant.function, variant.handler, str(variant.task_root), str(runtime)
+    )
+    env |= scenarios.environment(variant.function, stack)
+    env |= _sdk_environment(endpoint)
+    env["PYTHONPATH"] = os.pathsep.join(map(str, (variant.task_root, variant.layer, runtime)))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _cold_start(
+    variant: Variant, env: dict[str, str], event: dict[str, Any], importtime: bool
+) -> tuple[Sample, str]:
+    """One fresh interpreter: spawn, import, invoke once. Returns the timings and its stderr."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    event_file = WORK / "event.json"
+    event_file.write_text(json.dumps(event))
+    flags = ["-S", *(["-X", "importtime"] if importtime else [])]
+    read_fd, write_fd = os.pipe()
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        spawned = time.monotonic()
+        child = subprocess.Popen(
+            [sys.executable, *flags, str(CHILD), variant.handler, str(event_file), str(write_fd)],
+            cwd=variant.task_root,
+            env=env,
+            pass_fds=(write_fd,),
+            stdout=stdout,
+            stderr=stderr,
+        )
+        os.close(write_fd)
+        try:
+            report = _read_until_closed(read_fd, CHILD_DEADLINE_S)
+        except BenchError:
+            child.kill()
+            raise
+        finally:
+            os.close(read_fd)
+            child.wait(timeout=30)  # it leaves right after reporting
+        stderr.seek(0)
+        errors = stderr.read().decode(errors="replace")
+        if not report:
+            stdout.seek(0)
+            output = stdout.read().decode(errors="replace")
+            raise BenchError(
+                f"{variant.name}: the cold start failed (exit {child.returncode}):\n"
+                f"{output[-3000:]}\n{errors[-3000:]}"
+            )
+    result = json.loads(report)
+    problem = variant.check(result["response"])
+    if problem:
+        raise BenchError(f"{variant.name}: {problem}")
+    sample = Sample(
+        boot_ms=(result["started"] - spawned) * 1000,
+        init_ms=(result["invoke_started"] - result["init_started"]) * 1000,
+        invoke_ms=(result["finished"] - result["invoke_started"]) * 1000,
+        total_ms=(result["finished"] - spawned) * 1000,
+    )
+    return sample, errors
+
+
+def _read_until_closed(fd: int, deadline_s: float) -> bytes:
+    chunks = []
+    deadline = time.monotonic() + deadline_s
+    while (left := deadline - time.monotonic()) > 0:
+        readable, _, _ = select.select([fd], [], [], left)
+        if not readable:
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+    raise BenchError(f"a cold start did not finish within {deadline_s:.0f} s")
+
+
+def _measure(
+    variants: list[Variant], run: Callable[[Variant], tuple[Sample, str]], rounds: int, warmup: int
+) -> dict[str, list[Sample]]:
+    samples: dict[str, list[Sample]] = {v.name: [] for v in variants}
+    for number in range(-warmup, rounds):
+        order = variants if number % 2 == 0 else variants[::-1]
+        for variant in order:
+            sample, _ = run(variant)
+            if number >= 0:
+                samples[variant.name].append(sample)
+        label = "warm-up" if number < 0 else f"round {number + 1}/{rounds}"
+        print(
+            f"  {label}: "
+            + "  ".join(
+                f"{v.name} {samples[v.name][-1].total_ms:.0f} ms"
+                for v in variants
+                if number >= 0 and samples[v.name]
+            ),
+            flush=True,
+        )
+    return samples
+
+
+def _report(
+    variants: list[Variant],
+    samples: dict[str, list[Sample]],
+    importtimes: dict[str, list[list[_importtime.ImportRecord]]],
+    args: argparse.Namespace,
+    arch: str,
+) -> dict[str, Any]:
+    floor_totals = [s.total_ms for s in samples["floor"]]
+    floor_median = statistics.median(floor_totals)
+    results: dict[str, Any] = {}
+    for variant in variants:
+        runs = samples[variant.name]
+        totals = [s.total_ms for s in runs]
+        results[variant.name] = {
+            "handler": variant.handler,
+            "total": _results.summarize(totals),
+            "phases_median_ms": {
+                phase: round(statistics.median(getattr(s, f"{phase}_ms") for s in runs), 1)
+                for phase in ("boot", "init", "invoke")
+            },
+            "ratio_to_floor": round(statistics.median(totals) / floor_median, 3),
+            # Same-round pairs cancel slow drift of the machine.
+            "paired_ratio_to_floor_median": round(
+                statistics.median(t / f for t, f in zip(totals, floor_totals, strict=True)), 3
+            ),
+            "samples_total_ms": [round(t, 1) for t in totals],
+        }
+    goal = None
+    if "postcards" in results:
+        ratio = results["postcards"]["ratio_to_floor"]
+        goal = {"postcards_over_floor": ratio, "target": GOAL_RATIO, "met": ratio <= GOAL_RATIO}
+    return {
+        "setup": {
+            "runtime": RUNTIME,
+            "architecture": arch,
+            "rounds": args.rounds,
+            "warmup_rounds": args.warmup,
+            "interpreter": sys.version.split()[0],
+            "bytecode": "function and layer compiled from source at every cold start (read-only on Lambda);"
+            " runtime SDK from bytecode",
+            "tracing": "on (Sampled=1); X-Ray segments sent as UDP to 127.0.0.1:2000, no listener",
+            "aws": "moto server on loopback",
+        },
+        "goal": goal,
+        "variants": results,
+        "importtime": {
+            name: {
+                "runs": len(runs),
+                "self_ms_by_package": _importtime.median_groups(runs),
+                "top_cumulative": _importtime.top_cumulative(runs, 15),
+            }
+            for name, runs in importtimes.items()
+        },
+    }
+
+
+def _print(result: dict[str, Any], path: Path) -> None:
+    setup = result["setup"]
+    print(
+        "\ncold start: fresh interpreter, imports + init + first invocation "
+        f"({setup['runtime']}, {setup['architecture']}, {setup['rounds']} rounds)"
+    )
+    header = f"{'median':>8}{'p90':>8}{'boot':>7}{'init':>7}{'invoke':>8}{'x floor':>9}{'paired':>8}"
+    print(f"  {'variant':<13}{header}")
+    for name, data in result["variants"].items():
+        phases = data["phases_median_ms"]
+        print(
+            f"  {name:<13}{data['total']['median_ms']:>8.1f}{data['total']['p90_ms']:>8.1f}"
+            f"{phases['boot']:>7.1f}{phases['init']:>7.1f}{phases['invoke']:>8.1f}"
+            f"{data['ratio_to_floor']:>9.2f}{data['paired_ratio_to_floor_median']:>8.2f}"
+        )
+    if result["goal"]:
+        goal = result["goal"]
+        verdict = "met" if goal["met"] else "MISSED"
+        print(f"  goal postcards <= {goal['target']} x floor: {verdict} ({goal['postcards_over_floor']:.2f})")
+    imports = result["importtime"]
+    names = list(imports)
+    table = {n: imports[n]["self_ms_by_package"] for n in names}
+    groups = sorted(
+        {g for row in table.values() for g in row}, key=lambda g: -max(table[n].get(g, 0) for n in names)
+    )
+    shown = [g for g in groups if max(table[n].get(g, 0) for n in names) >= 1.0]
+    print("\n-X importtime, self ms by package (median of runs; a module's own load, compile and execution):")
+    print(f"  {'package':<24}" + "".join(f"{n:>14}" for n in names))
+    for group in shown:
+        print(f"  {group:<24}" + "".join(f"{table[n].get(group, 0):>14.1f}" for n in names))
+    others = {n: sum(ms for g, ms in table[n].items() if g not in shown) for n in names}
+    print(f"  {'other (< 1 ms each)':<24}" + "".join(f"{others[n]:>14.1f}" for n in names))
+    print(f"  {'total':<24}" + "".join(f"{sum(table[n].values()):>14.1f}" for n in names))
+    if "postcards" in imports:
+        print("\npostcards: heaviest imports (cumulative ms, depth <= 2):")
+        for entry in imports["postcards"]["top_cumulative"]:
+            print(f"  {entry['cumulative_ms']:>8.1f}  {entry['module']}")
+    print(f"\nresults: {path.relative_to(_results.REPO)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
