@@ -7,7 +7,9 @@ moto 5.2's PutRestApi / ImportRestApi (what Terraform's ``aws_api_gateway_rest_a
 - stores ``x-amazon-apigateway-any-method`` as a method named ``X-AMAZON-APIGATEWAY-ANY-METHOD``
   instead of ``ANY``;
 - drops request validators, models, method request parameters and models, gateway responses and
-  binary media types.
+  binary media types;
+- drops CreateRestApi's ``binaryMediaTypes`` and mangles UpdateRestApi's ``add``/``remove`` of
+  ``/binaryMediaTypes/<type>`` (the type is in the path, ``~1`` for ``/``; moto reads the value).
 
 ``install()`` (called in the control plane's process, before it serves) fixes the first two and
 stores the rest through moto's own backend calls, so GetRequestValidators, GetModels, GetMethod,
@@ -55,7 +57,42 @@ def install() -> None:
 
     APIGatewayBackend._build_integration_args = build_integration_args  # type: ignore[method-assign,assignment]
     APIGatewayBackend.put_rest_api = put_rest_api  # type: ignore[method-assign]
+    _keep_binary_media_types()
     _installed = True
+
+
+def _keep_binary_media_types() -> None:
+    from moto.apigateway.models import RestAPI
+    from moto.apigateway.responses import APIGatewayResponse
+
+    original_create = APIGatewayResponse.create_rest_api
+    original_patch = RestAPI.apply_patch_operations
+
+    def create_rest_api(self: Any) -> Any:
+        status, headers, body = original_create(self)
+        types = self._get_param("binaryMediaTypes")
+        if status == 200 and types:
+            api = self.backend.get_rest_api(json.loads(body)["id"])
+            api.binaryMediaTypes = list(types)
+            body = json.dumps(api.to_dict())
+        return status, headers, body
+
+    def apply_patch_operations(self: Any, patch_operations: list[dict[str, Any]]) -> None:
+        rest = []
+        for operation in patch_operations:
+            path = operation.get("path", "")
+            if operation.get("op") in ("add", "remove") and path.startswith("/binaryMediaTypes/"):
+                media_type = path.removeprefix("/binaryMediaTypes/").replace("~1", "/").replace("~0", "~")
+                if operation["op"] == "add" and media_type not in self.binaryMediaTypes:
+                    self.binaryMediaTypes.append(media_type)
+                elif operation["op"] == "remove" and media_type in self.binaryMediaTypes:
+                    self.binaryMediaTypes.remove(media_type)
+            else:
+                rest.append(operation)
+        original_patch(self, rest)
+
+    APIGatewayResponse.create_rest_api = create_rest_api  # type: ignore[method-assign]
+    RestAPI.apply_patch_operations = apply_patch_operations  # type: ignore[method-assign]
 
 
 def _operations_only(api_doc: dict[str, Any]) -> dict[str, Any]:

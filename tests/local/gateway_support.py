@@ -110,3 +110,116 @@ def proxy_result(status: int = 200, body: Any = None, **extra: Any) -> InvokeRes
 def echo_event(function: str, event: dict[str, Any], qualifier: str | None) -> InvokeResult:
     """A function that answers with the event it received."""
     return proxy_result(200, {"function": function, "qualifier": qualifier, "event": event})
+
+
+class LoopThread:
+    """An asyncio loop in a background thread, so servers under test serve while the test thread
+    talks to them over HTTP with a plain blocking client."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="servers-under-test", daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Awaitable[Any], timeout: float = 30) -> Any:
+        return asyncio.run_coroutine_threadsafe(_as_coroutine(coroutine), self.loop).result(timeout)
+
+    def close(self) -> None:
+        async def cancel_the_rest() -> None:
+            current = asyncio.current_task()
+            rest = [task for task in asyncio.all_tasks() if task is not current]
+            for task in rest:
+                task.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
+
+        self.run(cancel_the_rest())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        self.loop.close()
+
+
+async def _as_coroutine(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+def loop_thread() -> Iterator[LoopThread]:
+    """A fixture body."""
+    thread = LoopThread()
+    try:
+        yield thread
+    finally:
+        thread.close()
+
+
+async def start_echo_server() -> tuple[Any, str]:
+    """An HTTP server that answers every request with what it received (for HTTP_PROXY checks)."""
+    from aiohttp import web
+
+    async def echo(request: web.Request) -> web.Response:
+        body = await request.read()
+        response = web.json_response(
+            {
+                "method": request.method,
+                "path": request.raw_path.split("?")[0],
+                "query": request.query_string,
+                "headers": [[k, v] for k, v in request.headers.items()],
+                "body": body.decode("utf-8", errors="replace"),
+            },
+            status=int(request.headers.get("X-Echo-Status", "200")),
+        )
+        response.headers["X-Upstream"] = "echo"
+        response.headers.add("Set-Cookie", "a=1")
+        response.headers.add("Set-Cookie", "b=2")
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", echo)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: Any  # CIMultiDictProxy: case-insensitive, repeated names kept
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http(
+    loop: LoopThread,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    data: bytes | None = None,
+    json_body: Any = None,
+    timeout: float = 30,
+) -> Reply:
+    """One real HTTP request (aiohttp client, no connection reuse), from the test thread."""
+    import aiohttp
+
+    async def send() -> Reply:
+        async with (
+            aiohttp.ClientSession(auto_decompress=False) as session,
+            session.request(
+                method,
+                url,
+                headers=headers,
+                data=data,
+                json=json_body,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as response,
+        ):
+            return Reply(response.status, response.headers.copy(), await response.read())
+
+    return loop.run(send(), timeout=timeout + 5)  # type: ignore[no-any-return]
