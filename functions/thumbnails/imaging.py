@@ -32,6 +32,9 @@ Image.MAX_IMAGE_PIXELS = MAX_SOURCE_PIXELS
 
 WEBP_QUALITY: Final = 80
 
+# Modes Pillow resizes with a proper filter; the rest are converted to RGB/RGBA first.
+_RESIZABLE_MODES: Final = frozenset({"RGB", "RGBA", "L", "LA", "CMYK"})
+
 
 class RejectedImage(Exception):
     """The file is not an acceptable image. ``reason`` is shown to users; ``code`` is for logs."""
@@ -114,15 +117,18 @@ def _check_declared_type(source_format: str, declared_content_type: str | None) 
 
 
 def _render(image: Image.Image) -> Image.Image:
-    """Decode, turn upright, shrink and convert to sRGB RGB/RGBA."""
+    """Decode, shrink, turn upright and convert to sRGB RGB/RGBA."""
     # For JPEG, decode at the smallest DCT scale that still covers the thumbnail: a fraction of
     # the memory and time of a full decode. Other formats ignore the hint.
     image.draft("RGB", (THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image.load()
+    image.load()
+    if image.mode not in _RESIZABLE_MODES:
+        # Palette and 16-bit images would be resized by nearest neighbour or not at all.
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+    # Shrink first (in place, keeping the EXIF it needs next), then rotate the small picture: the
+    # full-size image is never copied.
+    image.thumbnail((THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX), Image.Resampling.LANCZOS)
     upright = ImageOps.exif_transpose(image)
-    upright.thumbnail((THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX), Image.Resampling.LANCZOS)
     return _to_srgb(upright)
 
 

@@ -134,6 +134,10 @@ def _colour(mode: str, rgb: tuple[int, int, int]) -> Any:
         return (*rgb, 128)
     if mode in ("L", "LA"):
         return 76 if mode == "L" else (76, 128)
+    if mode in ("1", "P"):
+        return 1 if rgb[0] else 0
+    if mode == "I;16":
+        return 40000 if rgb[0] else 1000
     if mode == "CMYK":
         return (255 - rgb[0], 255 - rgb[1], 255 - rgb[2], 0)
     return rgb

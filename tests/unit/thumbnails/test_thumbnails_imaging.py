@@ -31,6 +31,9 @@ def srgb_profile() -> bytes:
     ("fmt", "mode", "save", "expected_mode"),
     [
         pytest.param("PNG", "L", {}, "RGB", id="greyscale"),
+        pytest.param("PNG", "1", {}, "RGB", id="bilevel"),
+        pytest.param("PNG", "I;16", {}, "RGB", id="16-bit-greyscale"),
+        pytest.param("PNG", "P", {}, "RGB", id="palette"),
         pytest.param("PNG", "LA", {}, "RGBA", id="greyscale-with-alpha"),
         pytest.param("PNG", "RGBA", {}, "RGBA", id="rgba"),
         pytest.param("JPEG", "CMYK", {}, "RGB", id="cmyk-jpeg"),
