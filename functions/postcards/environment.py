@@ -71,14 +71,14 @@ def _process_init_ms() -> float | None:
     handler's own part is ``handler_init_ms``.
     """
     ready = _State.ready_since_boot
+    if ready is None:
+        return None
     try:
         with open("/proc/self/stat", encoding="ascii") as stat:
             # Field 22 (starttime) counts from field 3, the first after the parenthesised command.
             start_ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
         ticks_per_second = os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
-        return None
-    if ready is None:
         return None
     return max(0.0, (ready - start_ticks / ticks_per_second) * 1000)
 

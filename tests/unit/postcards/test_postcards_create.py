@@ -62,8 +62,12 @@ def test_upload_id_null_means_no_photo(api: ApiClient) -> None:
     assert reply.json["photo"] is None
 
 
-def test_json_with_charset_is_accepted(api: ApiClient) -> None:
-    reply = api.post("/v1/postcards", VALID, headers={"Content-Type": "Application/JSON; charset=UTF-8"})
+@pytest.mark.parametrize(
+    "content_type",
+    ["Application/JSON; charset=UTF-8", 'application/json;charset="utf-8"', "application/json; v=1"],
+)
+def test_json_with_parameters_is_accepted(api: ApiClient, content_type: str) -> None:
+    reply = api.post("/v1/postcards", VALID, headers={"Content-Type": content_type})
 
     assert reply.status == 201
 
@@ -165,13 +169,14 @@ class TestBodyFormat:
         [
             ("{", "not valid JSON"),
             ("", "empty"),
+            (None, "empty"),
             ("   ", "empty"),
             ('{"author": "a", "author": "b", "message": "m"}', "repeats the key 'author'"),
             ('{"author": "a", "message": NaN}', "NaN"),
             (b'{"author": "\xff", "message": "m"}', "UTF-8"),
         ],
     )
-    def test_malformed_json_is_400(self, api: ApiClient, body: str | bytes, hint: str) -> None:
+    def test_malformed_json_is_400(self, api: ApiClient, body: str | bytes | None, hint: str) -> None:
         reply = api.request("POST", "/v1/postcards", body=body, headers={"Content-Type": "application/json"})
 
         assert reply.status == 400
