@@ -91,6 +91,9 @@ fi
 python=${PYTHON:-python3}
 command -v "$python" >/dev/null 2>&1 ||
   die "python not found: '$python' (install Python 3, put it on PATH, or set PYTHON=/path/to/python3)"
+# The interpreter itself, once: launchers such as pyenv's shims cost more than the whole no-op build.
+python=$("$python" -c 'import sys; print(sys.executable)') ||
+  die "'$python' does not run (set PYTHON=/path/to/python3)"
 
 mkdir -p "$out/$arch"
 dest=$(cd "$out/$arch" && pwd)
@@ -116,8 +119,10 @@ trap on_exit EXIT
 # The zip writer, hashing and manifest live in this one small Python program (stdlib only) so
 # that zips are byte-for-byte reproducible, which the zip(1) tool does not guarantee.
 helper() {
-  "$python" - "$@" <<'PY'
-import base64, csv, hashlib, json, os, stat, sys, time, zipfile
+  # -I -S: the standard library only, nothing from the environment or site-packages.
+  "$python" -I -S - "$@" <<'PY'
+# Only what the no-op path needs is imported up front: an up-to-date build must take well under 1 s.
+import base64, hashlib, json, os, stat, sys, time
 
 if sys.version_info < (3, 9):
     sys.exit(f"build.sh: error: {sys.executable} is Python {sys.version.split()[0]}; build.sh needs >= 3.9 (set PYTHON=...)")
@@ -190,6 +195,8 @@ def is_executable(path):
 
 def write_zip(target, entries):
     """Sorted entries, directory entries included, fixed time/permissions/compression; atomic."""
+    import zipfile
+
     date_time = epoch_date_time()
     names = {}
     for arcname, path in entries:
@@ -251,7 +258,7 @@ def script_hash(root):
     return digest(os.path.join(root, "build.sh")).hexdigest()
 
 
-def cmd_functions(root, dest, force):
+def build_functions(root, dest, force):
     """Zip every function whose inputs changed; print one line per function."""
     for name in function_names(root):
         entries = function_entries(root, name)
@@ -264,23 +271,36 @@ def cmd_functions(root, dest, force):
         print(f"  {name}.zip: built ({os.path.getsize(os.path.join(dest, name + '.zip'))} bytes)")
 
 
-def cmd_layer_key(root, *settings):
+LAYER_STALE = 3
+
+
+def cmd_build(root, dest, force, runtime, arch, platforms, key_file):
+    """Functions, then the layer's freshness: up to date -> manifest, exit 0; else the layer's
+    inputs key goes to key_file and the exit status is LAYER_STALE (build.sh installs it)."""
+    build_functions(root, dest, force == "1")
     req = os.path.join(root, "layer", "requirements.txt")
-    print(inputs_key([("requirements.txt", req)], script_hash(root), *settings))
+    key = inputs_key([("requirements.txt", req)], script_hash(root), runtime, arch, platforms)
+    if force == "1" or not is_fresh(dest, "layer", key):
+        with open(key_file, "w") as f:
+            f.write(key)
+        sys.exit(LAYER_STALE)
+    print("  layer.zip: up to date")
+    write_manifest(root, dest, runtime, arch)
 
 
-def cmd_layer_fresh(dest, key):
-    sys.exit(0 if is_fresh(dest, "layer", key) else 1)
-
-
-def cmd_layer_zip(dest, key, site):
+def cmd_layer(root, dest, runtime, arch, key_file, site):
+    """The installed layer in site: pruned, zipped under python/, stamped; then the manifest."""
+    prune_layer(site)
+    with open(key_file) as f:
+        key = f.read()
     entries = [("python/" + arcname, path) for arcname, path in tree_files(site)]
     write_zip(os.path.join(dest, "layer.zip"), entries)
     save_stamp(dest, "layer", key)
     print(f"  layer.zip: built ({os.path.getsize(os.path.join(dest, 'layer.zip'))} bytes)")
+    write_manifest(root, dest, runtime, arch)
 
 
-def cmd_manifest(root, dest, runtime, arch):
+def write_manifest(root, dest, runtime, arch):
     """Write manifest.json only if its content changes; drop artifacts of removed functions."""
     names = function_names(root) + ["layer"]
     for leftover in os.listdir(os.path.join(dest, ".stamps")):
@@ -316,10 +336,10 @@ def cmd_manifest(root, dest, runtime, arch):
     print("  manifest.json: written")
 
 
-def cmd_prune_layer(site):
+def prune_layer(site):
     """Drop what cannot run on Lambda: bytecode caches, and console scripts (bin/), whose shebang
     names this machine's interpreter. RECORD files keep only the entries that still ship."""
-    import shutil
+    import csv, shutil
 
     for top, dirs, files in os.walk(site):
         for d in [d for d in dirs if d == "__pycache__"]:
@@ -341,15 +361,7 @@ def cmd_prune_layer(site):
                 csv.writer(f, lineterminator="\n").writerows(kept)
 
 
-commands = {
-    "functions": lambda root, dest, force: cmd_functions(root, dest, force == "1"),
-    "layer-key": cmd_layer_key,
-    "layer-fresh": cmd_layer_fresh,
-    "prune-layer": cmd_prune_layer,
-    "layer-zip": cmd_layer_zip,
-    "manifest": cmd_manifest,
-}
-commands[sys.argv[1]](*sys.argv[2:])
+{"build": cmd_build, "layer": cmd_layer}[sys.argv[1]](*sys.argv[2:])
 PY
 }
 
@@ -378,15 +390,14 @@ install_layer() {
 }
 
 echo "==> build.sh: $runtime $arch -> $dest"
-helper functions "$root" "$dest" "$force"
-
-layer_key=$(helper layer-key "$root" "$runtime" "$arch" "${platforms[*]}")
-if [ "$force" = 1 ] || ! helper layer-fresh "$dest" "$layer_key"; then
-  install_layer "$work/python"
-  helper prune-layer "$work/python"
-  helper layer-zip "$dest" "$layer_key" "$work/python"
-else
-  echo "  layer.zip: up to date"
-fi
-
-helper manifest "$root" "$dest" "$runtime" "$arch"
+# One interpreter start when nothing changed: functions, the layer's freshness, the manifest.
+status=0
+helper build "$root" "$dest" "$force" "$runtime" "$arch" "${platforms[*]}" "$work/layer.key" || status=$?
+case "$status" in
+  0) ;;
+  3)
+    install_layer "$work/python"
+    helper layer "$root" "$dest" "$runtime" "$arch" "$work/layer.key" "$work/python"
+    ;;
+  *) die "internal error in build.sh's Python helper (exit status $status, see above)" ;;
+esac
