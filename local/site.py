@@ -474,8 +474,12 @@ class SiteServer:
         response.headers["Via"] = f"1.1 {distribution.id}.local (CloudFront stand-in)"
         content_type = response.headers.get("Content-Type", "")
         size = len(response.body) if isinstance(response.body, bytes) else 0
+        # CloudFront compresses 1 KB to 10 MB of compressible types, with gzip (or brotli), never deflate.
+        accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
         if behavior.compress and _COMPRESSIBLE.match(content_type) and 1000 <= size <= 10_000_000:
-            response.enable_compression()
+            response.headers["Vary"] = "Accept-Encoding"
+            if accepts_gzip and "Content-Encoding" not in response.headers:
+                response.enable_compression(web.ContentCoding.gzip)
 
 
 def _viewer_request_event(distribution: Distribution, request: web.Request, uri: str) -> dict[str, Any]:
