@@ -3,6 +3,8 @@
 # flags a moto-backed endpoint needs (no STS credential check, no instance metadata, path-style S3).
 locals {
   is_local = var.local_endpoint != null
+  # A plain-HTTP endpoint cannot satisfy TLS-only bucket policies (aws:SecureTransport is false).
+  plain_http_endpoint = local.is_local && startswith(coalesce(var.local_endpoint, "https://"), "http://")
 
   default_tags = merge(var.tags, {
     Project     = var.project

@@ -3,10 +3,11 @@
 module "data" {
   source = "./modules/data"
 
-  name_prefix          = local.name
-  bucket_suffix        = local.account_id
-  upload_origins       = [for d in local.site_domains : "https://${d}"]
-  cdn_distribution_arn = module.site.distribution_arn
+  name_prefix             = local.name
+  bucket_suffix           = local.account_id
+  upload_origins          = [for d in local.site_domains : "https://${d}"]
+  cdn_distribution_arn    = module.site.distribution_arn
+  deny_insecure_transport = !local.plain_http_endpoint
   upload_handler = {
     function_name = module.functions.functions["thumbnails"].name
     alias_name    = module.functions.functions["thumbnails"].alias_name
@@ -221,6 +222,7 @@ module "site" {
     "https://${local.media_bucket.name}.s3.amazonaws.com",
   ])
 
+  deny_insecure_transport         = !local.plain_http_endpoint
   response_headers_policy_enabled = !local.is_local
   publish_functions               = !local.is_local
 }
@@ -253,9 +255,10 @@ module "fis_extension" {
   source = "./modules/fis_extension"
   count  = var.chaos_enabled ? 1 : 0
 
-  name_prefix   = local.name
-  bucket_suffix = local.account_id
-  architecture  = var.architecture
+  name_prefix             = local.name
+  bucket_suffix           = local.account_id
+  architecture            = var.architecture
+  deny_insecure_transport = !local.plain_http_endpoint
 }
 
 module "chaos" {

@@ -5,7 +5,6 @@ locals {
   document = yamldecode(templatefile(local.openapi_path, {
     postcards_invoke_uri = var.handler.alias_invoke_arn
     container_api_url    = var.container_api_url
-    site_origin          = var.cors_origin
   }))
 
   # API Gateway's importer does not follow $ref to components/responses (it keeps the status code

@@ -69,3 +69,9 @@ variable "force_destroy_media" {
   type        = bool
   default     = false
 }
+
+variable "deny_insecure_transport" {
+  description = "Deny every request to the bucket that does not use TLS. Off only where the endpoint itself is plain HTTP (the local cloud), which would otherwise be locked out."
+  type        = bool
+  default     = true
+}

@@ -67,6 +67,8 @@ resource "aws_s3_bucket_lifecycle_configuration" "config" {
 }
 
 data "aws_iam_policy_document" "config_bucket" {
+  count = var.deny_insecure_transport ? 1 : 0
+
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
@@ -87,8 +89,10 @@ data "aws_iam_policy_document" "config_bucket" {
 }
 
 resource "aws_s3_bucket_policy" "config" {
+  count = var.deny_insecure_transport ? 1 : 0
+
   bucket = aws_s3_bucket.config.id
-  policy = data.aws_iam_policy_document.config_bucket.json
+  policy = data.aws_iam_policy_document.config_bucket[0].json
 
   depends_on = [aws_s3_bucket_public_access_block.config]
 }

@@ -27,3 +27,9 @@ variable "architecture" {
     error_message = "architecture must be \"arm64\" or \"x86_64\"."
   }
 }
+
+variable "deny_insecure_transport" {
+  description = "Deny every request to the bucket that does not use TLS. Off only where the endpoint itself is plain HTTP (the local cloud), which would otherwise be locked out."
+  type        = bool
+  default     = true
+}
