@@ -23,23 +23,19 @@ locals {
   chaos_environment = var.chaos_enabled ? one(module.fis_extension[*].function_environment) : {}
   chaos_statements  = var.chaos_enabled ? one(module.fis_extension[*].function_policy_statements) : []
 
+  # What each function's code calls (functions/<name>), and nothing else.
   function_policies = {
     postcards = [
       {
-        sid       = "ReadWritePostcards"
-        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+        sid       = "WriteAndReadPostcards"
+        actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"]
         resources = [local.tables.postcards.arn, "${local.tables.postcards.arn}/index/feed-index"]
       },
       {
-        sid       = "CreateAndClaimUploads"
-        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        # Slots are created here and claimed (UpdateItem) in the same transaction as the postcard.
+        sid       = "CreateReadAndClaimUploads"
+        actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"]
         resources = [local.tables.uploads.arn]
-      },
-      {
-        # Postcard and upload claim are written in one transaction (an upload is claimed at most once).
-        sid       = "WritePostcardWithClaim"
-        actions   = ["dynamodb:ConditionCheckItem"]
-        resources = [local.tables.postcards.arn, local.tables.uploads.arn]
       },
       {
         sid       = "IdempotencyRecords"
@@ -55,9 +51,15 @@ locals {
     ]
     thumbnails = [
       {
-        sid       = "ReadUploads"
-        actions   = ["s3:GetObject"]
+        sid       = "ReadAndRemoveUploads"
+        actions   = ["s3:GetObject", "s3:DeleteObject"]
         resources = ["${local.media_bucket.arn}/uploads/*"]
+      },
+      {
+        # Without it S3 answers a missing key with 403, which the function cannot tell from a fault.
+        sid       = "TellMissingObjects"
+        actions   = ["s3:ListBucket"]
+        resources = [local.media_bucket.arn]
       },
       {
         sid       = "WriteThumbnails"
@@ -72,19 +74,14 @@ locals {
     ]
     housekeeping = [
       {
-        sid       = "FindStaleUploads"
+        sid       = "FindAndRemoveStaleUploads"
+        actions   = ["dynamodb:Query", "dynamodb:DeleteItem"]
+        resources = [local.tables.uploads.arn, "${local.tables.uploads.arn}/index/status-index"]
+      },
+      {
+        sid       = "CountPostcards"
         actions   = ["dynamodb:Query"]
-        resources = ["${local.tables.uploads.arn}/index/status-index"]
-      },
-      {
-        sid       = "RetireUploads"
-        actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-        resources = [local.tables.uploads.arn]
-      },
-      {
-        sid       = "CheckPostcards"
-        actions   = ["dynamodb:GetItem"]
-        resources = [local.tables.postcards.arn]
+        resources = ["${local.tables.postcards.arn}/index/feed-index"]
       },
       {
         sid       = "DeleteOrphanMedia"
