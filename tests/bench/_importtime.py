@@ -73,3 +73,16 @@ def top_cumulative(
                 samples[record.module].append(record.cumulative_us / 1000)
     ranked = sorted(((statistics.median(ms), module) for module, ms in samples.items()), reverse=True)
     return [{"module": module, "cumulative_ms": round(ms, 1)} for ms, module in ranked[:count]]
+
+
+def top_self(runs: Sequence[list[ImportRecord]], count: int) -> list[dict[str, object]]:
+    """The modules whose own import (load, compile, execute) costs most (median self ms over runs)."""
+    samples: dict[str, list[float]] = defaultdict(list)
+    for run in runs:
+        for record in run:
+            samples[record.module].append(record.self_us / 1000)
+    ranked = sorted(((statistics.median(ms), module) for module, ms in samples.items()), reverse=True)
+    return [
+        {"module": module, "group": group_of(module), "self_ms": round(ms, 1)}
+        for ms, module in ranked[:count]
+    ]

@@ -407,6 +407,7 @@ def _report(
                 "runs": len(runs),
                 "self_ms_by_package": _importtime.median_groups(runs),
                 "top_cumulative": _importtime.top_cumulative(runs, 15),
+                "top_self": _importtime.top_self(runs, 25),
             }
             for name, runs in importtimes.items()
         },
@@ -457,9 +458,13 @@ def _print(result: dict[str, Any], path: Path) -> None:
     print(f"  {'other (< 1 ms each)':<24}" + "".join(f"{others[n]:>14.1f}" for n in names))
     print(f"  {'total':<24}" + "".join(f"{sum(table[n].values()):>14.1f}" for n in names))
     if "postcards" in imports:
-        print("\npostcards: heaviest imports (cumulative ms, depth <= 2):")
-        for entry in imports["postcards"]["top_cumulative"]:
-            print(f"  {entry['cumulative_ms']:>8.1f}  {entry['module']}")
+        print("\npostcards: heaviest imports, cumulative ms (depth <= 2) | own ms (load + compile + run)")
+        rows = zip(imports["postcards"]["top_cumulative"], imports["postcards"]["top_self"], strict=False)
+        for cumulative, own in rows:
+            print(
+                f"  {cumulative['cumulative_ms']:>8.1f}  {cumulative['module']:<48}"
+                f"| {own['self_ms']:>6.1f}  {own['module']}"
+            )
     print(f"\nresults: {path.relative_to(_results.REPO)}")
 
 

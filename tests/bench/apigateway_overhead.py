@@ -1,0 +1,212 @@
+"""API Gateway data plane overhead: the gateway with an instant Invoker vs a bare aiohttp server.
+
+Both servers run in a child process on loopback and answer the same JSON; the same keep-alive client
+(aiohttp, ``--clients`` concurrent, ``--requests`` in all) drives each in turn. The difference is what
+routing, the proxy event, validation, throttling and the response mapping cost per request. Also
+times the hot path in process (no sockets): request parts -> event JSON -> Invoke -> response.
+Writes build/bench/apigateway_overhead.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from local.apigateway.events import EventContext, RequestIds, build_event, header_pairs, query_pairs
+from local.apigateway.models import GatewayState, Integration, Method, Resource, RestApi, Stage, Throttle
+from local.apigateway.responses import from_lambda_proxy
+from local.apigateway.routing import RoutingTable
+from local.invoke import InvocationType, InvokeResult
+from tests.bench._results import percentile, write
+
+ANSWER = {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok": true}'}
+ANSWER_BYTES = json.dumps(ANSWER).encode()
+URI = (
+    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+    "arn:aws:lambda:us-east-1:123456789012:function:postcards:live/invocations"
+)
+
+
+def _state() -> GatewayState:
+    integration = Integration(type="AWS_PROXY", uri=URI, http_method="POST")
+    resources = (
+        Resource("r0", "/"),
+        Resource("r1", "/v1"),
+        Resource("r2", "/v1/instance", {"GET": Method("GET", integration=integration)}),
+        Resource("r3", "/v1/postcards/{id}", {"GET": Method("GET", integration=integration)}),
+    )
+    api = RestApi(
+        "bench00001",
+        "bench",
+        resources,
+        stages={"v1": Stage("v1", "d1", throttling={"*/*": Throttle(100_000, 50_000)})},
+    )
+    return GatewayState("123456789012", "us-east-1", apis={api.id: api})
+
+
+class InstantInvoker:
+    async def invoke(
+        self,
+        function_name: str,
+        payload: bytes,
+        *,
+        qualifier: str | None = None,
+        invocation_type: InvocationType = "RequestResponse",
+    ) -> InvokeResult:
+        return InvokeResult(200, ANSWER_BYTES)
+
+
+def _serve(kind: str, port_pipe: Any) -> None:
+    from aiohttp import web
+
+    from local.apigateway.server import ApiGateway, Snapshot
+
+    async def main() -> None:
+        if kind == "gateway":
+            gateway = ApiGateway(InstantInvoker(), lambda: Snapshot(_state()), port=0)
+            await gateway.start()
+            port = gateway.port
+        else:
+
+            async def bare(request: web.Request) -> web.Response:
+                return web.Response(body=b'{"ok": true}', content_type="application/json")
+
+            app = web.Application()
+            app.router.add_get("/{tail:.*}", bare)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port_pipe.send(port)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def _drive(url: str, clients: int, total: int) -> dict[str, float]:
+    latencies: list[float] = []
+    per_client = total // clients
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for _ in range(200):  # warm-up
+            async with session.get(url) as response:
+                await response.read()
+
+        async def client() -> None:
+            for _ in range(per_client):
+                started = time.perf_counter()
+                async with session.get(url) as response:
+                    await response.read()
+                    assert response.status == 200, response.status
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 3),
+        "p99_ms": round(percentile(latencies, 0.99), 3),
+        "req_per_s": round(len(latencies) / elapsed, 1),
+    }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), robust to other load on the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(kind: str, path: str, clients: int, total: int) -> dict[str, float]:
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=_serve, args=(kind, child), daemon=True)
+    process.start()
+    try:
+        if not parent.poll(60):
+            raise RuntimeError(f"{kind} server did not start")
+        port = parent.recv()
+        assert process.pid is not None
+        cpu_before = _cpu_seconds(process.pid)
+        result = asyncio.run(_drive(f"http://127.0.0.1:{port}{path}", clients, total))
+        # Includes the 200 warm-up requests.
+        result["server_cpu_us_per_request"] = round(
+            (_cpu_seconds(process.pid) - cpu_before) / (result["requests"] + 200) * 1e6, 1
+        )
+        return result
+    finally:
+        process.kill()
+        process.join(10)
+
+
+def _hot_path_us(iterations: int) -> dict[str, float]:
+    """The per-request work without sockets: route, event, JSON both ways, response mapping."""
+    table = RoutingTable(_state())
+    headers_in = [("Host", "127.0.0.1:4580"), ("Accept", "*/*"), ("User-Agent", "bench/1")]
+    started = time.perf_counter()
+    for _ in range(iterations):
+        target = table.resolve("127.0.0.1:4580", "/v1/v1/postcards/abc")
+        assert target is not None
+        match = target.routes.match("GET", target.resource_path)
+        assert match is not None
+        ids = RequestIds.new()
+        context = EventContext(
+            "GET",
+            target.event_path,
+            target.request_context_path,
+            match.resource.path,
+            match.resource.id,
+            match.path_parameters,
+            "v1",
+            {},
+            "d1",
+            "bench00001",
+            "123456789012",
+            target.domain_name,
+            target.domain_prefix,
+            "HTTP/1.1",
+            "127.0.0.1",
+            "bench/1",
+            ids,
+        )
+        pairs = header_pairs(headers_in, source_ip="127.0.0.1", port=4580, trace_id=ids.trace_id)
+        event = build_event(context, pairs, query_pairs("limit=5"), b"", binary=False)
+        json.dumps(event, separators=(",", ":")).encode()
+        from_lambda_proxy(ANSWER_BYTES)
+    per_request = (time.perf_counter() - started) / iterations * 1e6
+    return {"iterations": iterations, "per_request_us": round(per_request, 1)}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench apigateway_overhead")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=8000)
+    args = parser.parse_args(argv)
+
+    hot_path = _hot_path_us(20_000)
+    bare = _measure("bare", "/v1/v1/postcards/abc", args.clients, args.requests)
+    gateway = _measure("gateway", "/v1/v1/postcards/abc", args.clients, args.requests)
+    result = {
+        "clients": args.clients,
+        "hot_path_in_process": hot_path,
+        "bare_aiohttp": bare,
+        "gateway_instant_invoker": gateway,
+        "overhead_p50_ms": round(gateway["p50_ms"] - bare["p50_ms"], 3),
+        "overhead_server_cpu_us_per_request": round(
+            gateway["server_cpu_us_per_request"] - bare["server_cpu_us_per_request"], 1
+        ),
+    }
+    path = write("apigateway_overhead", result)
+    print(json.dumps(result, indent=2))
+    print(f"-> {path}")
+    return 0
