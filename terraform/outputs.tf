@@ -121,3 +121,8 @@ output "schedule_rule_name" {
   description = "EventBridge rule that runs housekeeping."
   value       = module.schedule.rule_name
 }
+
+output "api_openapi_sha1" {
+  description = "SHA-1 of the rendered OpenAPI body; a new value means a new API deployment."
+  value       = module.api.body_sha1
+}

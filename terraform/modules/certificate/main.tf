@@ -16,15 +16,19 @@ resource "aws_acm_certificate" "this" {
 }
 
 locals {
-  # ACM asks for the same CNAME for a wildcard and its apex (*.example.com and example.com). The
-  # record names are unknown until the certificate exists, so they cannot key for_each; the domain
-  # names can, and stripping "*." folds each wildcard onto its apex: one record per distinct name.
+  # ACM asks for the same CNAME for a wildcard and its apex (*.example.com and example.com): one
+  # record per distinct name, or the second create fails. Keys come from the configuration (record
+  # names exist only once the certificate does, and for_each keys must be known at plan), with each
+  # wildcard folded onto its apex.
+  validation_names = toset([for name in concat([var.domain_name], var.subject_alternative_names) : trimprefix(name, "*.")])
   validation_records = {
-    for dvo in aws_acm_certificate.this.domain_validation_options : trimprefix(dvo.domain_name, "*.") => {
-      name  = dvo.resource_record_name
-      type  = dvo.resource_record_type
-      value = dvo.resource_record_value
-    }...
+    for name in local.validation_names : name => one(distinct([
+      for dvo in aws_acm_certificate.this.domain_validation_options : {
+        name  = dvo.resource_record_name
+        type  = dvo.resource_record_type
+        value = dvo.resource_record_value
+      } if trimprefix(dvo.domain_name, "*.") == name
+    ]))
   }
 }
 
@@ -32,9 +36,9 @@ resource "aws_route53_record" "validation" {
   for_each = local.validation_records
 
   zone_id = var.zone_id
-  name    = each.value[0].name
-  type    = each.value[0].type
-  records = [each.value[0].value]
+  name    = each.value.name
+  type    = each.value.type
+  records = [each.value.value]
   ttl     = 300
 
   # The CNAME is the same for every certificate of this name in this account: a record left by an
