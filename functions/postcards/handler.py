@@ -1,8 +1,9 @@
 """Lambda entry point of the Postcards REST API (API Gateway REST proxy integration, v1 events).
 
 Module-level work is what every cold start pays, so it is only what every request needs: the
-resolver and its routes, Powertools Logger/Tracer/Metrics, no AWS client (``common.aws`` makes them
-on first use) and no idempotency or S3 signing machinery (imported by the routes that use them).
+resolver and its routes, Powertools Logger/Tracer/Metrics (the X-Ray SDK only when tracing is on),
+no AWS client (``common.aws`` makes them on first use) and no idempotency machinery (imported by
+the one route that uses it).
 
 Every error leaves as ``{"error": {"code", "message", "request_id"}}`` with its status: routes raise
 ``ApiError`` for expected failures; anything else is logged with its stack and answered with a
@@ -16,7 +17,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any, Final
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
@@ -26,6 +27,7 @@ from postcards import environment, idempotency
 from postcards.errors import ApiError, not_found, unavailable
 from postcards.http_io import error
 from postcards.routes import postcards, service, uploads
+from postcards.tracing import make_tracer
 
 # AWS error codes that mean "slow down", not "broken": answered 503 + Retry-After.
 THROTTLING_CODES: Final = frozenset(
@@ -42,8 +44,9 @@ THROTTLING_CODES: Final = frozenset(
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
-# Only the AWS SDK is traced: patching every library X-Ray knows would be init work for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+# Only the AWS SDK is traced (patching every library X-Ray knows is init work for nothing), and the
+# X-Ray SDK is not even imported while tracing is off (see postcards.tracing).
+tracer = make_tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 

@@ -130,9 +130,10 @@ class TestInstance:
 
 
 def test_a_fresh_interpreter_starts_cold_without_aws_clients_or_write_machinery() -> None:
-    """Given a new interpreter (a real new environment), importing the handler creates no AWS client
-    and loads neither boto3 nor idempotency; the first GET /v1/postcards creates only the DynamoDB
-    client and still loads no idempotency; that first invocation is the environment's cold one."""
+    """Given a new interpreter (a real new environment) with tracing off, importing the handler
+    creates no AWS client and loads neither boto3, idempotency nor the X-Ray SDK; the first
+    GET /v1/postcards creates only the DynamoDB client and still loads no idempotency; that first
+    invocation is the environment's cold one."""
     script = textwrap.dedent(
         """
         import json, sys
@@ -140,7 +141,8 @@ def test_a_fresh_interpreter_starts_cold_without_aws_clients_or_write_machinery(
         from common import aws
         imported = {"boto3": "boto3" in sys.modules,
                     "clients": aws.client.cache_info().currsize,
-                    "idempotency": "aws_lambda_powertools.utilities.idempotency" in sys.modules}
+                    "idempotency": "aws_lambda_powertools.utilities.idempotency" in sys.modules,
+                    "xray": "aws_xray_sdk.core" in sys.modules}
         from moto import mock_aws
         from tests.unit.conftest import Stack, _create_tables
         from tests.unit.postcards.api_client import ApiClient
@@ -156,6 +158,47 @@ def test_a_fresh_interpreter_starts_cold_without_aws_clients_or_write_machinery(
                           "count": [i["invocation_count"] for i in instance]}))
         """
     )
+    report = run_fresh_interpreter(script, POWERTOOLS_TRACE_DISABLED="true")
+
+    assert report["imported"] == {"boto3": False, "clients": 0, "idempotency": False, "xray": False}
+    assert report["feed"] == 200
+    assert report["after_get"] == {"idempotency": False, "clients": 1}  # DynamoDB only
+    assert report["cold"] == [False, False]  # the GET was this environment's cold start
+    assert report["count"] == [2, 3]
+
+
+def structured_log(handler: ModuleType, caplog: Any, message: str) -> dict[str, Any]:
+    """The one log entry with ``message``, as the function's JSON formatter writes it."""
+    [record] = [record for record in caplog.records if record.getMessage() == message]
+    entry: dict[str, Any] = json.loads(handler.logger.registered_formatter.format(record))
+    return entry
+
+
+def test_with_tracing_on_lambda_the_tracer_is_x_ray_patching_only_botocore(tmp_path: Path) -> None:
+    """On Lambda with tracing on, Tracer is the stock X-Ray one and patches the AWS SDK only."""
+    script = textwrap.dedent(
+        """
+        import json, sys
+        import postcards.handler as handler
+        patched = sorted(
+            name for name in sys.modules if name.startswith("aws_xray_sdk.ext.") and name.endswith(".patch")
+        )
+        tracer = handler.tracer
+        print(json.dumps({"provider": type(tracer.provider).__module__, "disabled": tracer.disabled,
+                          "patched": patched}))
+        """
+    )
+
+    report = run_fresh_interpreter(script, LAMBDA_TASK_ROOT=str(tmp_path))
+
+    assert report["provider"].startswith("aws_xray_sdk.core")
+    assert report["disabled"] is False
+    assert report["patched"] == ["aws_xray_sdk.ext.botocore.patch"]
+
+
+def run_fresh_interpreter(script: str, **extra_env: str) -> Any:
+    """Run ``script`` in a new interpreter with the function's environment; its last line of output
+    is JSON, returned parsed."""
     env = {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": f"{ROOT / 'functions'}:{ROOT}",
@@ -168,28 +211,14 @@ def test_a_fresh_interpreter_starts_cold_without_aws_clients_or_write_machinery(
         "CURSOR_SIGNING_KEY": "k",
         "MEDIA_BASE_URL": "https://www.example.test/media",
         "SITE_ORIGIN": SITE_ORIGIN,
-        "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "Postcards",
+        **extra_env,
     }
-
     result = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
     )
-
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["imported"] == {"boto3": False, "clients": 0, "idempotency": False}
-    assert report["feed"] == 200
-    assert report["after_get"] == {"idempotency": False, "clients": 1}  # DynamoDB only
-    assert report["cold"] == [False, False]  # the GET was this environment's cold start
-    assert report["count"] == [2, 3]
-
-
-def structured_log(handler: ModuleType, caplog: Any, message: str) -> dict[str, Any]:
-    """The one log entry with ``message``, as the function's JSON formatter writes it."""
-    [record] = [record for record in caplog.records if record.getMessage() == message]
-    entry: dict[str, Any] = json.loads(handler.logger.registered_formatter.format(record))
-    return entry
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 class TestCors:
