@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from local.apigateway.events import matches_media_type
 from local.apigateway.models import GatewayResponse
 
@@ -67,8 +69,8 @@ def from_lambda_proxy(
     and so do we.
     """
     try:
-        document = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as error:
+        document = orjson.loads(payload)
+    except orjson.JSONDecodeError as error:
         raise MalformedProxyResponse(f"not JSON: {error}") from error
     if not isinstance(document, dict):
         raise MalformedProxyResponse("not a JSON object")
@@ -80,10 +82,11 @@ def from_lambda_proxy(
     status = _status(document["statusCode"])
     headers = _merged_headers(document.get("headers"), document.get("multiValueHeaders"))
     content_type = next((v for n, v in headers if n.lower() == "content-type"), None)
-    binary = matches_media_type(accept, binary_media_types) or matches_media_type(
-        content_type, binary_media_types
+    is_base64 = document.get("isBase64Encoded")
+    binary = bool(is_base64) and (
+        matches_media_type(accept, binary_media_types) or matches_media_type(content_type, binary_media_types)
     )
-    body = _body(document.get("body"), document.get("isBase64Encoded"), decode_base64=binary)
+    body = _body(document.get("body"), is_base64, decode_base64=binary)
     if content_type is None:
         headers.append(("Content-Type", "application/json"))
     return HttpResponse(status, headers, body)
@@ -97,13 +100,18 @@ def _merged_headers(single: Any, multi: Any) -> list[tuple[str, str]]:
     if not isinstance(single, dict) or not isinstance(multi, dict):
         raise MalformedProxyResponse("headers / multiValueHeaders must be objects")
     headers: list[tuple[str, str]] = []
-    multi_names = {name.lower() for name in multi}
-    headers.extend((n, _scalar(v)) for n, v in single.items() if n.lower() not in multi_names)
+    multi_names = {name.lower() for name in multi} if multi else ()
+    for name, raw in single.items():
+        lower = name.lower()
+        if lower not in multi_names:
+            value = raw if type(raw) is str else _scalar(raw)
+            headers.append((f"x-amzn-Remapped-{name}", value) if lower in _REMAPPED else (name, value))
     for name, values in multi.items():
         if not isinstance(values, list):
             raise MalformedProxyResponse(f"multiValueHeaders[{name!r}] is not a list")
-        headers.extend((name, _scalar(v)) for v in values)
-    return [(f"x-amzn-Remapped-{n}", v) if n.lower() in _REMAPPED else (n, v) for n, v in headers]
+        out_name = f"x-amzn-Remapped-{name}" if name.lower() in _REMAPPED else name
+        headers.extend((out_name, _scalar(v)) for v in values)
+    return headers
 
 
 def _body(body: Any, is_base64: Any, *, decode_base64: bool) -> bytes:
@@ -180,9 +188,10 @@ def render_gateway_error(
 ) -> HttpResponse:
     """Apply the API's gateway response for the type (or its DEFAULT_4XX/5XX family) to ``error``.
 
-    ``context`` holds $context values (requestId, …); header names in ``request_headers`` are lower
-    case. Templates support the ``$context.*`` and ``$stageVariables.*`` references gateway response
-    templates use in practice (no VTL directives).
+    ``context`` holds $context values (requestId, …); ``request_headers`` finds names
+    case-insensitively (lower-case keys, or a CIMultiDict). Templates support the ``$context.*``
+    and ``$stageVariables.*`` references gateway response templates use in practice (no VTL
+    directives).
     """
     custom = customised.get(error.response_type) or customised.get(
         _DEFAULT_FAMILY.get(error.status // 100, "")

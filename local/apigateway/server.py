@@ -80,7 +80,7 @@ class Rejected(Exception):
         self.error = error
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built on every request: not frozen, frozen __init__ costs
 class Accepted:
     target: Target
     match: Match
@@ -88,7 +88,7 @@ class Accepted:
     body: bytes
     query: list[tuple[str, str]]
     query_last: dict[str, str]
-    headers_lower: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive
 
 
 class Snapshot:
@@ -309,11 +309,11 @@ class ApiGateway:
 
         query = query_pairs(request.query_string)
         query_last = dict(query)
-        headers_lower = {k.lower(): v for k, v in request.headers.items()}
+        headers = request.headers  # case-insensitive, as API Gateway treats header names
         if runtime.required_parameters:
             missing = missing_parameters(
                 runtime.required_parameters,
-                headers=headers_lower,
+                headers=headers,
                 query=query_last,
                 path=match.path_parameters,
             )
@@ -324,7 +324,7 @@ class ApiGateway:
             validator = runtime.validators.get(model) if model else None
             if validator is not None and (problem := validate_body(validator, body)) is not None:
                 raise Rejected(responses.bad_request_body(problem))
-        return Accepted(target, match, runtime, body, query, query_last, headers_lower)
+        return Accepted(target, match, runtime, body, query, query_last, headers)
 
     async def _integrate(
         self, snapshot: Snapshot, request: web.Request, accepted: Accepted, ids: RequestIds
@@ -372,7 +372,7 @@ class ApiGateway:
         parts = RequestParts(
             method=request.method,
             headers=headers,
-            headers_lower=accepted.headers_lower,
+            headers_lower=accepted.headers,
             raw_query=request.query_string,
             query=accepted.query_last,
             path_parameters=match.path_parameters,
@@ -410,7 +410,7 @@ class ApiGateway:
                 "stage": routes.stage.name if routes else "",
                 "apiId": routes.api.id if routes else "",
             },
-            request_headers={k.lower(): v for k, v in request.headers.items()},
+            request_headers=request.headers,
             stage_variables=stage_variables,
         )
         response = web.Response(status=rendered.status, body=rendered.body)

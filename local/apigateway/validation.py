@@ -144,7 +144,7 @@ def missing_parameters(
 ) -> list[str]:
     """Names of required ``method.request.<location>.<name>`` parameters absent from the request.
 
-    ``headers`` keys are lower case (header names are case-insensitive)."""
+    ``headers`` finds names case-insensitively (lower-case keys, or a CIMultiDict)."""
     missing = []
     for key in required:
         _, _, location_and_name = key.partition("method.request.")

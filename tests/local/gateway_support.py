@@ -223,3 +223,15 @@ def http(
             return Reply(response.status, response.headers.copy(), await response.read())
 
     return loop.run(send(), timeout=timeout + 5)  # type: ignore[no-any-return]
+
+
+def contract_gateway_response(response_type: str, reply: Reply, message: str) -> tuple[int, Any]:
+    """The status and body the contract's gateway response of ``response_type`` prescribes for
+    ``reply`` (its template with $context filled in), so tests follow the contract as it evolves."""
+    document = yaml.safe_load(OPENAPI.read_text())
+    spec = document["x-amazon-apigateway-gateway-responses"][response_type]
+    template = spec["responseTemplates"]["application/json"]
+    body = template.replace("$context.error.messageString", json.dumps(message)).replace(
+        "$context.requestId", reply.headers["x-amzn-RequestId"]
+    )
+    return int(spec["statusCode"]), json.loads(body)

@@ -25,6 +25,7 @@ from tests.local.gateway_support import (
     FakeInvoker,
     LoopThread,
     MotoServer,
+    contract_gateway_response,
     echo_event,
     http,
     loop_thread,
@@ -273,19 +274,19 @@ def test_a_post_body_passes_validation_and_reaches_the_function(deployed: Deploy
 def test_a_body_the_model_rejects_never_reaches_the_function(deployed: Deployed, calls: list[Any]) -> None:
     reply = deployed.request("POST", "/v1/v1/postcards", json_body={"author": "", "surprise": True})
 
-    assert reply.status == 400
-    body = reply.json()
-    assert body["error"]["code"] == "invalid_request"
-    assert body["error"]["message"] == "Invalid request body"
-    assert body["error"]["request_id"] == reply.headers["x-amzn-RequestId"]
+    assert (reply.status, reply.json()) == contract_gateway_response(
+        "BAD_REQUEST_BODY", reply, "Invalid request body"
+    )
     assert calls == []
 
 
 def test_an_unknown_route_gets_the_contracts_not_found(deployed: Deployed, calls: list[Any]) -> None:
     reply = deployed.get("/v1/v2/nothing")
 
-    assert reply.status == 404
-    assert reply.json()["error"]["code"] == "not_found"
+    expected = contract_gateway_response(
+        "MISSING_AUTHENTICATION_TOKEN", reply, "Missing Authentication Token"
+    )
+    assert (reply.status, reply.json()) == expected
     assert reply.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     assert calls == []
 
@@ -312,7 +313,9 @@ def test_stage_throttling_answers_429_once_the_burst_is_spent(deployed: Deployed
     assert statuses[2:] == [429, 429]
     assert len(calls) == 2
     throttled = deployed.get("/v1/v1/health")
-    assert throttled.json()["error"]["code"] == "throttled"
+    assert (throttled.status, throttled.json()) == contract_gateway_response(
+        "THROTTLED", throttled, "Too Many Requests"
+    )
     # Other methods keep the stage default and are not throttled.
     assert deployed.get("/v1/v1/instance").status == 200
 

@@ -17,6 +17,7 @@ from tests.local.gateway_support import (
     FakeInvoker,
     LoopThread,
     MotoServer,
+    contract_gateway_response,
     echo_event,
     http,
     loop_thread,
@@ -109,8 +110,9 @@ def test_validators_models_and_gateway_responses_come_from_the_state_body(
         loop, moto, api_id, _state_file(tmp_path / "terraform.tfstate", api_id)
     )
 
-    assert reply.status == 400
-    assert reply.json()["error"]["code"] == "invalid_request"
+    assert (reply.status, reply.json()) == contract_gateway_response(
+        "BAD_REQUEST_BODY", reply, "Invalid request body"
+    )
     assert invoker.calls == []
     sources = next(api["sources"] for api in described["apis"] if api["id"] == api_id)
     expected = "OpenAPI body in Terraform state (module.api.aws_api_gateway_rest_api.this)"

@@ -143,3 +143,11 @@ def test_binary_media_type_patterns_match_like_api_gateway() -> None:
 
 def test_request_time_is_api_gateway_format() -> None:
     assert request_time(0) == "01/Jan/1970:00:00:00 +0000"
+
+
+def test_header_names_from_aiohttp_become_plain_strings() -> None:
+    from multidict import CIMultiDict
+
+    pairs = header_pairs(CIMultiDict([("X-Tag", "1")]).items(), source_ip="::1", port=1, trace_id="t")
+
+    assert all(type(name) is str for name, _ in pairs)
