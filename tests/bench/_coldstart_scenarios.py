@@ -230,7 +230,7 @@ def scenarios(stack: Stack) -> dict[str, Scenario]:
     return {
         "postcards": Scenario("postcards", feed_page, _check_feed_page),
         "thumbnails": Scenario("thumbnails", new_upload, _check_thumbnail),
-        "housekeeping": Scenario("housekeeping", expired_uploads, lambda _: None),
+        "housekeeping": Scenario("housekeeping", expired_uploads, _check_sweep),
     }
 
 
@@ -246,6 +246,11 @@ def _check_feed_page(response: Any) -> str | None:
 def _check_thumbnail(response: Any) -> str | None:
     outcomes = response.get("outcomes", {}) if isinstance(response, dict) else {}
     return None if outcomes.get("created") == 1 else f"expected one thumbnail created, got {response!r}"
+
+
+def _check_sweep(response: Any) -> str | None:
+    removed = response.get("removed_total") if isinstance(response, dict) else None
+    return None if removed == 2 else f"expected the 2 expired uploads removed, got {response!r}"
 
 
 def check_floor(response: Any) -> str | None:
