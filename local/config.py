@@ -71,6 +71,8 @@ class Config:
     apply_terraform: bool = True
     # Keep the control plane's state between runs (re-up is then a no-change apply); off: start empty.
     persist: bool = True
+    # Forget the previous run's state at start (then persist as usual).
+    fresh: bool = False
 
     @property
     def edge_url(self) -> str:
@@ -145,4 +147,5 @@ def from_environment() -> Config:
         cache_dir=cache_dir,
         executor=executor,
         console_logs=console,  # type: ignore[arg-type]
+        persist=os.environ.get("LOCAL_PERSIST", "1") not in {"0", "false", "no"},
     )

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from local import s3_notifications
+from local import moto_fidelity, s3_notifications
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -218,14 +218,16 @@ class Snapshot:
         with backend_lock, self.provisioned.lock:
             backends = {_backend_key(b): dict(b) for b in BackendDict._instances}
             buffer = io.BytesIO()
-            _StatePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(
-                {
-                    "moto_version": moto.__version__,
-                    "backends": backends,
-                    "provisioned": dict(self.provisioned.configs),
-                    "meta": meta,
-                }
-            )
+            document = {
+                "moto_version": moto.__version__,
+                "backends": backends,
+                "provisioned": dict(self.provisioned.configs),
+                "meta": meta,
+            }
+            try:
+                _StatePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(document)
+            except Exception as error:
+                raise ValueError(f"{error!r} at {_unpicklable_path(document)}") from error
             data = buffer.getvalue()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
@@ -243,12 +245,69 @@ class _StatePickler(pickle.Pickler):
             # moto indexes Lambda functions by ARN weakly; the values are pickled (strongly) elsewhere
             # in the same dump, so the rebuilt weak references stay alive.
             return (weakref.WeakValueDictionary, (dict(obj),))
+        if isinstance(obj, _LOCK_TYPES):
+            # Locks (and what holds nothing but locks) start unlocked, as after a restart.
+            return (_new_lock, (type(obj) is _RLOCK_TYPE,))
+        if type(obj).__module__.startswith("cryptography."):
+            return _reduce_cryptography(obj)
         factory = getattr(obj, "default_factory", None)
-        if isinstance(obj, defaultdict) and factory is not None and "<locals>" in factory.__qualname__:
+        if isinstance(obj, defaultdict) and "<locals>" in getattr(factory, "__qualname__", ""):
             # A defaultdict whose factory is a lambda (``lambda: {}``): rebuild it with a factory that
             # copies one value the lambda made, which is what such pure factories do.
             return (_defaultdict, (functools.partial(copy.deepcopy, factory()), dict(obj)))
         return NotImplemented
+
+
+_RLOCK_TYPE = type(threading.RLock())
+_LOCK_TYPES = (type(threading.Lock()), _RLOCK_TYPE)
+
+
+def _new_lock(reentrant: bool) -> Any:
+    return threading.RLock() if reentrant else threading.Lock()
+
+
+def _unpicklable_path(obj: Any, path: str = "state", depth: int = 0) -> str:
+    """Where in ``obj`` pickling fails (for the error message), e.g. state['acm']...._key."""
+    children: list[tuple[str, Any]] = []
+    if isinstance(obj, dict):
+        children = [(f"{path}[{k!r}]", v) for k, v in obj.items()]
+    elif isinstance(obj, list | tuple | set):
+        children = [(f"{path}[{i}]", v) for i, v in enumerate(obj)]
+    elif hasattr(obj, "__dict__"):
+        children = [(f"{path}.{k}", v) for k, v in vars(obj).items()]
+    for child_path, child in children:
+        try:
+            _StatePickler(io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL).dump(child)
+        except Exception:
+            return _unpicklable_path(child, child_path, depth + 1) if depth < 12 else child_path
+    return f"{path} ({type(obj).__name__})"
+
+
+def _reduce_cryptography(obj: Any) -> Any:
+    """ACM's keys and certificates (pyca/cryptography objects in Rust) travel as PEM."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    if hasattr(obj, "private_bytes"):
+        pem = obj.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        return (_load_private_key, (pem,))
+    if isinstance(obj, x509.Certificate):
+        return (_load_certificate, (obj.public_bytes(serialization.Encoding.PEM),))
+    return NotImplemented
+
+
+def _load_private_key(pem: bytes) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(pem, None)
+
+
+def _load_certificate(pem: bytes) -> Any:
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(pem)
 
 
 def _defaultdict(factory: Callable[[], Any], items: dict[Any, Any]) -> defaultdict[Any, Any]:
@@ -372,6 +431,15 @@ def _route_moto_invocations() -> None:
     LambdaFunction.invoke = invoke
 
 
+def _install_data_plane_patches() -> None:
+    """Fixes the API Gateway data plane needs in moto's own models (local.apigateway owns them)."""
+    try:
+        from local.apigateway import moto_patches
+    except ImportError:
+        return
+    moto_patches.install()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m local.controlplane", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -390,6 +458,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
     s3_notifications.install(args.edge_url)
     _route_moto_invocations()
+    moto_fidelity.install()
+    _install_data_plane_patches()
     provisioned = ProvisionedConcurrency()
     snapshot = Snapshot(args.snapshot, provisioned)
     loaded = snapshot.load()

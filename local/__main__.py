@@ -1,0 +1,5 @@
+"""``python -m local ...``: see ``local.cli``."""
+
+from local.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""Command line of the local cloud: ``python -m local up [options]`` (``make up`` runs it).
+
+Every option also has a ``LOCAL_*`` environment variable (see ``local.config``); options win.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from local import config as settings
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m local", description="The Postcards local cloud.")
+    commands = root.add_subparsers(dest="command", required=True)
+    up = commands.add_parser(
+        "up",
+        help="start the local cloud and apply terraform/ to it; Ctrl-C stops it",
+        description="Start moto (control plane), the AWS endpoint, the Lambda executor, the API Gateway "
+        "data plane, schedules, the site and the container API stand-in; apply terraform/; print the URLs.",
+    )
+    up.add_argument("--host", help="address every server listens on (default 127.0.0.1)")
+    for name in ("edge", "controlplane", "container-api", "apigateway", "site"):
+        up.add_argument(f"--{name}-port", type=int, metavar="PORT")
+    up.add_argument("--state-dir", type=Path, help="state folder (lock, endpoints.json, Terraform state)")
+    up.add_argument("--cache-dir", type=Path, help="cache folder (Lambda runtime, extracted code)")
+    up.add_argument("--no-terraform", action="store_true", help="start with an empty control plane")
+    up.add_argument(
+        "--fresh",
+        action="store_true",
+        help="forget the previous run's control plane and Terraform state (everything is created again)",
+    )
+    up.add_argument(
+        "--console-logs",
+        choices=("all", "function", "none"),
+        help="function logs on the console: all lines, only the function's own, or none",
+    )
+    up.add_argument("--idle-timeout", type=float, metavar="SECONDS", help="reap idle environments after this")
+    up.add_argument("--concurrency-limit", type=int, metavar="N", help="the account's concurrency quota")
+    up.add_argument("--no-memory-limit", action="store_true", help="report memory only, never kill for it")
+    return root
+
+
+def config_from(args: argparse.Namespace) -> settings.Config:
+    config = settings.from_environment()
+    ports = {
+        field: getattr(args, f"{field}_port")
+        for field in ("edge", "controlplane", "container_api", "apigateway", "site")
+        if getattr(args, f"{field}_port") is not None
+    }
+    config = config.with_ports(**ports)
+    executor = config.executor
+    if args.idle_timeout is not None:
+        executor = replace(executor, idle_timeout_s=args.idle_timeout)
+    if args.concurrency_limit is not None:
+        executor = replace(executor, account_concurrency=args.concurrency_limit)
+    if args.no_memory_limit:
+        executor = replace(executor, enforce_memory=False)
+    return replace(
+        config,
+        host=args.host or config.host,
+        state_dir=args.state_dir.resolve() if args.state_dir else config.state_dir,
+        cache_dir=args.cache_dir.resolve() if args.cache_dir else config.cache_dir,
+        apply_terraform=not args.no_terraform,
+        fresh=args.fresh,
+        console_logs=args.console_logs or config.console_logs,
+        executor=executor,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "up":
+        from local.up import up
+
+        return up(config_from(args))
+    return 2

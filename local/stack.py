@@ -1,0 +1,204 @@
+"""Applying the one ``terraform/`` root to the local cloud, with python-terraform.
+
+Same root module as for AWS; only the environment and a few variables differ (docs/architecture.md,
+"Terraform <-> local cloud"): ``AWS_ENDPOINT_URL`` is the edge, credentials are test/test, and the
+data folder (``TF_DATA_DIR``) and state live under the local cloud's state folder, never next to the
+AWS state. ``init`` runs only when the root's files changed since the last one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from python_terraform import IsFlagged, Terraform
+
+# Terraform's per-resource lines worth showing: "<address>: Creation complete after 1s [id=...]".
+_PROGRESS = re.compile(
+    r"^(?P<address>\S+): (?P<what>Creation|Modifications|Destruction) complete after (?P<after>(\d+m)?\d+s)"
+)
+
+from local.config import Config
+
+
+class StackError(Exception):
+    """Terraform failed; the message carries its error output."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    outputs: dict[str, Any]
+    changed: bool  # false: Terraform found nothing to do
+    summary: str  # Terraform's "Apply complete! Resources: ..." line
+
+
+class Stack:
+    def __init__(self, config: Config, say: Callable[[str], None] = print) -> None:
+        self.config = config
+        self.say = say
+        self.root = config.root / "terraform"
+        self.folder = config.terraform_dir
+        self.state_file = self.folder / "terraform.tfstate"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def cancel(self) -> None:
+        """Interrupt a running terraform command (it stops as after Ctrl-C and saves its state)."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def variables(self) -> dict[str, str]:
+        config = self.config
+        return {
+            "local_endpoint": config.edge_url,
+            "domain_name": config.domain_name,
+            "architecture": config.architecture,
+            "container_api_url": config.container_api_url,
+            "region": config.region,
+        }
+
+    def environment(self) -> dict[str, str]:
+        """What Terraform's environment must hold (``prepare_environment`` puts it in ours)."""
+        env = {
+            "AWS_ENDPOINT_URL": self.config.edge_url,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": self.config.region,
+            "AWS_DEFAULT_REGION": self.config.region,
+            "TF_DATA_DIR": str(self.folder / "data"),
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+        }
+        cli_config = self._cli_config()
+        if cli_config is not None:
+            env["TF_CLI_CONFIG_FILE"] = str(cli_config)
+        return env
+
+    def prepare_environment(self) -> None:
+        """Point this process's environment at the local cloud (python-terraform passes it on).
+
+        Called once at start, before any thread: a profile or real credentials in the caller's
+        environment must never reach Terraform, and nothing in ``make up`` talks to AWS.
+        """
+        for name in [k for k in os.environ if k.startswith(("AWS_", "TF_VAR_"))]:
+            del os.environ[name]
+        os.environ.update(self.environment())
+
+    def _cli_config(self) -> Path | None:
+        """Provider installation: a filesystem mirror from TF_PROVIDER_MIRROR, else the caller's
+        TF_CLI_CONFIG_FILE (the Makefile's) when it exists, else Terraform's defaults."""
+        mirror = os.environ.get("TF_PROVIDER_MIRROR")
+        if mirror:
+            path = self.folder / "terraform.rc"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(
+                "provider_installation {\n"
+                f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/*/*"]\n  }}\n'
+                '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
+            )
+            return path
+        configured = os.environ.get("TF_CLI_CONFIG_FILE")
+        return Path(configured) if configured and Path(configured).is_file() else None
+
+    def _terraform(self) -> Terraform:
+        if shutil.which("terraform") is None:
+            raise StackError("terraform is not on PATH (https://developer.hashicorp.com/terraform/install)")
+        return Terraform(working_dir=str(self.root), state=str(self.state_file))
+
+    def _run(self, terraform: Terraform, command: str, *args: str, **options: Any) -> str:
+        """Run a terraform command; show what it creates, changes and destroys as it goes.
+
+        python-terraform builds the command line; we run it ourselves because its own runner only
+        returns the output at the end (and cannot run asynchronously without passing a bogus flag).
+        """
+        argv = terraform.generate_cmd_string(command, *args, no_color=IsFlagged, **options)
+        lines = []
+        with subprocess.Popen(
+            argv, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        ) as process:
+            self._process = process
+            assert process.stdout is not None
+            for raw in process.stdout:
+                line = raw.decode(errors="replace").rstrip()
+                lines.append(line)
+                if (match := _PROGRESS.search(line)) is not None:
+                    self.say(f"      {match['address']}: {match['what'].lower()} complete ({match['after']})")
+        self._process = None
+        terraform.temp_var_files.clean_up()
+        if process.returncode != 0:
+            raise StackError(f"terraform {command} failed:\n" + "\n".join(lines[-60:]))
+        return "\n".join(lines)
+
+    def _init_fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for path in sorted(self.root.rglob("*")):
+            if (
+                path.is_file()
+                and path.suffix in {".tf", ".hcl"}
+                and "tests" not in path.relative_to(self.root).parts
+            ):
+                digest.update(str(path.relative_to(self.root)).encode())
+                digest.update(path.read_bytes())
+        digest.update(json.dumps(self.environment().get("TF_CLI_CONFIG_FILE", "")).encode())
+        return digest.hexdigest()
+
+    def init(self, terraform: Terraform) -> None:
+        stamp = self.folder / "init.sha256"
+        fingerprint = self._init_fingerprint()
+        if stamp.exists() and stamp.read_text() == fingerprint and (self.folder / "data").is_dir():
+            return
+        self.say("    terraform init")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._run(terraform, "init", input=False, upgrade=False)
+        stamp.write_text(fingerprint)
+
+    def apply(self) -> Applied:
+        """init (when needed), apply with the local variables, and read the outputs."""
+        terraform = self._terraform()
+        self.init(terraform)
+        self.say("    terraform apply")
+        variables = [f"{name}={value}" for name, value in self.variables().items()]
+        out = self._run(
+            terraform,
+            "apply",
+            auto_approve=IsFlagged,
+            input=False,
+            state=str(self.state_file),
+            var=variables,
+            parallelism=20,
+        )
+        summary = next((line for line in out.splitlines() if line.startswith("Apply complete!")), "")
+        changed = "Resources: 0 added, 0 changed, 0 destroyed" not in summary
+        return Applied(self.outputs(terraform), changed, summary)
+
+    def outputs(self, terraform: Terraform | None = None) -> dict[str, Any]:
+        terraform = terraform or self._terraform()
+        out = self._run(terraform, "output", json=IsFlagged, state=str(self.state_file))
+        document = json.loads(out or "{}")
+        return {name: item.get("value") for name, item in document.items() if not item.get("sensitive")}
+
+    def state_identity(self) -> dict[str, Any]:
+        """The state's lineage and serial: which control-plane snapshot it belongs to."""
+        try:
+            document = json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {}
+        return {"lineage": document.get("lineage"), "serial": document.get("serial")}
+
+    def forget(self) -> None:
+        """Drop the local state (the control plane starts empty: everything is to be created)."""
+        for path in (self.state_file, self.state_file.with_name("terraform.tfstate.backup")):
+            path.unlink(missing_ok=True)

@@ -1,0 +1,488 @@
+"""``python -m local up``: the whole local cloud, in order, until Ctrl-C.
+
+1. the python runtime for the functions (installed once into the cache);
+2. the control plane: moto server in a process of its own, with the previous run's state when the
+   Terraform state still matches it;
+3. the edge (AWS endpoint) and the Lambda executor, in this process;
+4. the stand-in of the container API (a process of its own);
+5. ``terraform apply`` of ``terraform/`` against the edge;
+6. provisioned concurrency, schedules, the API Gateway data plane and the site;
+7. ``endpoints.json`` and the URLs.
+
+Ctrl-C or SIGTERM stops everything in reverse order; child processes have their own process groups
+and die with this one even if it is killed outright (``local.processes``). A lock file makes a
+second ``make up`` on the same state folder say that one is running, and which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import importlib.util
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
+from typing import IO, Any
+
+import aiohttp
+
+from local import processes
+from local.config import Config
+from local.control_client import ControlPlaneClient
+from local.edge.server import Edge
+from local.lambda_.executor import Executor
+from local.logs import LogSink
+from local.stack import Stack, StackError
+
+log = logging.getLogger("local.up")
+
+RUNTIME = "python3.13"
+
+
+class UpError(Exception):
+    """A step failed; the message says which and why."""
+
+
+class AlreadyRunningError(UpError):
+    pass
+
+
+class Progress:
+    def __init__(self, total: int, out: IO[str] = sys.stdout) -> None:
+        self.total = total
+        self.step = 0
+        self.out = out
+
+    def say(self, message: str) -> None:
+        print(message, file=self.out, flush=True)
+
+    @contextlib.asynccontextmanager
+    async def stage(self, title: str) -> AsyncIterator[None]:
+        self.step += 1
+        self.say(f"==> [{self.step}/{self.total}] {title}")
+        started = time.monotonic()
+        yield
+        self.say(f"    done in {time.monotonic() - started:.1f} s")
+
+
+class Lock:
+    """``<state>/up.lock``, held (flock) while a cloud runs on that state folder."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "up.lock"
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        file = self.path.open("a+")
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            file.seek(0)
+            holder = file.read().strip() or "unknown"
+            file.close()
+            raise AlreadyRunningError(
+                f"the local cloud is already running on {self.path.parent} ({holder}).\n"
+                f"Its endpoints are in {self.path.parent / 'endpoints.json'}; stop it with Ctrl-C in its "
+                "terminal (or kill that pid), or use another --state-dir and other ports."
+            ) from error
+        file.seek(0)
+        file.truncate()
+        file.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        file.flush()
+        self._file = file
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.seek(0)
+            self._file.truncate()
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+def check_ports_free(config: Config) -> None:
+    names = {
+        "edge": config.ports.edge,
+        "controlplane": config.ports.controlplane,
+        "container-api": config.ports.container_api,
+        "apigateway": config.ports.apigateway,
+        "site": config.ports.site,
+    }
+    for name, port in names.items():
+        if port == 0:
+            continue
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((config.host, port))
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+                flag = f"--{name}-port"
+                raise UpError(
+                    f"port {port} ({name}) on {config.host} is in use by another program; "
+                    f"stop it or choose another port with {flag} (or LOCAL_{name.upper().replace('-', '_')}_PORT)"
+                ) from error
+
+
+class LocalCloud:
+    """Every part of a running local cloud, started by ``start`` and stopped by ``stop``."""
+
+    def __init__(self, config: Config, progress: Progress) -> None:
+        self.config = config
+        self.progress = progress
+        self.stack = Stack(config, progress.say)
+        self.logs_dir = config.state_dir / "logs"
+        self.snapshot = config.state_dir / "controlplane.snapshot"
+        self.snapshot_meta = config.state_dir / "controlplane.snapshot.json"
+        self.session: aiohttp.ClientSession | None = None
+        self.sink: LogSink | None = None
+        self.executor: Executor | None = None
+        self.edge: Edge | None = None
+        self.controlplane: asyncio.subprocess.Process | None = None
+        self.container_api: asyncio.subprocess.Process | None = None
+        self.services: list[Any] = []  # data planes with an async stop()
+        self.endpoints: dict[str, Any] = {}
+        self.applied = False
+
+    # --- start -----------------------------------------------------------------------------------
+
+    async def start(self) -> dict[str, Any]:
+        config, progress = self.config, self.progress
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.stack.prepare_environment()
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+        self.sink = LogSink(
+            ControlPlaneClient(config.controlplane_url, config.region, self.session), config.console_logs
+        )
+        self.executor = Executor(
+            ControlPlaneClient(config.edge_url, config.region, self.session),
+            self.sink,
+            config.executor,
+            config.cache_dir,
+            config.region,
+            config.edge_url,
+            progress.say,
+        )
+        async with progress.stage(f"Lambda runtime {RUNTIME}"):
+            runtime = await self.executor.prepare_runtime(RUNTIME)
+            progress.say(
+                f"    {runtime.python} (Python {runtime.python_version}), runtime in {runtime.runtime_dir}"
+            )
+        async with progress.stage(f"control plane (moto) on {config.controlplane_url}"):
+            await self._start_controlplane()
+        async with progress.stage(f"AWS endpoint (edge) on {config.edge_url} and Lambda executor"):
+            self.edge = Edge(
+                config.host, config.ports.edge, config.controlplane_url, self.executor, self._function_written
+            )
+            await self.edge.start()
+            self.sink.start()
+            self.executor.start()
+        async with progress.stage(f"container API stand-in on {config.container_api_url}"):
+            await self._start_container_api()
+        if config.apply_terraform:
+            async with progress.stage("terraform apply (terraform/ against the edge)"):
+                try:
+                    applied = await asyncio.to_thread(self.stack.apply)
+                except StackError as error:
+                    raise UpError(str(error)) from error
+                self.applied = True
+                progress.say(f"    {applied.summary or 'applied'}")
+                await self._save_snapshot()
+            async with progress.stage("provisioned concurrency, schedules, API Gateway, site"):
+                provisioned = await self.executor.sync_provisioned()
+                progress.say(f"    {provisioned} provisioned execution environment(s) initialised")
+                await self._start_data_planes(applied.outputs)
+        else:
+            progress.step += 2
+            progress.say("    (terraform skipped: --no-terraform)")
+        self.endpoints = self._endpoints()
+        self.config.endpoints_file.write_text(json.dumps(self.endpoints, indent=2) + "\n")
+        return self.endpoints
+
+    async def _start_controlplane(self) -> None:
+        config = self.config
+        if config.fresh or not self._snapshot_matches_state():
+            self.snapshot.unlink(missing_ok=True)
+            self.snapshot_meta.unlink(missing_ok=True)
+            self.stack.forget()
+        env = {
+            **os.environ,
+            "MOTO_ACM_VALIDATION_WAIT": "0",  # certificates are ISSUED at once
+            "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+            "PYTHONUNBUFFERED": "1",
+        }
+        log_file = (self.logs_dir / "controlplane.log").open("ab")
+        argv = [
+            sys.executable,
+            "-m",
+            "local.controlplane",
+            "--host",
+            config.host,
+            "--port",
+            str(config.ports.controlplane),
+            "--edge-url",
+            config.edge_url,
+        ]
+        if config.persist:
+            argv += ["--snapshot", str(self.snapshot)]
+        self.controlplane = await processes.spawn(argv, env=env, cwd=config.root, output=log_file)
+        log_file.close()
+        await self._wait_http(f"{config.controlplane_url}/_local/health", self.controlplane, "control plane")
+
+    def _snapshot_matches_state(self) -> bool:
+        """The saved control plane belongs to the Terraform state on disk (or persistence is off)."""
+        if not self.config.persist:
+            return False
+        try:
+            saved = json.loads(self.snapshot_meta.read_text())
+        except (OSError, ValueError):
+            return False
+        return self.snapshot.exists() and saved == self.stack.state_identity()
+
+    async def _save_snapshot(self) -> None:
+        if not self.config.persist or self.session is None or self.controlplane is None:
+            return
+        identity = self.stack.state_identity()
+        try:
+            async with self.session.post(
+                f"{self.config.controlplane_url}/_local/snapshot", json=identity
+            ) as response:
+                answer = await response.json()
+                if response.status != 200:
+                    raise UpError(str(answer.get("error")))
+        except (aiohttp.ClientError, UpError) as error:
+            self.progress.say(
+                f"    warning: control plane state not saved ({error}); next start is a fresh apply"
+            )
+            self.snapshot_meta.unlink(missing_ok=True)
+            return
+        self.snapshot_meta.write_text(json.dumps(identity))
+
+    async def _start_container_api(self) -> None:
+        config = self.config
+        if importlib.util.find_spec("local.container_api") is None:
+            self.progress.say("    (local/container_api not present: skipped)")
+            return
+        log_file = (self.logs_dir / "container_api.log").open("ab")
+        argv = [
+            sys.executable,
+            "-m",
+            "local.container_api",
+            "--host",
+            config.host,
+            "--port",
+            str(config.ports.container_api),
+        ]
+        self.container_api = await processes.spawn(argv, cwd=config.root, output=log_file)
+        log_file.close()
+        await self._wait_http(
+            config.container_api_url + "/", self.container_api, "container API stand-in", any_status=True
+        )
+
+    async def _start_data_planes(self, outputs: dict[str, Any]) -> None:
+        config, executor = self.config, self.executor
+        assert executor is not None
+        state = self.stack.state_file
+        admin_routes: list[Any] = []
+        if importlib.util.find_spec("local.schedules") is not None:
+            from local import schedules
+
+            started = await schedules.start(
+                executor, config.edge_url, region=config.region, account_id=config.account_id
+            )
+            self.services.append(started)
+            admin_routes += started.admin_routes()
+            self.progress.say(f"    schedules: {len(started.rules)} rule(s)")
+        if importlib.util.find_spec("local.apigateway.server") is not None:
+            from local.apigateway import server as apigateway
+
+            gateway = await apigateway.start(
+                executor,
+                config.edge_url,
+                host=config.host,
+                port=config.ports.apigateway,
+                region=config.region,
+                terraform_state=state,
+                admin_routes=admin_routes,
+            )
+            self.services.append(gateway)
+            self.endpoints["apigateway"] = gateway.endpoints()
+        if importlib.util.find_spec("local.site") is not None:
+            from local import site
+
+            started_site = await site.start(
+                config.edge_url,
+                host=config.host,
+                port=config.ports.site,
+                region=config.region,
+                terraform_state=state,
+                alias=f"www.{config.domain_name}",
+            )
+            self.services.append(started_site)
+            self.endpoints["site"] = started_site.url
+        self.endpoints["outputs"] = outputs
+
+    def _endpoints(self) -> dict[str, Any]:
+        config = self.config
+        gateway = self.endpoints.get("apigateway") or []
+        stage = next((e for e in gateway if "url" in e), {})
+        custom = next((e for e in gateway if "custom_domain_url" in e), {})
+        document: dict[str, Any] = {
+            "site_url": self.endpoints.get("site"),
+            "api_url": stage.get("url"),
+            "api_custom_domain_url": custom.get("custom_domain_url"),
+            "api_execute_api_url": stage.get("execute_api_url"),
+            "container_api_url": config.container_api_url if self.container_api is not None else None,
+            "aws_endpoint_url": config.edge_url,
+            "controlplane_url": config.controlplane_url,
+            "apigateway_url": f"http://{config.host}:{config.ports.apigateway}",
+            "rest_api_id": stage.get("api_id"),
+            "stage": stage.get("stage"),
+            "region": config.region,
+            "account_id": config.account_id,
+            "domain_name": config.domain_name,
+            "pid": os.getpid(),
+            "state_dir": str(config.state_dir),
+            "apigateway_endpoints": gateway,
+            "terraform_outputs": self.endpoints.get("outputs", {}),
+        }
+        return document
+
+    async def _wait_http(
+        self,
+        url: str,
+        process: asyncio.subprocess.Process,
+        what: str,
+        any_status: bool = False,
+        timeout_s: float = 60,
+    ) -> None:
+        assert self.session is not None
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise UpError(f"the {what} exited with status {process.returncode}; see {self.logs_dir}")
+            with contextlib.suppress(aiohttp.ClientError, OSError):
+                async with self.session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
+                    if response.status == 200 or any_status:
+                        return
+            await asyncio.sleep(0.05)
+        raise UpError(f"the {what} did not answer {url} within {timeout_s:.0f} s; see {self.logs_dir}")
+
+    def _function_written(self, name: str, path: str) -> None:
+        assert self.executor is not None
+        self.executor.function_changed(name)
+        if path.startswith("/provisioned-concurrency") and self.applied:
+            asyncio.get_running_loop().create_task(self.executor.sync_provisioned())
+
+    # --- stop ------------------------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        """Stop everything started so far, newest first; never raises."""
+        self.stack.cancel()
+        for service in reversed(self.services):
+            await _quietly(service.stop())
+        if self.edge is not None:
+            await _quietly(self.edge.stop())
+        if self.executor is not None:
+            await _quietly(self.executor.close())
+        if self.sink is not None:
+            await _quietly(self.sink.close())
+        if self.applied:
+            await self._save_snapshot()
+        if self.container_api is not None:
+            await _quietly(processes.stop(self.container_api))
+        if self.controlplane is not None:
+            await _quietly(processes.stop(self.controlplane))
+        if self.session is not None:
+            await _quietly(self.session.close())
+        with contextlib.suppress(OSError):
+            if json.loads(self.config.endpoints_file.read_text()).get("pid") == os.getpid():
+                self.config.endpoints_file.unlink()
+
+
+async def _quietly(awaitable: Awaitable[Any]) -> None:
+    try:
+        await awaitable
+    except Exception as error:  # shutting down: report and carry on with the rest
+        print(f"warning: while stopping: {error!r}", file=sys.stderr)
+
+
+def print_urls(endpoints: dict[str, Any], out: IO[str] = sys.stdout) -> None:
+    rows = [
+        ("site", endpoints.get("site_url")),
+        ("API", endpoints.get("api_url")),
+        ("API (custom domain)", endpoints.get("api_custom_domain_url")),
+        ("container API", endpoints.get("container_api_url")),
+        ("AWS endpoint", endpoints.get("aws_endpoint_url")),
+    ]
+    print("\nThe local cloud is up:", file=out)
+    for label, url in rows:
+        if url:
+            print(f"  {label:<20} {url}", file=out)
+    print(f"  {'endpoints.json':<20} {Path(endpoints['state_dir']) / 'endpoints.json'}", file=out)
+    print(
+        f"\n  aws --endpoint-url {endpoints['aws_endpoint_url']} lambda list-functions"
+        "\n  Ctrl-C stops everything.\n",
+        file=out,
+        flush=True,
+    )
+
+
+async def _serve(config: Config) -> int:
+    progress = Progress(total=6)
+    cloud = LocalCloud(config, progress)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    starting = True
+
+    def on_signal() -> None:
+        stop.set()
+        if starting:  # interrupt whatever step is running
+            main.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal)
+    try:
+        endpoints = await cloud.start()
+        starting = False
+        print_urls(endpoints)
+        await stop.wait()
+        progress.say("\n==> stopping")
+        return 0
+    except asyncio.CancelledError:
+        progress.say("\n==> interrupted, stopping")
+        return 130
+    except UpError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await cloud.stop()
+        progress.say("==> stopped")
+
+
+def up(config: Config) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stdout)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    lock = Lock(config.state_dir)
+    try:
+        lock.acquire()
+        check_ports_free(config)
+    except UpError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
+        return asyncio.run(_serve(config))
+    finally:
+        lock.release()

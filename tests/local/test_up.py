@@ -1,0 +1,226 @@
+"""``python -m local up``: endpoints, one cloud per state folder, the aws CLI, reaping, clean stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.local.conftest import ROOT, RunningCloud, invoke, start_cloud, stop_cloud
+
+
+def test_endpoints_json_names_every_url_and_each_answers(cloud: RunningCloud) -> None:
+    endpoints = cloud.endpoints
+
+    for key in ("site_url", "api_url", "container_api_url", "aws_endpoint_url", "rest_api_id", "stage"):
+        assert endpoints.get(key), key
+    assert endpoints["api_url"].endswith(f"/{endpoints['stage']}")
+    assert requests.get(endpoints["site_url"] + "/", timeout=10).status_code == 200
+    assert requests.get(endpoints["api_url"] + "/v1/health", timeout=30).status_code == 200
+    functions = cloud.client("lambda").list_functions()["Functions"]
+    assert {"postcards", "thumbnails", "housekeeping"} <= {
+        f["FunctionName"].split("-")[-1] for f in functions
+    }
+
+
+def test_a_second_up_on_the_same_state_folder_says_one_is_running(cloud: RunningCloud) -> None:
+    # When another cloud is started on the running one's state folder
+    second = subprocess.run(
+        [sys.executable, "-m", "local", "up", "--state-dir", str(cloud.state_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    # Then it refuses at once and names the running one
+    assert second.returncode == 1
+    assert "already running" in second.stderr
+    assert f"pid {cloud.process.pid}" in second.stderr
+
+
+def test_aws_cli_invoke_through_the_edge_runs_the_function(
+    cloud: RunningCloud, deploy: Callable[..., str], tmp_path: Path
+) -> None:
+    # Given a function
+    name = deploy(
+        cloud, files={"app.py": "def handler(e, c):\n    return {'echo': e}\n"}, handler="app.handler"
+    )
+    outfile = tmp_path / "out.json"
+
+    # When the aws CLI (a real client, not boto3) invokes it
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "awscli",
+            "lambda",
+            "invoke",
+            "--endpoint-url",
+            cloud.aws_endpoint_url,
+            "--region",
+            "us-east-1",
+            "--function-name",
+            name,
+            "--payload",
+            '{"from": "cli"}',
+            str(outfile),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+    )
+
+    # Then it prints Lambda's answer and writes the function's output
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+    assert json.loads(outfile.read_text()) == {"echo": {"from": "cli"}}
+
+
+def test_aws_cli_reads_function_logs(cloud: RunningCloud, deploy: Callable[..., str]) -> None:
+    name = deploy(cloud)
+    answer, _ = invoke(cloud, name)
+    request_id = answer["ResponseMetadata"]["RequestId"]
+    command = [
+        sys.executable,
+        "-m",
+        "awscli",
+        "logs",
+        "filter-log-events",
+        "--endpoint-url",
+        cloud.aws_endpoint_url,
+        "--region",
+        "us-east-1",
+        "--log-group-name",
+        f"/aws/lambda/{name}",
+        "--filter-pattern",
+        f'"{request_id}"',
+    ]
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+    deadline = time.monotonic() + 30
+    messages: list[str] = []
+    while time.monotonic() < deadline and not any(m.startswith("REPORT") for m in messages):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env, check=True)
+        messages = [e["message"] for e in json.loads(done.stdout)["events"]]
+
+    assert any(m.startswith(f"START RequestId: {request_id}") for m in messages)
+    assert any(m.startswith(f"REPORT RequestId: {request_id}") for m in messages)
+
+
+def test_idle_environments_are_reaped(bare_cloud: RunningCloud, deploy: Callable[..., str]) -> None:
+    # Given a warm environment in a cloud that reaps after 3 s
+    name = deploy(bare_cloud)
+    _, first = invoke(bare_cloud, name)
+
+    # When it stays idle past that, its process ends and the next invocation is a cold start
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(first["pid"]):
+        time.sleep(0.2)
+    _, after = invoke(bare_cloud, name)
+
+    assert not _alive(first["pid"])
+    assert after["cold"] is True
+
+
+def test_stopping_leaves_no_process_behind(
+    tmp_path: Path, lambda_role: Callable[[RunningCloud], str]
+) -> None:
+    # Given a cloud with a warm function environment
+    running = start_cloud(tmp_path, "--no-terraform")
+    from tests.local.conftest import zip_of
+
+    running.client("lambda").create_function(
+        FunctionName="warm",
+        Runtime="python3.13",
+        Role=lambda_role(running),
+        Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": "import os\ndef handler(e, c):\n    return os.getpid()\n"})},
+    )
+    _, environment_pid = invoke(running, "warm")
+    children = _descendants(running.process.pid)
+    assert environment_pid in children
+
+    # When it gets SIGTERM (what Ctrl-C in `make up` amounts to)
+    code = stop_cloud(running)
+
+    # Then it exits cleanly and every process it started is gone
+    assert code == 0
+    assert "==> stopped" in running.log()
+    assert [pid for pid in children if _alive(pid)] == []
+    assert not (running.state_dir / "endpoints.json").exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    parents = {pid}
+    for _ in range(10):
+        children = set()
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                ppid = int(proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid in parents:
+                children.add(int(proc.name))
+        children -= found
+        if not children:
+            break
+        found |= children
+        parents = children
+    return found
+
+
+@pytest.mark.parametrize("flag", ["--edge-port", "--controlplane-port", "--apigateway-port"])
+def test_a_port_in_use_is_named(flag: str, tmp_path: Path) -> None:
+    import socket
+
+    from tests.local.conftest import free_ports
+
+    ports = dict(
+        zip(
+            [
+                "--edge-port",
+                "--controlplane-port",
+                "--container-api-port",
+                "--apigateway-port",
+                "--site-port",
+            ],
+            map(str, free_ports(5)),
+            strict=True,
+        )
+    )
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        ports[flag] = str(busy.getsockname()[1])
+        done = subprocess.run(
+            [sys.executable, "-m", "local", "up", "--state-dir", str(tmp_path), "--no-terraform"]
+            + [part for item in ports.items() for part in item],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert done.returncode == 1
+    assert f"port {ports[flag]}" in done.stderr
+    assert flag in done.stderr
