@@ -110,8 +110,9 @@ test-terraform: venv tf-init ## terraform test (mock provider) and apply to moto
 	@terraform -chdir=$(TF_DIR) test -no-color
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/terraform
 
-test-local: venv ## The local cloud end to end
+test-local: venv $(TF_RC) ## The local cloud end to end (starts its own cloud on free ports)
 	@echo "==> local cloud tests"
+	@$(MAKE) build ARCH=$(HOST_ARCH)
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/local
 
 bench: venv ## Benchmarks, JSON results in build/bench/ (one with its args: BENCH="coldstart --rounds 5")
@@ -136,9 +137,10 @@ destroy: tf-init ## terraform destroy against AWS (asks for confirmation)
 
 # --- local cloud -------------------------------------------------------------------------------
 
+# Options: UP_FLAGS="--fresh --edge-port 5566 ..." (python -m local up --help).
 up: venv $(TF_RC) ## The whole stack on the local cloud (no AWS, no Docker); prints the URLs
 	@$(MAKE) build ARCH=$(HOST_ARCH)
-	@PATH="$(BIN):$$PATH" $(PY) -m local up
+	@PATH="$(BIN):$$PATH" $(PY) -m local up $(UP_FLAGS)
 
 clean: ## Remove build outputs, caches and local state (keeps .venv)
 	@rm -rf build .local .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml htmlcov
