@@ -24,7 +24,22 @@ def client(service: str) -> Any:
     """
     import boto3
 
-    return boto3.session.Session().client(service)  # type: ignore[call-overload]
+    return boto3.session.Session().client(service, config=_config(service))  # type: ignore[call-overload]
+
+
+def _config(service: str) -> Any:
+    if service != "s3":
+        return None
+    from botocore.config import Config
+
+    # Presigned POSTs (the site's uploads) must be SigV4, which botocore does not pick for presigning
+    # by itself and S3 requires for buckets created since 2020; and they must name the bucket's
+    # regional endpoint, or a browser's POST to a young bucket is redirected. An IP endpoint (the
+    # local cloud) still gets path-style URLs.
+    return Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"},
+    )
 
 
 def dynamodb() -> DynamoDBClient:
