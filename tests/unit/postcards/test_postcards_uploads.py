@@ -36,7 +36,7 @@ def test_slot_is_201_with_a_presigned_post_and_a_pending_item(api: ApiClient, ta
     assert body["failure_reason"] is None
     assert body["postcard_id"] is None
     post = body["presigned_post"]
-    assert post["url"].startswith("https://postcards-test-media.s3")
+    assert post["url"] == "https://postcards-test-media.s3.us-east-1.amazonaws.com/"
     assert post["fields"]["key"] == f"uploads/{upload_id}"
     assert post["fields"]["Content-Type"] == "image/png"
     [item] = tables.uploads()
@@ -62,6 +62,23 @@ def test_policy_enforces_key_type_size_and_a_short_expiry(api: ApiClient) -> Non
     assert before + timedelta(seconds=295) <= expiration <= before + timedelta(seconds=305)
     expires_at = datetime.fromisoformat(reply.json["presigned_post"]["expires_at"])
     assert abs((expires_at - expiration).total_seconds()) <= 2
+
+
+def test_the_post_is_signed_with_sigv4_including_the_session_token(api: ApiClient, monkeypatch: Any) -> None:
+    # Lambda's credentials are temporary: the form must carry (and the policy bind) the session token.
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "lambda-session-token")
+
+    reply = api.post("/v1/uploads", {"content_type": "image/png", "size_bytes": 10})
+
+    fields = reply.json["presigned_post"]["fields"]
+    assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    assert fields["x-amz-credential"].endswith("/us-east-1/s3/aws4_request")
+    assert fields["x-amz-security-token"] == "lambda-session-token"
+    assert "x-amz-signature" in fields
+    assert "signature" not in fields  # no SigV2
+    conditions = policy_of(reply.json)["conditions"]
+    assert {"x-amz-algorithm": "AWS4-HMAC-SHA256"} in conditions
+    assert {"x-amz-security-token": "lambda-session-token"} in conditions
 
 
 def test_expiry_follows_upload_url_ttl_seconds(api: ApiClient, monkeypatch: Any) -> None:
