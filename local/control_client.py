@@ -83,6 +83,6 @@ def _error(status: int, header_code: str, raw: bytes) -> ControlPlaneError:
         document = {}
     if not isinstance(document, dict):
         document = {}
-    code = header_code.split(":")[0] or str(document.get("__type", "")).split("#")[-1] or "Unknown"
+    code = header_code.split(":", 1)[0] or str(document.get("__type", "")).split("#")[-1] or "Unknown"
     message = str(document.get("message") or document.get("Message") or raw[:200].decode(errors="replace"))
     return ControlPlaneError(status, code, message)

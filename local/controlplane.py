@@ -73,6 +73,28 @@ class Reply:
         return cls(status, body, headers=(("x-amzn-ErrorType", error_type),))
 
 
+class Refusal(Exception):
+    """A request the control plane answers with an error (raised to keep handlers flat)."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def _function(account: str, region: str, name: str, qualifier: str | None) -> Any:
+    """moto's function (version), or a Refusal with Lambda's 404."""
+    from moto.awslambda.exceptions import UnknownFunctionException
+    from moto.awslambda.models import lambda_backends
+
+    try:
+        return lambda_backends[account][region].get_function(name, qualifier)
+    except UnknownFunctionException:
+        arn = f"arn:aws:lambda:{region}:{account}:function:{name}" + (f":{qualifier}" if qualifier else "")
+        raise Refusal(
+            Reply.lambda_error(404, "ResourceNotFoundException", f"Function not found: {arn}")
+        ) from None
+
+
 class ProvisionedConcurrency:
     """Provisioned concurrency configurations, keyed by (account, region, function, qualifier).
 
@@ -84,33 +106,22 @@ class ProvisionedConcurrency:
         self.lock = threading.Lock()
 
     def handle(self, environ: Environ, name: str, account: str, region: str) -> Reply:
-        from moto.awslambda.exceptions import UnknownFunctionException
-        from moto.awslambda.models import lambda_backends
-
         method = environ["REQUEST_METHOD"]
         query = parse_qs(environ.get("QUERY_STRING", ""))
         name, arn_qualifier = _split_function_name(name)
-        qualifier = (query.get("Qualifier") or [arn_qualifier or ""])[0]
-        backend = lambda_backends[account][region]
-        try:
-            function = backend.get_function(name)
-        except UnknownFunctionException:
-            arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
-            return Reply.lambda_error(404, "ResourceNotFoundException", f"Function not found: {arn}")
+        function = _function(account, region, name, None)
         if method == "GET" and query.get("List"):
             return self._list(account, region, function)
+        qualifier = (query.get("Qualifier") or [arn_qualifier or ""])[0]
         if not qualifier or qualifier == "$LATEST":
-            return Reply.lambda_error(
-                400,
-                "InvalidParameterValueException",
-                "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+            raise Refusal(
+                Reply.lambda_error(
+                    400,
+                    "InvalidParameterValueException",
+                    "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+                )
             )
-        try:
-            backend.get_function(name, qualifier)
-        except UnknownFunctionException:
-            return Reply.lambda_error(
-                404, "ResourceNotFoundException", f"Function not found: {function.function_arn}:{qualifier}"
-            )
+        _function(account, region, name, qualifier)  # the version or alias must exist
         key = (account, region, function.function_name, qualifier)
         if method == "PUT":
             return self._put(environ, key, function)
@@ -118,14 +129,15 @@ class ProvisionedConcurrency:
             config = self.configs.get(key)
             if method == "DELETE" and config is not None:
                 del self.configs[key]
-                return Reply(204, b"")
         if config is None:
-            return Reply.lambda_error(
-                404,
-                "ProvisionedConcurrencyConfigNotFoundException",
-                "No Provisioned Concurrency Config found for this function",
+            raise Refusal(
+                Reply.lambda_error(
+                    404,
+                    "ProvisionedConcurrencyConfigNotFoundException",
+                    "No Provisioned Concurrency Config found for this function",
+                )
             )
-        return Reply.json(200, config)
+        return Reply(204, b"") if method == "DELETE" else Reply.json(200, config)
 
     def _put(self, environ: Environ, key: tuple[str, str, str, str], function: Any) -> Reply:
         try:
@@ -133,22 +145,24 @@ class ProvisionedConcurrency:
             body = json.loads(environ["wsgi.input"].read(length) or b"{}")
             requested = int(body["ProvisionedConcurrentExecutions"])
         except (ValueError, KeyError, TypeError):
-            return Reply.lambda_error(
-                400,
-                "InvalidParameterValueException",
-                "ProvisionedConcurrentExecutions must be an integer >= 1",
-            )
+            requested = 0
         if requested < 1:
-            return Reply.lambda_error(
-                400, "InvalidParameterValueException", "ProvisionedConcurrentExecutions must be >= 1"
+            raise Refusal(
+                Reply.lambda_error(
+                    400,
+                    "InvalidParameterValueException",
+                    "ProvisionedConcurrentExecutions must be an integer >= 1",
+                )
             )
         reserved = function.reserved_concurrency
         if reserved is not None and requested > int(reserved):
-            return Reply.lambda_error(
-                400,
-                "InvalidParameterValueException",
-                "Requested Provisioned Concurrency should not be greater than the "
-                "reservedConcurrentExecution for function",
+            raise Refusal(
+                Reply.lambda_error(
+                    400,
+                    "InvalidParameterValueException",
+                    "Requested Provisioned Concurrency should not be greater than the "
+                    "reservedConcurrentExecution for function",
+                )
             )
         config = {
             "RequestedProvisionedConcurrentExecutions": requested,
@@ -184,7 +198,6 @@ class Snapshot:
         self.meta: dict[str, Any] = {}
 
     def load(self) -> bool:
-        from moto.core.base_backend import BackendDict
 
         if self.path is None or not self.path.exists():
             return False
@@ -197,10 +210,11 @@ class Snapshot:
                 raise ValueError(
                     f"written by moto {document.get('moto_version')}, this is {moto.__version__}"
                 )
-            for live, saved in zip(_live_backend_dicts(document["backends"]), document["backends"].values()):
+            saved_backends = document["backends"]
+            for live, saved in zip(_live_backend_dicts(saved_backends), saved_backends.values(), strict=True):
                 live.update(saved)
-                if live not in BackendDict._instances:
-                    BackendDict._instances.append(live)
+                if live not in _in_use():
+                    _in_use().append(live)
             self.provisioned.configs = document["provisioned"]
             self.meta = document.get("meta", {})
         except Exception as error:  # a stale or broken snapshot only costs a fresh start
@@ -211,12 +225,12 @@ class Snapshot:
 
     def save(self, meta: dict[str, Any]) -> int:
         import moto
-        from moto.core.base_backend import BackendDict, backend_lock
+        from moto.core.base_backend import backend_lock
 
         if self.path is None:
             raise ValueError("no --snapshot path given")
         with backend_lock, self.provisioned.lock:
-            backends = {_backend_key(b): dict(b) for b in BackendDict._instances}
+            backends = {_backend_key(b): dict(b) for b in _in_use()}
             buffer = io.BytesIO()
             document = {
                 "moto_version": moto.__version__,
@@ -254,7 +268,8 @@ class _StatePickler(pickle.Pickler):
         if isinstance(obj, defaultdict) and "<locals>" in getattr(factory, "__qualname__", ""):
             # A defaultdict whose factory is a lambda (``lambda: {}``): rebuild it with a factory that
             # copies one value the lambda made, which is what such pure factories do.
-            return (_defaultdict, (functools.partial(copy.deepcopy, factory()), dict(obj)))
+            sample = factory() if callable(factory) else None
+            return (_defaultdict, (functools.partial(copy.deepcopy, sample), dict(obj)))
         return NotImplemented
 
 
@@ -314,6 +329,14 @@ def _defaultdict(factory: Callable[[], Any], items: dict[Any, Any]) -> defaultdi
     return defaultdict(factory, items)
 
 
+def _in_use() -> list[Any]:
+    """moto's list of the backends that hold state (BackendDict._instances)."""
+    from moto.core.base_backend import BackendDict
+
+    instances: list[Any] = BackendDict._instances  # type: ignore[misc]
+    return instances
+
+
 def _backend_key(backend_dict: Any) -> str:
     cls = backend_dict.backend
     return f"{cls.__module__}:{cls.__qualname__}:{backend_dict.service_name}"
@@ -351,12 +374,15 @@ class ControlPlaneApp:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         reply: Reply | None = None
-        if path.startswith("/_local/"):
-            reply = self._local(environ, path)
-        elif (match := _PROVISIONED.match(path)) is not None:
-            from moto.core import DEFAULT_ACCOUNT_ID
+        try:
+            if path.startswith("/_local/"):
+                reply = self._local(environ, path)
+            elif (match := _PROVISIONED.match(path)) is not None:
+                from moto.core import DEFAULT_ACCOUNT_ID
 
-            reply = self.provisioned.handle(environ, match["name"], DEFAULT_ACCOUNT_ID, _region(environ))
+                reply = self.provisioned.handle(environ, match["name"], DEFAULT_ACCOUNT_ID, _region(environ))
+        except Refusal as refusal:
+            reply = refusal.reply
         if reply is None:
             return self.moto_app(environ, start_response)
         headers = [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body)))]
@@ -366,9 +392,6 @@ class ControlPlaneApp:
         return [reply.body]
 
     def _local(self, environ: Environ, path: str) -> Reply:
-        from moto.awslambda.exceptions import UnknownFunctionException
-        from moto.awslambda.models import lambda_backends
-
         if path == "/_local/health":
             return Reply.json(200, {"status": "ok", "snapshot": self.snapshot.meta})
         if path == "/_local/snapshot" and environ["REQUEST_METHOD"] == "POST":
@@ -380,25 +403,28 @@ class ControlPlaneApp:
                 return Reply.json(500, {"error": repr(error)})
             return Reply.json(200, {"path": str(self.snapshot.path), "bytes": size})
         if (match := _CODE.match(path)) is not None:
-            query = parse_qs(environ.get("QUERY_STRING", ""))
-            qualifier = (query.get("Qualifier") or [None])[0]
-            try:
-                function = lambda_backends[match["account"]][match["region"]].get_function(
-                    match["name"], qualifier
-                )
-            except UnknownFunctionException:
-                return Reply.json(404, {"error": f"no function {match['name']}:{qualifier}"})
+            qualifier = (parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier") or [None])[0]
+            function = _function(match["account"], match["region"], match["name"], qualifier)
             return Reply(200, function.code_bytes, "application/zip")
         if (match := _LAYER.match(path)) is not None:
-            backend = lambda_backends[match["account"]][match["region"]]
-            try:
-                layer = backend.get_layer_version(match["name"], match["version"])
-            except Exception:  # moto raises different errors for a missing layer and a missing version
-                layer = None
-            if layer is None:
-                return Reply.json(404, {"error": f"no layer {match['name']}:{match['version']}"})
-            return Reply(200, layer.code_bytes, "application/zip")
+            return Reply(
+                200,
+                _layer_zip(match["account"], match["region"], match["name"], match["version"]),
+                "application/zip",
+            )
         return Reply.json(404, {"error": f"no route {path}"})
+
+
+def _layer_zip(account: str, region: str, name: str, version: str) -> bytes:
+    from moto.awslambda.models import lambda_backends
+
+    try:
+        layer = lambda_backends[account][region].get_layer_version(name, version)
+    except Exception:  # moto raises different errors for a missing layer and a missing version
+        layer = None
+    if layer is None:
+        raise Refusal(Reply.json(404, {"error": f"no layer {name}:{version}"}))
+    return bytes(layer.code_bytes)
 
 
 _REASONS = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request", 404: "Not Found", 500: "Error"}
@@ -428,7 +454,7 @@ def _route_moto_invocations() -> None:
         s3_notifications.invoke_async(arn, json.loads(body) if body else {})
         return ""
 
-    LambdaFunction.invoke = invoke
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign]
 
 
 def _install_data_plane_patches() -> None:

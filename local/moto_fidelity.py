@@ -4,6 +4,8 @@ Installed in the control-plane process before it serves. Each fix keeps a field 
 was sent; without them, every ``terraform plan`` against the local cloud proposes the same update
 again (and a re-``make up`` is never a no-change apply).
 
+- Lambda (moto 5.2): GetFunction leaves out ``Concurrency`` when the reserved concurrency is 0 (a
+  function switched off), so a reader would think it unlimited.
 - CloudFront (moto 5.2): cache behaviours drop their function and Lambda@Edge associations and
   invent ``ForwardedValues`` when a cache policy is used; origins drop ``OriginAccessControlId``;
   the viewer certificate claims ``CloudFrontDefaultCertificate`` next to an ACM certificate.
@@ -21,7 +23,22 @@ def install() -> None:
     if _installed:
         return
     _installed = True
+    _lambda()
     _cloudfront()
+
+
+def _lambda() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    get_code = LambdaFunction.get_code
+
+    def get_code_with_zero_concurrency(self: Any) -> dict[str, Any]:
+        document = get_code(self)
+        if self.reserved_concurrency is not None and "Concurrency" not in document:
+            document["Concurrency"] = {"ReservedConcurrentExecutions": int(self.reserved_concurrency)}
+        return document
+
+    LambdaFunction.get_code = get_code_with_zero_concurrency  # type: ignore[method-assign]
 
 
 def _cloudfront() -> None:
@@ -55,5 +72,5 @@ def _cloudfront() -> None:
             self.certificate_source = "acm" if config.get("ACMCertificateArn") else "iam"
 
     models.DefaultCacheBehaviour.__init__ = cache_behaviour  # type: ignore[method-assign]
-    models.Origin.__init__ = origin  # type: ignore[method-assign]
+    models.Origin.__init__ = origin  # type: ignore[method-assign,assignment]
     models.ViewerCertificate.__init__ = viewer_certificate  # type: ignore[method-assign]

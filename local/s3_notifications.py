@@ -29,7 +29,7 @@ log = logging.getLogger("local.s3_notifications")
 
 # One sender thread pool per control-plane process: S3 requests return at once, as on AWS.
 _senders = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
-_edge_url = ""
+_edge: dict[str, str] = {"url": ""}  # set by install()
 
 
 def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
@@ -77,14 +77,17 @@ def invoke_async(function_arn: str, event: Any) -> None:
 
 
 def _post_event(function_arn: str, body: bytes) -> None:
-    request = urllib.request.Request(
-        f"{_edge_url}/2015-03-31/functions/{quote(function_arn, safe='')}/invocations",
+    url = f"{_edge['url']}/2015-03-31/functions/{quote(function_arn, safe='')}/invocations"
+    if not url.startswith("http"):
+        raise ValueError(f"not an http URL: {url}")
+    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
+        url,
         data=body,
         method="POST",
         headers={"X-Amz-Invocation-Type": "Event", "Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback edge URL)
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - checked above
             response.read()
     except (urllib.error.URLError, OSError) as error:
         # S3 gives no feedback to the uploader either; the event is lost, so say so loudly.
@@ -97,8 +100,7 @@ def _invoke_from_notification(account_id: str, event_body: Any, fn_arn: str, reg
 
 def install(edge_url: str) -> None:
     """Patch moto (in this process) so that S3 notifications reach Lambda through the edge."""
-    global _edge_url
-    _edge_url = edge_url.rstrip("/")
+    _edge["url"] = edge_url.rstrip("/")
     from moto.s3 import notifications
 
     notifications._get_s3_event = s3_event

@@ -22,12 +22,12 @@ from typing import Any
 
 from python_terraform import IsFlagged, Terraform
 
+from local.config import Config
+
 # Terraform's per-resource lines worth showing: "<address>: Creation complete after 1s [id=...]".
 _PROGRESS = re.compile(
     r"^(?P<address>\S+): (?P<what>Creation|Modifications|Destruction) complete after (?P<after>(\d+m)?\d+s)"
 )
-
-from local.config import Config
 
 
 class StackError(Exception):
@@ -93,25 +93,30 @@ class Stack:
         Called once at start, before any thread: a profile or real credentials in the caller's
         environment must never reach Terraform, and nothing in ``make up`` talks to AWS.
         """
-        for name in [k for k in os.environ if k.startswith(("AWS_", "TF_VAR_"))]:
+        environment = self.environment()
+        for name in [k for k in os.environ if k.startswith(("AWS_", "TF_VAR_")) or k == "TF_CLI_CONFIG_FILE"]:
             del os.environ[name]
-        os.environ.update(self.environment())
+        os.environ.update(environment)
 
     def _cli_config(self) -> Path | None:
         """Provider installation: a filesystem mirror from TF_PROVIDER_MIRROR, else the caller's
-        TF_CLI_CONFIG_FILE (the Makefile's) when it exists, else Terraform's defaults."""
+        TF_CLI_CONFIG_FILE (the Makefile's) or build/terraform.rc when it exists, else the registry."""
         mirror = os.environ.get("TF_PROVIDER_MIRROR")
         if mirror:
             path = self.folder / "terraform.rc"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(
                 "provider_installation {\n"
-                f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/*/*"]\n  }}\n'
+                f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
+                '    include = ["registry.terraform.io/*/*"]\n  }\n'
                 '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
             )
             return path
         configured = os.environ.get("TF_CLI_CONFIG_FILE")
-        return Path(configured) if configured and Path(configured).is_file() else None
+        if configured and Path(configured).is_file():
+            return Path(configured)
+        made = self.config.root / "build" / "terraform.rc"  # what `make` last wrote
+        return made if made.is_file() else None
 
     def _terraform(self) -> Terraform:
         if shutil.which("terraform") is None:

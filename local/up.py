@@ -128,9 +128,10 @@ def check_ports_free(config: Config) -> None:
                 if error.errno != errno.EADDRINUSE:
                     raise
                 flag = f"--{name}-port"
+                variable = f"LOCAL_{name.upper().replace('-', '_')}_PORT"
                 raise UpError(
                     f"port {port} ({name}) on {config.host} is in use by another program; "
-                    f"stop it or choose another port with {flag} (or LOCAL_{name.upper().replace('-', '_')}_PORT)"
+                    f"stop it or choose another port with {flag} (or {variable})"
                 ) from error
 
 
@@ -167,11 +168,11 @@ class LocalCloud:
         self.executor = Executor(
             ControlPlaneClient(config.edge_url, config.region, self.session),
             self.sink,
-            config.executor,
-            config.cache_dir,
-            config.region,
-            config.edge_url,
-            progress.say,
+            settings=config.executor,
+            cache_dir=config.cache_dir,
+            region=config.region,
+            edge_url=config.edge_url,
+            say=progress.say,
         )
         async with progress.stage(f"Lambda runtime {RUNTIME}"):
             runtime = await self.executor.prepare_runtime(RUNTIME)
@@ -335,8 +336,8 @@ class LocalCloud:
     def _endpoints(self) -> dict[str, Any]:
         config = self.config
         gateway = self.endpoints.get("apigateway") or []
-        stage = next((e for e in gateway if "url" in e), {})
-        custom = next((e for e in gateway if "custom_domain_url" in e), {})
+        stage: dict[str, Any] = next((e for e in gateway if "url" in e), {})
+        custom: dict[str, Any] = next((e for e in gateway if "custom_domain_url" in e), {})
         document: dict[str, Any] = {
             "site_url": self.endpoints.get("site"),
             "api_url": stage.get("url"),

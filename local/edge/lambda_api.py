@@ -55,8 +55,8 @@ async def invoke(request: BaseRequest, name: str, invoker: EdgeInvoker) -> web.R
             raise InvokeError(
                 400,
                 "InvalidParameterValueException",
-                f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy "
-                "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
+                f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to "
+                "satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
             )
         log_type = request.headers.get("X-Amz-Log-Type")
         result = await invoker.invoke(

@@ -9,6 +9,7 @@ drops cached configurations at once (and re-reads provisioned concurrency).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from aiohttp.web_request import BaseRequest
 
 from local.edge import lambda_api
 from local.edge.proxy import Forwarder
+from local.invoke import InvokeError
 from local.lambda_.functions import split_function_name
 
 
@@ -61,28 +63,30 @@ class Edge:
 
     async def _lambda(self, request: BaseRequest, path: str) -> web.StreamResponse:
         method = request.method
-        if method == "POST":
-            if (match := lambda_api.INVOKE.match(path)) is not None:
-                return await lambda_api.invoke(request, match["name"], self.invoker)
-            if (match := lambda_api.INVOKE_ASYNC.match(path)) is not None:
-                return await lambda_api.invoke_async(request, match["name"], self.invoker)
+        if method == "POST" and (match := lambda_api.INVOKE.match(path)) is not None:
+            return await lambda_api.invoke(request, match["name"], self.invoker)
+        if method == "POST" and (match := lambda_api.INVOKE_ASYNC.match(path)) is not None:
+            return await lambda_api.invoke_async(request, match["name"], self.invoker)
         if method == "GET":
-            base = f"{request.scheme}://{request.host}"
-            if lambda_api.GET_FUNCTION.match(path):
-                return await self._rewritten(request, lambda body: lambda_api.with_code_location(body, base))
-            if lambda_api.GET_LAYER_VERSION.match(path) or (
-                lambda_api.GET_LAYER_BY_ARN.match(path) and request.query.get("find") == "LayerVersion"
-            ):
-                return await self._rewritten(request, lambda body: lambda_api.with_layer_location(body, base))
-            return await self.forwarder.forward(request)
+            return await self._lambda_read(request, path)
         response = await self.forwarder.forward(request)
         if response.status < 300 and (match := lambda_api.FUNCTION_WRITE.match(path)) is not None:
-            try:
+            with contextlib.suppress(
+                InvokeError
+            ):  # a name moto accepted but Invoke would not: nothing cached
                 name, _ = split_function_name(match["name"], None)
-            except Exception:  # a malformed name that moto accepted: nothing cached under it
-                return response
-            self.on_function_write(name, match["rest"] or "")
+                self.on_function_write(name, match["rest"] or "")
         return response
+
+    async def _lambda_read(self, request: BaseRequest, path: str) -> web.StreamResponse:
+        base = f"{request.scheme}://{request.host}"
+        if lambda_api.GET_FUNCTION.match(path):
+            return await self._rewritten(request, lambda body: lambda_api.with_code_location(body, base))
+        if lambda_api.GET_LAYER_VERSION.match(path) or (
+            lambda_api.GET_LAYER_BY_ARN.match(path) and request.query.get("find") == "LayerVersion"
+        ):
+            return await self._rewritten(request, lambda body: lambda_api.with_layer_location(body, base))
+        return await self.forwarder.forward(request)
 
     async def _rewritten(self, request: BaseRequest, rewrite: Callable[[bytes], bytes]) -> web.Response:
         status, headers, body = await self.forwarder.fetch(request)

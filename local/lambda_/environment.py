@@ -197,7 +197,7 @@ class ExecutionEnvironment:
             "TZ": ":UTC",
             "LANG": "en_US.UTF-8",
             "PATH": os.pathsep.join(
-                [str(spec.runtime.python.parent)] * (spec.runtime.python is not None)
+                ([str(spec.runtime.python.parent)] if spec.runtime.python is not None else [])
                 + ["/usr/local/bin", "/usr/bin", "/bin", f"{opt}/bin"]
             ),
             "LD_LIBRARY_PATH": os.pathsep.join([f"{task}/lib", f"{opt}/lib"]),
@@ -348,7 +348,8 @@ class ExecutionEnvironment:
                 invocation,
                 _platform_error(
                     "Function.ResponseSizeTooLarge",
-                    f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
+                    "Response payload size exceeded maximum allowed payload size "
+                    f"({MAX_RESPONSE_BYTES} bytes).",
                 ),
             )
             return 413

@@ -65,6 +65,28 @@ class Pool:
     retired: bool = False
 
 
+@dataclass(frozen=True)
+class Request:
+    """One Invoke call; an asynchronous one is run (and retried) under the same request id."""
+
+    request_id: str
+    payload: bytes
+    invoked_arn: str
+    client_context: str | None
+    cognito_identity: str | None
+
+    def invocation(self, trace_id: str, capture_logs: bool = False) -> Invocation:
+        return Invocation(
+            self.request_id,
+            self.payload,
+            self.invoked_arn,
+            trace_id,
+            self.client_context,
+            self.cognito_identity,
+            capture_logs,
+        )
+
+
 @dataclass
 class FunctionConcurrency:
     in_flight: int = 0
@@ -77,6 +99,7 @@ class Executor:
         self,
         client: ControlPlaneClient,
         sink: LogSink,
+        *,
         settings: ExecutorSettings,
         cache_dir: Path,
         region: str,
@@ -133,21 +156,13 @@ class Executor:
         _check_json(payload)
         if client_context is not None:
             client_context = _decode_client_context(client_context)
-        invocation_args = {
-            "request_id": request_id,
-            "payload": payload,
-            "invoked_arn": function.qualified_arn(qualifier),
-            "client_context": client_context,
-            "cognito_identity": cognito_identity,
-        }
-        if invocation_type == "Event":
-            self._spawn_task(self._run_event(name, qualifier, function, invocation_args))
-            return InvokeResult(202, executed_version=function.version, headers=headers)
-        invocation = Invocation(
-            **invocation_args,
-            trace_id=new_trace_id(function.tracing_mode == "Active"),
-            capture_logs=log_type == "Tail",
+        request = Request(
+            request_id, payload, function.qualified_arn(qualifier), client_context, cognito_identity
         )
+        if invocation_type == "Event":
+            self._spawn_task(self._run_event(name, qualifier, function, request))
+            return InvokeResult(202, executed_version=function.version, headers=headers)
+        invocation = request.invocation(new_trace_id(function.tracing_mode == "Active"), log_type == "Tail")
         outcome = await self.run(function, invocation)
         return InvokeResult(
             200,
@@ -274,7 +289,7 @@ class Executor:
     # --- asynchronous invocations --------------------------------------------------------------
 
     async def _run_event(
-        self, name: str, qualifier: str | None, function: FunctionVersion, args: dict[str, Any]
+        self, name: str, qualifier: str | None, function: FunctionVersion, request: Request
     ) -> None:
         retries, max_age = await self._event_invoke_config(name, qualifier)
         received = time.monotonic()
@@ -284,20 +299,20 @@ class Executor:
         while not self._closed:
             try:
                 function = await self.directory.resolve(name, qualifier)
-                outcome = await self.run(function, Invocation(**args, trace_id=trace_id))
+                outcome = await self.run(function, request.invocation(trace_id))
             except InvokeError as error:
                 age = time.monotonic() - received
                 if error.status_code == 429 and age + backoff < max_age:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, THROTTLE_BACKOFF_S[1])
                     continue
-                self._drop(name, args["request_id"], f"{error.error_type}: {error.message}")
+                self._drop(name, request.request_id, f"{error.error_type}: {error.message}")
                 return
             if not outcome.failed:
                 return
             if attempt >= retries:
                 self._drop(
-                    name, args["request_id"], f"failed {attempt + 1} times, last error {outcome.error_type}"
+                    name, request.request_id, f"failed {attempt + 1} times, last error {outcome.error_type}"
                 )
                 return
             delays = self.settings.async_retry_delays_s

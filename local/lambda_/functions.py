@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from local.control_client import ControlPlaneClient, ControlPlaneError
 from local.invoke import InvokeError
 
 REFRESH_AFTER_S = 2.0
+log = logging.getLogger("local.lambda")
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,8 @@ def _invalid(function_name: str) -> InvokeError:
     return InvokeError(
         400,
         "ValidationException",
-        f"1 validation error detected: Value '{function_name}' at 'functionName' failed to satisfy constraint",
+        f"1 validation error detected: Value '{function_name}' at 'functionName' failed to satisfy "
+        "constraint",
     )
 
 
@@ -157,8 +160,8 @@ class FunctionDirectory:
             await self._fetch(key)
         except InvokeError:
             self._cache.pop(key, None)  # deleted meanwhile: the next invoke reports it
-        except Exception:  # the control plane is unreachable: keep serving what we know
-            pass
+        except Exception as error:  # the control plane is unreachable: keep serving what we know
+            log.warning("could not refresh %s:%s: %r", key[0], key[1], error)
         finally:
             self._refreshing.discard(key)
 

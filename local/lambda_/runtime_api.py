@@ -54,38 +54,40 @@ class RuntimeApiServer:
 
     async def _handle(self, request: BaseRequest) -> web.StreamResponse:
         path = request.path
-        if not path.startswith(PREFIX):
-            return _error(404)
-        route = path[len(PREFIX) :]
-        environment = self.environment
+        route = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
         if request.method == "GET" and route == "invocation/next":
-            invocation = await environment.next_invocation()
-            headers = {
-                "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
-                "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
-                "Lambda-Runtime-Invoked-Function-Arn": invocation.invoked_arn,
-                "Lambda-Runtime-Trace-Id": invocation.trace_id,
-                "Content-Type": "application/json",
-            }
-            if invocation.client_context:
-                headers["Lambda-Runtime-Client-Context"] = invocation.client_context
-            if invocation.cognito_identity:
-                headers["Lambda-Runtime-Cognito-Identity"] = invocation.cognito_identity
-            return web.Response(body=invocation.payload, headers=headers)
-        if request.method != "POST":
-            return _error(404)
-        body = await request.read()
-        if route.startswith("invocation/"):
-            request_id, _, action = route[len("invocation/") :].partition("/")
-            if action == "response":
-                return _status(environment.post_response(request_id, body))
-            if action == "error":
-                return _status(
-                    environment.post_error(request_id, body, request.headers.get(ERROR_TYPE_HEADER))
-                )
-        elif route == "init/error":
-            return _status(environment.post_init_error(body, request.headers.get(ERROR_TYPE_HEADER)))
+            return await self._next()
+        if request.method == "POST" and route:
+            return _status(self._post(route, await request.read(), request.headers.get(ERROR_TYPE_HEADER)))
         return _error(404)
+
+    async def _next(self) -> web.Response:
+        invocation = await self.environment.next_invocation()
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": invocation.invoked_arn,
+            "Lambda-Runtime-Trace-Id": invocation.trace_id,
+            "Content-Type": "application/json",
+        }
+        if invocation.client_context:
+            headers["Lambda-Runtime-Client-Context"] = invocation.client_context
+        if invocation.cognito_identity:
+            headers["Lambda-Runtime-Cognito-Identity"] = invocation.cognito_identity
+        return web.Response(body=invocation.payload, headers=headers)
+
+    def _post(self, route: str, body: bytes, error_type: str | None) -> int:
+        """The status of a POST: response, error, or init error."""
+        if route == "init/error":
+            return self.environment.post_init_error(body, error_type)
+        request_id, _, action = route.removeprefix("invocation/").partition("/")
+        if not route.startswith("invocation/"):
+            return 404
+        if action == "response":
+            return self.environment.post_response(request_id, body)
+        if action == "error":
+            return self.environment.post_error(request_id, body, error_type)
+        return 404
 
 
 def _status(code: int) -> web.Response:

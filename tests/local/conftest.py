@@ -202,7 +202,7 @@ def handler(event, context):
         "request_id": context.aws_request_id,
         "invoked_arn": context.invoked_function_arn,
         "remaining_ms": context.get_remaining_time_in_millis(),
-        "env": {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN"))},
+        "env": {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "LAMBDA_", "_HANDLER", "_X"))},
         "path": sys.path,
         "event": event,
     }
