@@ -130,3 +130,9 @@ mock_resource "aws_api_gateway_stage" {
 mock_resource "aws_s3_bucket_policy" {
   defaults = {}
 }
+
+mock_resource "aws_acm_certificate" {
+  defaults = {
+    arn = "arn:aws:acm:eu-west-1:123456789012:certificate/mocked"
+  }
+}

@@ -1,0 +1,157 @@
+# The root module: wiring between the parts, the local-cloud switches and input validation (bad
+# values fail at plan with a clear message).
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+mock_provider "aws" {
+  alias  = "us_east_1"
+  source = "./tests/mocks"
+}
+
+# ACM answers one DNS validation record per name; the mock must too.
+override_resource {
+  target = module.domain.module.certificate.aws_acm_certificate.this
+  values = {
+    arn = "arn:aws:acm:eu-west-1:123456789012:certificate/regional-api"
+    domain_validation_options = [
+      { domain_name = "api.example.com", resource_record_name = "_a1.api.example.com.", resource_record_type = "CNAME", resource_record_value = "_v1.acm-validations.aws." },
+    ]
+  }
+}
+
+override_resource {
+  target = module.site.module.certificate.aws_acm_certificate.this
+  values = {
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
+    domain_validation_options = [
+      { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
+    ]
+  }
+}
+
+variables {
+  domain_name       = "example.com"
+  container_api_url = "https://legacy.example.net/api"
+  architecture      = "arm64"
+  artifacts_dir     = "tests/fixtures/build/arm64"
+}
+
+run "local_cloud" {
+  command = plan
+
+  variables {
+    local_endpoint = "http://127.0.0.1:4566"
+    domain_name    = "postcards.localhost"
+    architecture   = "arm64"
+  }
+
+  assert {
+    condition     = length(aws_route53_zone.this) == 1 && length(data.aws_route53_zone.this) == 0
+    error_message = "On the local cloud the hosted zone is created."
+  }
+  assert {
+    condition     = module.observability.xray_sampling_rule_name == null
+    error_message = "The local cloud has no X-Ray sampling rules: the rule must be off."
+  }
+}
+
+run "a_given_zone_id_is_used_as_is" {
+  command = plan
+
+  variables {
+    hosted_zone_id = "Z0GIVEN0000000000000"
+  }
+
+  assert {
+    condition     = output.hosted_zone_id == "Z0GIVEN0000000000000" && length(aws_route53_zone.this) == 0 && length(data.aws_route53_zone.this) == 0
+    error_message = "hosted_zone_id skips both lookup and creation."
+  }
+}
+
+run "bad_domain_is_refused" {
+  command = plan
+
+  variables {
+    domain_name = "Not A Domain!"
+  }
+
+  expect_failures = [var.domain_name]
+}
+
+run "unknown_architecture_is_refused" {
+  command = plan
+
+  variables {
+    architecture = "sparc"
+  }
+
+  expect_failures = [var.architecture]
+}
+
+run "negative_reserved_concurrency_is_refused" {
+  command = plan
+
+  variables {
+    reserved_concurrency = { postcards = -5 }
+  }
+
+  expect_failures = [var.reserved_concurrency]
+}
+
+run "negative_provisioned_concurrency_is_refused" {
+  command = plan
+
+  variables {
+    provisioned_concurrency = { postcards = -1 }
+  }
+
+  expect_failures = [var.provisioned_concurrency]
+}
+
+run "api_timeout_beyond_the_gateway_limit_is_refused" {
+  command = plan
+
+  variables {
+    function_timeout_s = { postcards = 60 }
+  }
+
+  expect_failures = [var.function_timeout_s]
+}
+
+run "container_api_url_with_trailing_slash_is_refused" {
+  command = plan
+
+  variables {
+    container_api_url = "https://legacy.example.net/"
+  }
+
+  expect_failures = [var.container_api_url]
+}
+
+# Last: it applies (to the mocks), and later plans would then start from its state.
+run "aws_defaults" {
+  command = apply
+
+  assert {
+    condition     = length(data.aws_route53_zone.this) == 1 && length(aws_route53_zone.this) == 0
+    error_message = "On AWS the hosted zone is looked up, not created."
+  }
+  assert {
+    condition     = module.observability.xray_sampling_rule_name == "postcards-prod-api"
+    error_message = "On AWS the X-Ray sampling rule exists."
+  }
+  assert {
+    condition     = output.site_url == "https://www.example.com" && output.api_url == "https://api.example.com"
+    error_message = "The site lives at www.<domain> and the API at api.<domain>."
+  }
+  assert {
+    condition     = output.function_names == { postcards = "postcards-prod-postcards", thumbnails = "postcards-prod-thumbnails", housekeeping = "postcards-prod-housekeeping" }
+    error_message = "Function names are <project>-<environment>-<function>."
+  }
+  assert {
+    condition     = strcontains(output.site_security_headers["Content-Security-Policy"], "connect-src 'self' https://api.example.com https://legacy.example.net ")
+    error_message = "The site's CSP must admit the API and the container API's origin."
+  }
+}
