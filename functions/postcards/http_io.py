@@ -27,9 +27,20 @@ def json_body(event: BaseProxyEvent) -> Any:
 
 
 def created(
-    location: str, body: dict[str, Any] | str, headers: dict[str, str] | None = None
+    event: BaseProxyEvent, path: str, body: dict[str, Any] | str, headers: dict[str, str] | None = None
 ) -> Response[Any]:
-    return Response(201, JSON, body, headers={"Location": location, **(headers or {})})
+    """201 with a Location that works from where the client called us (see ``base_path``)."""
+    return Response(201, JSON, body, headers={"Location": base_path(event) + path, **(headers or {})})
+
+
+def base_path(event: BaseProxyEvent) -> str:
+    """What precedes our routes in the URL the client used: ``/<stage>`` through the execute-api
+    endpoint, the base path mapping's prefix (usually nothing) through the custom domain."""
+    context = event.get("requestContext") or {}
+    requested, routed = context.get("path"), event.get("path")
+    if isinstance(requested, str) and isinstance(routed, str) and requested.endswith(routed):
+        return requested[: len(requested) - len(routed)]
+    return ""
 
 
 def error(problem: ApiError, event: BaseProxyEvent) -> Response[Any]:

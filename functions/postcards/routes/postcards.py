@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from aws_lambda_powertools import Metrics
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
@@ -23,6 +23,7 @@ from postcards.routes.methods import refuse_other_methods
 from postcards.validation import Fields
 
 router = Router()
+logger = Logger(child=True)
 metrics = Metrics()  # Powertools metrics instances share one metric set per process
 
 DEFAULT_LIMIT: Final = 20
@@ -78,7 +79,8 @@ def create_postcard() -> Response[Any]:
     else:
         result, replayed = idempotency.run_once("create-postcard", key, body, write, router.lambda_context)
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return created(f"/v1/postcards/{result['id']}", result["json"], headers)
+    logger.info("postcard created", extra={"postcard_id": result["id"], "replayed": replayed})
+    return created(event, f"/v1/postcards/{result['id']}", result["json"], headers)
 
 
 def _new_postcard(body: Any) -> NewPostcard:

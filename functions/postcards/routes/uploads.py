@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Metrics
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,6 +21,7 @@ from postcards.upload_store import Upload
 from postcards.validation import Fields
 
 router = Router()
+logger = Logger(child=True)
 metrics = Metrics()
 
 
@@ -51,7 +52,8 @@ def create_upload() -> Response[Any]:
             "expires_at": _expiry(now, post.expires_in),
         },
     }
-    return created(f"/v1/uploads/{upload.id}", body)
+    logger.info("upload slot created", extra={"upload_id": upload.id, "content_type": content_type})
+    return created(router.current_event, f"/v1/uploads/{upload.id}", body)
 
 
 @router.get("/v1/uploads/<upload_id>")

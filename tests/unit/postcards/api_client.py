@@ -51,8 +51,11 @@ def rest_event(
     body: str | bytes | None = None,
     base64_body: bool = False,
     request_id: str | None = None,
+    via_stage_url: bool = False,
 ) -> dict[str, Any]:
-    """A REST API proxy event for ``method target`` (target = path plus optional query string)."""
+    """A REST API proxy event for ``method target`` (target = path plus optional query string),
+    as called through the custom domain, or through ``https://<api>.execute-api…/<stage>/…`` with
+    ``via_stage_url`` (then requestContext.path carries the stage)."""
     split = urlsplit(target)
     path = split.path
     multi_headers = {
@@ -86,7 +89,7 @@ def rest_event(
             "extendedRequestId": f"ext-{request_id}",
             "httpMethod": method,
             "identity": {"sourceIp": "203.0.113.7", "userAgent": "pytest"},
-            "path": f"/{STAGE}{path}",
+            "path": f"/{STAGE}{path}" if via_stage_url else path,
             "protocol": "HTTP/1.1",
             "requestId": request_id,
             "requestTime": "31/Jan/2026:12:00:00 +0000",

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from postcards import idempotency
 from postcards.errors import ApiError
-from tests.unit.postcards.api_client import ApiClient, FakeLambdaContext
+from tests.unit.postcards.api_client import ApiClient, FakeLambdaContext, rest_event
 
 UPLOAD_ID = "ab" * 16
 VALID = {"author": "Ann", "message": "Greetings from the seaside"}
@@ -32,6 +32,32 @@ def test_created_postcard_is_201_with_location_and_stored(api: ApiClient, tables
     assert item["feed"]["S"] == "all"
     assert item["feed_key"]["S"] == f"{card['created_at']}#{card['id']}"
     assert "upload_id" not in item
+
+
+def test_location_keeps_the_stage_when_called_through_the_stage_url(api: ApiClient) -> None:
+    event = rest_event(
+        "POST",
+        "/v1/postcards",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(VALID),
+        via_stage_url=True,
+    )
+
+    reply = api.send(event)
+
+    assert reply.status == 201
+    assert reply.headers["location"] == f"/live/v1/postcards/{reply.json['id']}"
+
+
+def test_location_is_the_route_path_when_the_event_has_no_request_path(api: ApiClient) -> None:
+    event = rest_event(
+        "POST", "/v1/postcards", headers={"Content-Type": "application/json"}, body=json.dumps(VALID)
+    )
+    del event["requestContext"]["path"]
+
+    reply = api.send(event)
+
+    assert reply.headers["location"] == f"/v1/postcards/{reply.json['id']}"
 
 
 def test_text_is_normalised_before_it_is_stored(api: ApiClient) -> None:
@@ -206,8 +232,6 @@ class TestBodyFormat:
 
 
 def api_event_with_raw_base64(body: str) -> dict[str, Any]:
-    from tests.unit.postcards.api_client import rest_event
-
     event = rest_event("POST", "/v1/postcards", headers={"Content-Type": "application/json"}, body=body)
     event["isBase64Encoded"] = True
     return event
