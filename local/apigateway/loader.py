@@ -15,9 +15,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from local.apigateway.access_logs import log_group_of
 from local.apigateway.models import (
     ANY_METHOD,
     DEFAULT_TIMEOUT_MS,
+    AccessLogSettings,
     BasePathMapping,
     GatewayResponse,
     GatewayState,
@@ -247,7 +249,25 @@ def _stages(client: Any, api_id: str) -> Iterator[Stage]:
             variables=dict(item.get("variables") or {}),
             tracing_enabled=bool(item.get("tracingEnabled")),
             throttling=throttling,
+            access_log=_access_log(api_id, item),
         )
+
+
+def _access_log(api_id: str, stage: dict[str, Any]) -> AccessLogSettings | None:
+    settings = stage.get("accessLogSettings") or {}
+    destination, text = settings.get("destinationArn"), settings.get("format")
+    if not destination or not text:
+        return None
+    group = log_group_of(destination)
+    if group is None:
+        log.warning(
+            "API %s stage %s: access logs to %s are not a log group; not written",
+            api_id,
+            stage["stageName"],
+            destination,
+        )
+        return None
+    return AccessLogSettings(group, text)
 
 
 def _method_setting_key(key: str) -> str:

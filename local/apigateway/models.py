@@ -113,11 +113,18 @@ class Throttle:
 
 
 @dataclass(frozen=True)
+class AccessLogSettings:
+    log_group: str
+    format: str
+
+
+@dataclass(frozen=True)
 class Stage:
     name: str
     deployment_id: str = ""
     variables: Mapping[str, str] = EMPTY
     tracing_enabled: bool = False
+    access_log: AccessLogSettings | None = None
     # "*/*" (every method) or "/v1/postcards/POST" -> limits, from the stage's method settings
     throttling: Mapping[str, Throttle] = EMPTY
 

@@ -24,6 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from local.apigateway import integrations, loader, responses
+from local.apigateway.access_logs import AccessLogFormat, AccessLogWriter
 from local.apigateway.events import (
     EventContext,
     RequestIds,
@@ -31,6 +32,7 @@ from local.apigateway.events import (
     header_pairs,
     matches_media_type,
     query_pairs,
+    request_time,
 )
 from local.apigateway.integrations import IntegrationFailure, RequestParts
 from local.apigateway.models import GatewayState, LambdaTarget, Method, Resource
@@ -89,6 +91,17 @@ class Accepted:
     query: list[tuple[str, str]]
     query_last: dict[str, str]
     headers: Mapping[str, str]  # case-insensitive
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How one request went, for its access log line."""
+
+    ids: RequestIds
+    started: float
+    accepted: Accepted | None
+    integration_ms: int | None
+    error: responses.GatewayError | None
 
 
 class Snapshot:
@@ -163,8 +176,11 @@ class ApiGateway:
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
         admin_routes: Iterable[AdminRoute] = (),
+        access_log: AccessLogWriter | None = None,
     ) -> None:
         self._invoker = invoker
+        self._access_log = access_log
+        self._access_formats: dict[str, AccessLogFormat] = {}
         self._load = load
         self.host = host
         self.port = port
@@ -267,24 +283,82 @@ class ApiGateway:
         raw_path = request.raw_path.split("?", 1)[0]
         target = snapshot.table.resolve(request.host, raw_path)
         routes = target.routes if target is not None else None
+        accepted = None
+        integration_ms = None
+        error = None
         try:
             accepted = await self._accept(snapshot, request, target)
-            result = await self._integrate(snapshot, request, accepted, ids)
+            integration_started = time.perf_counter()
+            try:
+                result = await self._integrate(snapshot, request, accepted, ids)
+            finally:
+                integration_ms = int((time.perf_counter() - integration_started) * 1000)
         except Rejected as rejected:
-            return self._error(rejected.error, ids, routes, request)
+            error = rejected.error
         except IntegrationFailure as failure:
             log.warning("%s %s -> %d: %s", request.method, raw_path, failure.error.status, failure.detail)
-            return self._error(failure.error, ids, routes, request)
+            error = failure.error
 
-        response = web.Response(status=result.status, body=result.body)
-        response_headers = response.headers
-        for name, value in result.headers:
-            response_headers.add(name, value)
-        self._add_ids(response_headers, ids, accepted.runtime.stage.stage.tracing_enabled)
+        if error is not None:
+            response = self._error(error, ids, routes, request)
+        else:
+            response = web.Response(status=result.status, body=result.body)
+            response_headers = response.headers
+            for name, value in result.headers:
+                response_headers.add(name, value)
+            self._add_ids(response_headers, ids, bool(routes and routes.stage.tracing_enabled))
+        if self._access_log is not None and routes is not None and routes.stage.access_log is not None:
+            outcome = Outcome(ids, started, accepted, integration_ms, error)
+            self._write_access_log(request, response, routes, outcome)
         if log.isEnabledFor(logging.DEBUG):
             elapsed_ms = (time.perf_counter() - started) * 1000
-            log.debug("%s %s -> %d in %.2f ms", request.method, raw_path, result.status, elapsed_ms)
+            log.debug("%s %s -> %d in %.2f ms", request.method, raw_path, response.status, elapsed_ms)
         return response
+
+    def _write_access_log(
+        self, request: web.Request, response: web.Response, routes: StageRoutes, outcome: Outcome
+    ) -> None:
+        ids, accepted, error, integration_ms = (
+            outcome.ids,
+            outcome.accepted,
+            outcome.error,
+            outcome.integration_ms,
+        )
+        started = outcome.started
+        settings = routes.stage.access_log
+        assert settings is not None
+        assert self._access_log is not None
+        compiled = self._access_formats.get(settings.format)
+        if compiled is None:
+            compiled = self._access_formats[settings.format] = AccessLogFormat.compile(settings.format)
+        resource = accepted.match.resource if accepted is not None else None
+        now = time.time()
+        values = {
+            "requestId": ids.request_id,
+            "extendedRequestId": ids.extended_request_id,
+            "identity.sourceIp": request.remote,
+            "identity.userAgent": request.headers.get("User-Agent"),
+            "requestTime": request_time(now),
+            "requestTimeEpoch": int(now * 1000),
+            "httpMethod": request.method,
+            "resourcePath": resource.path if resource else None,
+            "resourceId": resource.id if resource else None,
+            "path": accepted.target.request_context_path if accepted else request.raw_path.split("?", 1)[0],
+            "status": response.status,
+            "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
+            "responseLength": len(response.body) if isinstance(response.body, bytes) else 0,
+            "responseLatency": int((time.perf_counter() - started) * 1000),
+            "integrationLatency": integration_ms,
+            "integrationStatus": response.status if error is None and integration_ms is not None else None,
+            "error.message": error.message if error else None,
+            "error.responseType": error.response_type if error else None,
+            "xrayTraceId": ids.trace_id.removeprefix("Root=") if routes.stage.tracing_enabled else None,
+            "stage": routes.stage.name,
+            "apiId": routes.api.id,
+            "accountId": self.snapshot.state.account_id,
+            "domainName": accepted.target.domain_name if accepted else None,
+        }
+        self._access_log(settings.log_group, f"{routes.api.id}_{routes.stage.name}", compiled.render(values))
 
     async def _accept(self, snapshot: Snapshot, request: web.Request, target: Target | None) -> Accepted:
         """Routing, throttling, payload limit, API key and request validation, in API Gateway's order."""
@@ -429,15 +503,19 @@ async def start(
     region: str = "us-east-1",
     terraform_state: Path | None = None,
     admin_routes: Iterable[AdminRoute] = (),
+    access_log: AccessLogWriter | None = None,
 ) -> ApiGateway:
     """Read what is deployed from the control plane at ``aws_endpoint_url`` (plus the OpenAPI bodies
-    in the Terraform state file, for what moto drops) and serve it; ``port=0`` picks a free port."""
+    in the Terraform state file, for what moto drops) and serve it; ``port=0`` picks a free port.
+
+    ``access_log(group, stream, line)`` receives the stages' access log lines (none when omitted)."""
     gateway = ApiGateway(
         invoker,
         lambda: load_snapshot(aws_endpoint_url, region, terraform_state),
         host=host,
         port=port,
         admin_routes=admin_routes,
+        access_log=access_log,
     )
     await gateway.start()
     return gateway

@@ -36,6 +36,18 @@ from tests.local.gateway_support import (
 )
 
 PNG = b"\x89PNG\r\n\x1a\nfake"
+ACCESS_LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/apigateway/postcards-access"
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "path": "$context.path",
+        "status": "$context.status",
+        "errorType": "$context.error.responseType",
+        "integrationLatency": "$context.integrationLatency",
+    }
+)
 
 
 def _edge_function(function: str, event: dict[str, Any], qualifier: str | None) -> Any:
@@ -84,6 +96,7 @@ class Deployed:
     postcards_api: str
     edge_api: str
     echo_url: str
+    access_lines: list[tuple[str, str, str]]
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return http(self.loop, "GET", self.gateway.url + path, **kwargs)
@@ -109,6 +122,8 @@ def _deploy_contract(moto: MotoServer, container_api_url: str) -> str:
             {"op": "replace", "path": "/~1v1~1health/GET/throttling/rateLimit", "value": "0.01"},
             {"op": "replace", "path": "/~1v1~1health/GET/throttling/burstLimit", "value": "2"},
             {"op": "replace", "path": "/tracingEnabled", "value": "true"},
+            {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": ACCESS_LOG_GROUP_ARN},
+            {"op": "replace", "path": "/accessLogSettings/format", "value": ACCESS_LOG_FORMAT},
         ],
     )
     client.create_domain_name(
@@ -183,6 +198,13 @@ def _put_preflight(client: Any, api_id: str, root: str) -> None:
     )
 
 
+def _collector(lines: list[tuple[str, str, str]]) -> Any:
+    def write(group: str, stream: str, line: str) -> None:
+        lines.append((group, stream, line))
+
+    return write
+
+
 @pytest.fixture(scope="module")
 def deployed() -> Iterator[Deployed]:
     for moto in moto_server():
@@ -191,9 +213,10 @@ def deployed() -> Iterator[Deployed]:
             postcards_api = _deploy_contract(moto, echo_url)
             edge_api = _deploy_edge_cases(moto)
             invoker = FakeInvoker(_edge_function)
-            gateway = loop.run(start(invoker, moto.url, port=0))
+            lines: list[tuple[str, str, str]] = []
+            gateway = loop.run(start(invoker, moto.url, port=0, access_log=_collector(lines)))
             try:
-                yield Deployed(gateway, invoker, loop, moto, postcards_api, edge_api, echo_url)
+                yield Deployed(gateway, invoker, loop, moto, postcards_api, edge_api, echo_url, lines)
             finally:
                 loop.run(gateway.stop())
                 loop.run(echo_runner.cleanup())
@@ -448,3 +471,27 @@ def test_reload_picks_up_a_new_stage(deployed: Deployed) -> None:
 
     assert reloaded.status == 200
     assert deployed.get("/canary/echo").json()["qualifier"] == "green"
+
+
+def test_each_request_writes_an_access_log_line_in_the_stages_format(deployed: Deployed) -> None:
+    deployed.access_lines.clear()
+
+    ok = deployed.get("/v1/v1/postcards/0123456789abcdef0123456789abcdef")
+    missing = deployed.get("/v1/v1/nothing")
+    deployed.get("/test/echo")  # a stage without access logs writes nothing
+
+    assert [(group, stream) for group, stream, _ in deployed.access_lines] == [
+        ("/aws/apigateway/postcards-access", f"{deployed.postcards_api}_v1"),
+    ] * 2
+    first, second = (json.loads(line) for _, _, line in deployed.access_lines)
+    assert first["requestId"] == ok.headers["x-amzn-RequestId"]
+    assert (first["httpMethod"], first["resourcePath"], first["status"]) == (
+        "GET",
+        "/v1/postcards/{id}",
+        "200",
+    )
+    assert first["path"] == "/v1/v1/postcards/0123456789abcdef0123456789abcdef"
+    assert first["errorType"] == "-"
+    assert first["integrationLatency"].isdigit()
+    assert second["requestId"] == missing.headers["x-amzn-RequestId"]
+    assert (second["status"], second["errorType"]) == (str(missing.status), "MISSING_AUTHENTICATION_TOKEN")
