@@ -128,6 +128,14 @@ class Snapshot:
                 target = LambdaTarget.from_integration_uri(uri)
             except ValueError as error:
                 log.warning("%s %s on %s: %s", method.http_method, resource.path, routes.api.name, error)
+        if method.authorization_type not in ("NONE", ""):
+            log.warning(
+                "%s %s on %s: authorization %s is not enforced locally (the request passes)",
+                method.http_method,
+                resource.path,
+                routes.api.name,
+                method.authorization_type,
+            )
         validator = method.validator
         required: tuple[str, ...] = ()
         if validator is not None and validator.validate_parameters:
