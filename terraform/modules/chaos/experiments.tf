@@ -43,11 +43,10 @@ data "aws_iam_policy_document" "fis" {
     resources = [var.config_bucket.arn]
   }
 
-  # Resolving targets by tag and reading stop-condition alarms have no resource-level permissions.
   statement {
-    sid       = "ResolveTargets"
-    actions   = ["tag:GetResources", "cloudwatch:DescribeAlarms"]
-    resources = ["*"]
+    sid       = "ReadStopCondition"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = [aws_cloudwatch_metric_alarm.stop.arn]
   }
 }
 

@@ -52,9 +52,8 @@ resource "aws_s3_bucket_lifecycle_configuration" "config" {
     id     = "expire-stale-configs"
     status = "Enabled"
 
-    filter {
-      prefix = "${local.config_prefix}/"
-    }
+    # The bucket holds nothing but fault configurations.
+    filter {}
 
     expiration {
       days = 7
