@@ -23,11 +23,11 @@ THUMBNAIL_MAX_PX: Final = 320
 
 # Upload ids are uuid4 hex strings; anything else in a key or request is rejected before it reaches
 # S3 or DynamoDB.
-_ID = re.compile(r"^[0-9a-f]{32}$")
+_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def is_valid_id(value: object) -> bool:
-    return isinstance(value, str) and bool(_ID.match(value))
+    return isinstance(value, str) and bool(_ID.fullmatch(value))
 
 
 def upload_key(upload_id: str) -> str:
