@@ -30,7 +30,7 @@ DEFAULT_LIMIT: Final = 20
 MAX_LIMIT: Final = 50
 AUTHOR_MAX_CHARS: Final = 40
 MESSAGE_MAX_CHARS: Final = 280
-_LIMIT: Final = re.compile(r"^[0-9]{1,3}$")
+_LIMIT: Final = re.compile(r"[0-9]{1,3}")
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def _claim_error(refusal: ClaimRefusal, upload_id: str | None) -> ApiError:
 def _limit(raw: str | None) -> int:
     if not raw:
         return DEFAULT_LIMIT
-    if not _LIMIT.match(raw) or not 1 <= int(raw) <= MAX_LIMIT:
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}", "invalid_query")
     return int(raw)
 

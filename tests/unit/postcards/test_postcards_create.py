@@ -132,6 +132,7 @@ class TestValidation:
             ({**VALID, "upload_id": 12}, "upload_id", "must be an upload id"),
             ({**VALID, "upload_id": "../../etc"}, "upload_id", "must be an upload id"),
             ({**VALID, "upload_id": "AB" * 16}, "upload_id", "must be an upload id"),
+            ({**VALID, "upload_id": "ab" * 16 + "\n"}, "upload_id", "must be an upload id"),
         ],
     )
     def test_invalid_field_is_422_naming_the_field(
@@ -384,7 +385,7 @@ class TestIdempotency:
         assert reply.status == 422
         assert tables.idempotency_records() == []
 
-    @pytest.mark.parametrize("key", ["", "x" * 256, "has space", "caf\u00e9"])
+    @pytest.mark.parametrize("key", ["", "x" * 256, "has space", "caf\u00e9", "trailing-newline\n"])
     def test_malformed_key_is_400(self, api: ApiClient, tables: Any, key: str) -> None:
         reply = api.post("/v1/postcards", VALID, headers={"Idempotency-Key": key})
 

@@ -93,7 +93,7 @@ def test_default_limit_is_twenty_and_fifty_is_the_maximum(api: ApiClient) -> Non
     assert len(api.get("/v1/postcards?limit=").json["items"]) == 20
 
 
-@pytest.mark.parametrize("limit", ["0", "51", "-1", "abc", "1.5", "+3", "9999", "%C2%B2"])
+@pytest.mark.parametrize("limit", ["0", "51", "-1", "abc", "1.5", "+3", "9999", "%C2%B2", "5%0A"])
 def test_out_of_range_or_malformed_limit_is_400(api: ApiClient, limit: str) -> None:
     reply = api.get(f"/v1/postcards?limit={limit}")
 
