@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 # (log group, log stream, line)
 AccessLogWriter = Callable[[str, str, str], None]
@@ -51,3 +51,27 @@ class AccessLogFormat:
                 value = values.get(part)
                 out.append("-" if value is None or value == "" else str(value))
         return "".join(out)
+
+
+class _Stream(Protocol):
+    def write(self, message: str) -> None: ...
+
+
+class _StreamFactory(Protocol):
+    def stream(self, label: str, group: str, name: str) -> Any: ...
+
+
+class AccessLogStreams:
+    """An ``AccessLogWriter`` over a log shipper with ``stream(label, group, name).write(line)``
+    (``local.logs.LogSink``): one stream object per (group, stream), kept."""
+
+    def __init__(self, sink: _StreamFactory, label: str = "apigateway") -> None:
+        self._sink = sink
+        self._label = label
+        self._streams: dict[tuple[str, str], _Stream] = {}
+
+    def __call__(self, group: str, stream: str, line: str) -> None:
+        target = self._streams.get((group, stream))
+        if target is None:
+            target = self._streams[(group, stream)] = self._sink.stream(self._label, group, stream)
+        target.write(line)

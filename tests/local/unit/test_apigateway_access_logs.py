@@ -38,3 +38,33 @@ def test_log_group_from_destination_arn() -> None:
     )
     assert log_group_of("arn:aws:logs:us-east-1:123456789012:log-group:/x:*") == "/x"
     assert log_group_of("arn:aws:firehose:us-east-1:123456789012:deliverystream/x") is None
+
+
+def test_access_log_streams_reuse_one_stream_per_group_and_name() -> None:
+    from local.apigateway.access_logs import AccessLogStreams
+
+    class Sink:
+        def __init__(self) -> None:
+            self.streams: list[tuple[str, str, str, list[str]]] = []
+
+        def stream(self, label: str, group: str, name: str) -> object:
+            lines: list[str] = []
+            self.streams.append((label, group, name, lines))
+
+            class Stream:
+                def write(self, message: str) -> None:
+                    lines.append(message)
+
+            return Stream()
+
+    sink = Sink()
+    write = AccessLogStreams(sink, label="API Gateway")
+
+    write("/g", "api_v1", "one")
+    write("/g", "api_v1", "two")
+    write("/g", "api_v2", "three")
+
+    assert sink.streams == [
+        ("API Gateway", "/g", "api_v1", ["one", "two"]),
+        ("API Gateway", "/g", "api_v2", ["three"]),
+    ]
