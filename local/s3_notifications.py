@@ -36,7 +36,8 @@ def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> di
     """The S3 notification for ``key`` (a moto FakeKey) in ``bucket`` (a moto FakeBucket)."""
     name = event_name.removeprefix("s3:")
     obj: dict[str, Any] = {
-        "key": quote_plus(key.name),  # S3 sends the key URL-encoded ("red flower.jpg" -> "red+flower.jpg")
+        # S3 sends the key form-encoded, slashes kept: "in/red flower.jpg" -> "in/red+flower.jpg".
+        "key": quote_plus(key.name, safe="/"),
         "size": key.size,
         "eTag": key.etag.replace('"', ""),
         # Orders events for the same key; S3 documents it only as a hex string that grows.
