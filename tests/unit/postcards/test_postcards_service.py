@@ -212,6 +212,7 @@ def run_fresh_interpreter(script: str, **extra_env: str) -> Any:
         "MEDIA_BASE_URL": "https://www.example.test/media",
         "SITE_ORIGIN": SITE_ORIGIN,
         "POWERTOOLS_METRICS_NAMESPACE": "Postcards",
+        "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ left in functions/
         **extra_env,
     }
     result = subprocess.run(
