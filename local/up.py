@@ -307,6 +307,11 @@ class LocalCloud:
         if importlib.util.find_spec("local.apigateway.server") is not None:
             from local.apigateway import server as apigateway
 
+            options: dict[str, Any] = {}
+            if importlib.util.find_spec("local.apigateway.access_logs") is not None and self.sink is not None:
+                from local.apigateway.access_logs import AccessLogStreams
+
+                options["access_log"] = AccessLogStreams(self.sink)  # stage access logs to CloudWatch
             gateway = await apigateway.start(
                 executor,
                 config.edge_url,
@@ -315,6 +320,7 @@ class LocalCloud:
                 region=config.region,
                 terraform_state=state,
                 admin_routes=admin_routes,
+                **options,
             )
             self.services.append(gateway)
             self.endpoints["apigateway"] = gateway.endpoints()

@@ -22,6 +22,7 @@ import signal
 import struct
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,7 +118,8 @@ class ExecutionEnvironment:
         self.busy_since = 0.0
         self.max_memory_mib = 0.0
         self._queued: Invocation | None = None
-        self._waiter: asyncio.Future[Invocation] | None = None
+        self._deliver: Callable[[Invocation], None] | None = None  # a runtime waiting in GET /next
+        self.memory: memory.ProcessMemory | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._spawned = 0.0
         self._fds: list[int] = []
@@ -135,9 +137,9 @@ class ExecutionEnvironment:
         telemetry_read, telemetry_write = os.pipe()
         env = self._environment(port, telemetry_write)
         runtime = self.spec.runtime
-        if runtime.python is not None:
+        if runtime.python is not None and runtime.bootstrap is not None:
             # -S: no site-packages of the host interpreter; the path is Lambda's (see _environment).
-            argv = [str(runtime.python), "-S", "-m", "awslambdaric", self.function.handler]
+            argv = [str(runtime.python), "-S", str(runtime.bootstrap), self.function.handler]
         else:
             argv = [str(_bootstrap(self.spec.task_root, self.spec.opt_dir))]
         self.log.write(
@@ -159,6 +161,7 @@ class ExecutionEnvironment:
         finally:
             os.close(out_write)
             os.close(telemetry_write)
+        self.memory = memory.ProcessMemory(self.process.pid)
         loop = asyncio.get_running_loop()
         for fd, reader in ((out_read, self._read_output), (telemetry_read, self._read_telemetry)):
             os.set_blocking(fd, False)
@@ -307,15 +310,20 @@ class ExecutionEnvironment:
         self.current = invocation
         if invocation.capture_logs:
             self.log.capture = invocation.log_lines
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(invocation)
+        deliver, self._deliver = self._deliver, None
+        if deliver is not None:  # the runtime is waiting in GET /next: answer it now
+            self._hand_out(invocation)
+            deliver(invocation)
         else:
             self._queued = invocation
         return await invocation.result
 
-    async def next_invocation(self) -> Invocation:
-        """``GET /next``: the first call ends INIT; every call waits for the next invocation."""
-        loop = asyncio.get_running_loop()
+    def next_invocation(self, deliver: Callable[[Invocation], None]) -> Invocation | None:
+        """``GET /next``: the queued invocation, or None and ``deliver`` is called with the next one.
+
+        The first call ends INIT. Delivery is a plain callback (no task, no extra turn of the event
+        loop): the Runtime API answers the waiting request from within ``invoke``.
+        """
         if not self.initialized.done():
             self.init_duration_ms = (time.perf_counter() - self._spawned) * 1000
             if self._timer is not None:
@@ -323,20 +331,29 @@ class ExecutionEnvironment:
             self.initialized.set_result(self.init_duration_ms)
         if self.current is None and self.state is State.STARTING:
             self.state = State.READY
-        invocation = self._queued
+        invocation, self._queued = self._queued, None
         if invocation is None:
-            self._waiter = loop.create_future()
-            invocation = await self._waiter
-            self._waiter = None
-        self._queued = None
+            self._deliver = deliver
+            return None
+        self._hand_out(invocation)
+        return invocation
+
+    def cancel_next(self, deliver: Callable[[Invocation], None]) -> None:
+        """The runtime's connection closed while it waited in GET /next."""
+        if self._deliver is deliver:
+            self._deliver = None
+
+    def _hand_out(self, invocation: Invocation) -> None:
+        """The INVOKE phase starts: deadline, START line, timeout timer."""
         invocation.started = time.perf_counter()
         invocation.deadline_ms = int(time.time() * 1000 + self.function.timeout_s * 1000)
         if self.init_duration_ms is not None and self.init_type == "on-demand":
             invocation.init_duration_ms, self.init_duration_ms = self.init_duration_ms, None
         self.init_duration_ms = None
         self.log.write(f"START RequestId: {invocation.request_id} Version: {self.function.version}")
-        self._timer = loop.call_later(self.function.timeout_s, self._timed_out, invocation)
-        return invocation
+        self._timer = asyncio.get_running_loop().call_later(
+            self.function.timeout_s, self._timed_out, invocation
+        )
 
     def post_response(self, request_id: str, body: bytes) -> int:
         """``POST /response``; the Runtime API status code."""
@@ -393,7 +410,7 @@ class ExecutionEnvironment:
             self._timer = None
         self._drain()  # lines the function wrote before answering belong before END
         duration_ms = (time.perf_counter() - invocation.started) * 1000 if invocation.started else 0.0
-        peak = memory.peak_mib(self.process.pid) if self.process is not None else None
+        peak = self.memory.peak_mib() if self.memory is not None else None
         if peak is not None:
             self.max_memory_mib = max(self.max_memory_mib, peak)
         limit = self.function.memory_mb
@@ -446,9 +463,9 @@ class ExecutionEnvironment:
 
     def check_memory(self) -> None:
         """Kill a busy environment above its memory size (called periodically by the executor)."""
-        if self.process is None or self.current is None or not self.spec.enforce_memory:
+        if self.memory is None or self.current is None or not self.spec.enforce_memory:
             return
-        used = memory.current_mib(self.process.pid)
+        used = self.memory.current_mib()
         if used is not None and used > self.function.memory_mb:
             self.max_memory_mib = max(self.max_memory_mib, used)
             invocation = self.current

@@ -73,7 +73,7 @@ class _Connection(asyncio.Protocol):
         self.environment = server.environment
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.waiting: asyncio.Task[None] | None = None  # a GET /next in progress
+        self.waiting = False  # a GET /next the environment will answer through _deliver
         self.continued = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -83,8 +83,9 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server._connections.discard(self)
-        if self.waiting is not None:
-            self.waiting.cancel()
+        if self.waiting:
+            self.environment.cancel_next(self._deliver)
+            self.waiting = False
         self.transport = None
 
     def close(self) -> None:
@@ -97,37 +98,41 @@ class _Connection(asyncio.Protocol):
 
     def _serve(self) -> None:
         """Answer every complete request in the buffer, in order (one /next at a time)."""
-        while self.waiting is None and self.transport is not None:
+        while not self.waiting and self.transport is not None:
             request = self._parse()
             if request is None:
                 return
             method, path, headers, body = request
             route = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
             if method == "GET" and route == "invocation/next":
-                self.waiting = asyncio.get_running_loop().create_task(self._next())
-                return
+                invocation = self.environment.next_invocation(self._deliver)
+                if invocation is None:
+                    self.waiting = True
+                    return
+                self.transport.write(_next_response(invocation))
+                continue
             if method == "POST" and route:
                 self._status(self._post(route, body, headers.get(ERROR_TYPE_HEADER)))
             else:
                 self._status(404)
 
     def _parse(self) -> tuple[str, str, dict[str, str], bytes] | None:
-        """One complete request from the buffer (removed from it), or None if more must come."""
+        """One complete request from the buffer (removed from it), or None if more must come.
+
+        Only the headers this API uses are looked up (in the raw head, lower-cased once).
+        """
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0:
             if len(self.buffer) > MAX_HEAD_BYTES:
                 self._fail(500)
             return None
-        lines = self.buffer[:end].decode("latin-1").split("\r\n")
+        head = bytes(self.buffer[: end + 2])
         try:
-            method, target, _ = lines[0].split(" ", 2)
+            method, target, _ = head[: head.index(b"\r\n")].decode("latin-1").split(" ", 2)
         except ValueError:
             self._fail(500)
             return None
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+        headers = _headers(head.lower(), head, (b"content-length", b"transfer-encoding", b"expect"))
         start = end + 4
         if "chunked" in headers.get("transfer-encoding", "").lower():
             parsed = _dechunk(self.buffer, start)
@@ -144,6 +149,8 @@ class _Connection(asyncio.Protocol):
                 self._continue(headers)
                 return None
             body, consumed = bytes(self.buffer[start : start + length]), start + length
+        if method == "POST":
+            headers.update(_headers(head.lower(), head, (ERROR_TYPE_HEADER.encode(),)))
         del self.buffer[:consumed]
         self.continued = False
         return method, target.split("?", 1)[0], headers, body
@@ -153,17 +160,13 @@ class _Connection(asyncio.Protocol):
             self.continued = True
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
-    async def _next(self) -> None:
-        try:
-            invocation = await self.environment.next_invocation()
-        except asyncio.CancelledError:
-            return
-        finally:
-            self.waiting = None
-        if self.transport is None:
-            return
-        self.transport.write(_next_response(invocation))
-        self._serve()
+    def _deliver(self, invocation: Invocation) -> None:
+        """The environment's answer to the GET /next this connection is waiting in."""
+        self.waiting = False
+        if self.transport is not None:
+            self.transport.write(_next_response(invocation))
+            if self.buffer:
+                self._serve()
 
     def _post(self, route: str, body: bytes, error_type: str | None) -> int:
         if route == "init/error":
@@ -206,11 +209,26 @@ def _next_response(invocation: Invocation) -> bytes:
     return _response(200, invocation.payload, headers)
 
 
-def _response(status: int, body: bytes, headers: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> bytes:
+def _response(
+    status: int, body: bytes, headers: tuple[tuple[str, str], ...] | list[tuple[str, str]]
+) -> bytes:
     head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", "Content-Type: application/json"]
     head += [f"{name}: {value}" for name, value in headers]
     head.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def _headers(lower: bytes, head: bytes, names: tuple[bytes, ...]) -> dict[str, str]:
+    """The values of ``names`` (lower-case) in a request head ending with CRLF."""
+    found = {}
+    for name in names:
+        at = lower.find(b"\r\n" + name + b":")
+        if at >= 0:
+            value_start = at + len(name) + 3
+            found[name.decode()] = (
+                head[value_start : head.index(b"\r\n", value_start)].decode("latin-1").strip()
+            )
+    return found
 
 
 def _dechunk(buffer: bytearray, start: int) -> tuple[bytes, int] | None:

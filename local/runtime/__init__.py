@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REQUIREMENTS = Path(__file__).with_name("requirements.txt")
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 
 
 class RuntimeUnavailableError(Exception):
@@ -41,6 +42,11 @@ class Runtime:
     @property
     def is_python(self) -> bool:
         return self.python is not None
+
+    @property
+    def bootstrap(self) -> Path | None:
+        """The entry script in the runtime folder (see bootstrap.py)."""
+        return self.runtime_dir / BOOTSTRAP.name if self.runtime_dir is not None else None
 
 
 def python_minor(runtime: str) -> str | None:
@@ -136,4 +142,7 @@ def provision(runtime: str, cache_dir: Path, say: Callable[[str], None] = print)
             raise RuntimeUnavailableError(f"could not install the {runtime} runtime: {error}") from error
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+    entry = target / BOOTSTRAP.name
+    if not entry.exists() or entry.read_bytes() != BOOTSTRAP.read_bytes():
+        shutil.copyfile(BOOTSTRAP, entry)
     return Runtime(runtime, python, version, target, exact)
