@@ -7,6 +7,7 @@ module "data" {
   bucket_suffix           = local.account_id
   upload_origins          = [for d in local.site_domains : "https://${d}"]
   cdn_distribution_arn    = module.site.distribution_arn
+  force_destroy_media     = var.force_destroy_media || local.is_local
   deny_insecure_transport = !local.plain_http_endpoint
   upload_handler = {
     function_name = module.functions.functions["thumbnails"].name

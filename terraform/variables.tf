@@ -391,3 +391,9 @@ variable "chaos_delay_ms" {
     error_message = "chaos_delay_ms must be between 1 and 900000."
   }
 }
+
+variable "force_destroy_media" {
+  description = "Let terraform destroy delete the media bucket with every user upload and version in it (off: destroy stops at a non-empty bucket)."
+  type        = bool
+  default     = false
+}
