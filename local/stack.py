@@ -131,8 +131,15 @@ class Stack:
         """
         argv = terraform.generate_cmd_string(command, *args, no_color=IsFlagged, **options)
         lines = []
+        # A session of its own: the terminal's Ctrl-C reaches `make up`, which then interrupts
+        # Terraform exactly once (cancel()); a second interrupt would make it quit without its state.
         with subprocess.Popen(
-            argv, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            argv,
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         ) as process:
             self._process = process
             assert process.stdout is not None

@@ -174,13 +174,15 @@ class LocalCloud:
             edge_url=config.edge_url,
             say=progress.say,
         )
-        async with progress.stage(f"Lambda runtime {RUNTIME}"):
-            runtime = await self.executor.prepare_runtime(RUNTIME)
-            progress.say(
-                f"    {runtime.python} (Python {runtime.python_version}), runtime in {runtime.runtime_dir}"
+        async with progress.stage(
+            f"control plane (moto) on {config.controlplane_url}, container API stand-in, Lambda runtime"
+        ):
+            runtime, *_ = await _all(
+                self.executor.prepare_runtime(RUNTIME),
+                self._start_controlplane(),
+                self._start_container_api(),
             )
-        async with progress.stage(f"control plane (moto) on {config.controlplane_url}"):
-            await self._start_controlplane()
+            progress.say(f"    {RUNTIME}: {runtime.python} (Python {runtime.python_version})")
         async with progress.stage(f"AWS endpoint (edge) on {config.edge_url} and Lambda executor"):
             self.edge = Edge(
                 config.host, config.ports.edge, config.controlplane_url, self.executor, self._function_written
@@ -188,24 +190,23 @@ class LocalCloud:
             await self.edge.start()
             self.sink.start()
             self.executor.start()
-        async with progress.stage(f"container API stand-in on {config.container_api_url}"):
-            await self._start_container_api()
-        if config.apply_terraform:
-            async with progress.stage("terraform apply (terraform/ against the edge)"):
+        outputs: dict[str, Any] = {}
+        async with progress.stage("terraform apply (terraform/ against the edge)"):
+            if config.apply_terraform:
                 try:
                     applied = await asyncio.to_thread(self.stack.apply)
                 except StackError as error:
                     raise UpError(str(error)) from error
                 self.applied = True
+                outputs = applied.outputs
                 progress.say(f"    {applied.summary or 'applied'}")
                 await self._save_snapshot()
-            async with progress.stage("provisioned concurrency, schedules, API Gateway, site"):
-                provisioned = await self.executor.sync_provisioned()
-                progress.say(f"    {provisioned} provisioned execution environment(s) initialised")
-                await self._start_data_planes(applied.outputs)
-        else:
-            progress.step += 2
-            progress.say("    (terraform skipped: --no-terraform)")
+            else:
+                progress.say("    skipped (--no-terraform): the control plane starts empty")
+        async with progress.stage("provisioned concurrency, schedules, API Gateway, site"):
+            provisioned = await self.executor.sync_provisioned()
+            progress.say(f"    {provisioned} provisioned execution environment(s) initialised")
+            await self._start_data_planes(outputs)
         self.endpoints = self._endpoints()
         self.config.endpoints_file.write_text(json.dumps(self.endpoints, indent=2) + "\n")
         return self.endpoints
@@ -291,9 +292,23 @@ class LocalCloud:
         )
 
     async def _start_data_planes(self, outputs: dict[str, Any]) -> None:
+        """Schedules, then the gateway (which serves the schedules' admin routes), beside the site."""
+        self.endpoints["outputs"] = outputs
+        await _all(
+            self._optional("schedules and API Gateway", self._start_schedules_and_gateway()),
+            self._optional("site", self._start_site()),
+        )
+
+    async def _optional(self, what: str, step: Awaitable[None]) -> None:
+        """A data plane that cannot start (nothing of its kind deployed, say) leaves the rest up."""
+        try:
+            await step
+        except Exception as error:  # reported, not fatal: the AWS endpoint and Lambda still work
+            self.progress.say(f"    warning: {what} not started: {error}")
+
+    async def _start_schedules_and_gateway(self) -> None:
         config, executor = self.config, self.executor
         assert executor is not None
-        state = self.stack.state_file
         admin_routes: list[Any] = []
         if importlib.util.find_spec("local.schedules") is not None:
             from local import schedules
@@ -304,40 +319,46 @@ class LocalCloud:
             self.services.append(started)
             admin_routes += started.admin_routes()
             self.progress.say(f"    schedules: {len(started.rules)} rule(s)")
-        if importlib.util.find_spec("local.apigateway.server") is not None:
-            from local.apigateway import server as apigateway
+        if importlib.util.find_spec("local.apigateway.server") is None:
+            self.progress.say("    (local/apigateway not present: no API Gateway data plane)")
+            return
+        from local.apigateway import server as apigateway
 
-            options: dict[str, Any] = {}
-            if importlib.util.find_spec("local.apigateway.access_logs") is not None and self.sink is not None:
-                from local.apigateway.access_logs import AccessLogStreams
+        options: dict[str, Any] = {}
+        if importlib.util.find_spec("local.apigateway.access_logs") is not None and self.sink is not None:
+            from local.apigateway.access_logs import AccessLogStreams
 
-                options["access_log"] = AccessLogStreams(self.sink)  # stage access logs to CloudWatch
-            gateway = await apigateway.start(
-                executor,
-                config.edge_url,
-                host=config.host,
-                port=config.ports.apigateway,
-                region=config.region,
-                terraform_state=state,
-                admin_routes=admin_routes,
-                **options,
-            )
-            self.services.append(gateway)
-            self.endpoints["apigateway"] = gateway.endpoints()
-        if importlib.util.find_spec("local.site") is not None:
-            from local import site
+            options["access_log"] = AccessLogStreams(self.sink)  # stage access logs to CloudWatch
+        gateway = await apigateway.start(
+            executor,
+            config.edge_url,
+            host=config.host,
+            port=config.ports.apigateway,
+            region=config.region,
+            terraform_state=self.stack.state_file,
+            admin_routes=admin_routes,
+            **options,
+        )
+        self.services.append(gateway)
+        self.endpoints["apigateway"] = gateway.endpoints()
 
-            started_site = await site.start(
-                config.edge_url,
-                host=config.host,
-                port=config.ports.site,
-                region=config.region,
-                terraform_state=state,
-                alias=f"www.{config.domain_name}",
-            )
-            self.services.append(started_site)
-            self.endpoints["site"] = started_site.url
-        self.endpoints["outputs"] = outputs
+    async def _start_site(self) -> None:
+        config = self.config
+        if importlib.util.find_spec("local.site") is None:
+            self.progress.say("    (local/site not present: no site)")
+            return
+        from local import site
+
+        started = await site.start(
+            config.edge_url,
+            host=config.host,
+            port=config.ports.site,
+            region=config.region,
+            terraform_state=self.stack.state_file,
+            alias=f"www.{config.domain_name}",
+        )
+        self.services.append(started)
+        self.endpoints["site"] = started.url
 
     def _endpoints(self) -> dict[str, Any]:
         config = self.config
@@ -417,6 +438,21 @@ class LocalCloud:
                 self.config.endpoints_file.unlink()
 
 
+async def _all(*steps: Awaitable[Any]) -> list[Any]:
+    """Run ``steps`` concurrently; if one fails, cancel the others and raise its error."""
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_coroutine(step)) for step in steps]
+    except* UpError as errors:
+        raise errors.exceptions[0] from None
+    return [task.result() for task in tasks]
+
+
+async def _coroutine(step: Awaitable[Any]) -> Any:
+    return await step
+
+
 async def _quietly(awaitable: Awaitable[Any]) -> None:
     try:
         await awaitable
@@ -446,7 +482,7 @@ def print_urls(endpoints: dict[str, Any], out: IO[str] = sys.stdout) -> None:
 
 
 async def _serve(config: Config) -> int:
-    progress = Progress(total=6)
+    progress = Progress(total=4)
     cloud = LocalCloud(config, progress)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

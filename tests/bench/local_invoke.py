@@ -86,7 +86,7 @@ async def _invoke(
     started = time.perf_counter()
     async with session.post(url, data=EVENT, headers=headers) as response:
         body = await response.read()
-        if response.status != 200 or b'"ok"' not in body:
+        if response.status != 200 or b"ok" not in body or "X-Amz-Function-Error" in response.headers:
             raise RuntimeError(f"invoke answered {response.status}: {body[:200]!r}")
         return (time.perf_counter() - started) * 1000, dict(response.headers)
 
