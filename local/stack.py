@@ -48,6 +48,7 @@ class Stack:
         self.root = config.root / "terraform"
         self.folder = config.terraform_dir
         self.state_file = self.folder / "terraform.tfstate"
+        self.applied_stamp = self.folder / "applied.sha256"
         self._process: subprocess.Popen[bytes] | None = None
 
     def cancel(self) -> None:
@@ -194,12 +195,39 @@ class Stack:
         )
         summary = next((line for line in out.splitlines() if line.startswith("Apply complete!")), "")
         changed = "Resources: 0 added, 0 changed, 0 destroyed" not in summary
-        return Applied(self.outputs(terraform), changed, summary)
+        self.applied_stamp.write_text(self.inputs_fingerprint())
+        return Applied(self.outputs(), changed, summary)
 
-    def outputs(self, terraform: Terraform | None = None) -> dict[str, Any]:
-        terraform = terraform or self._terraform()
-        out = self._run(terraform, "output", json=IsFlagged, state=str(self.state_file))
-        document = json.loads(out or "{}")
+    def inputs_fingerprint(self) -> str:
+        """Everything an apply depends on besides the control plane: terraform/ (code, OpenAPI, the
+        CloudFront function), site/, the build manifest (artifact hashes), the variables, the state."""
+        digest = hashlib.sha256()
+        folders = [self.root, self.config.root / "site"]
+        for folder in folders:
+            for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+                relative = path.relative_to(folder).parts
+                if path.is_file() and not {"tests", ".terraform"} & set(relative):
+                    digest.update(f"{folder.name}/{path.relative_to(folder)}".encode())
+                    digest.update(path.read_bytes())
+        manifest = self.config.build_dir / "manifest.json"
+        digest.update(manifest.read_bytes() if manifest.is_file() else b"no manifest")
+        digest.update(json.dumps([self.variables(), self.state_identity()], sort_keys=True).encode())
+        return digest.hexdigest()
+
+    def unchanged_since_last_apply(self) -> bool:
+        """True when an apply now would have the same inputs as the last successful one."""
+        try:
+            return self.applied_stamp.read_text() == self.inputs_fingerprint()
+        except OSError:
+            return False
+
+    def outputs(self) -> dict[str, Any]:
+        """The root module's non-sensitive outputs, read from the state Terraform just wrote (what
+        ``terraform output -json`` prints, without a second Terraform start)."""
+        try:
+            document = json.loads(self.state_file.read_text()).get("outputs") or {}
+        except (OSError, ValueError) as error:
+            raise StackError(f"cannot read the outputs from {self.state_file}: {error}") from error
         return {name: item.get("value") for name, item in document.items() if not item.get("sensitive")}
 
     def state_identity(self) -> dict[str, Any]:
@@ -212,5 +240,9 @@ class Stack:
 
     def forget(self) -> None:
         """Drop the local state (the control plane starts empty: everything is to be created)."""
-        for path in (self.state_file, self.state_file.with_name("terraform.tfstate.backup")):
+        for path in (
+            self.state_file,
+            self.state_file.with_name("terraform.tfstate.backup"),
+            self.applied_stamp,
+        ):
             path.unlink(missing_ok=True)

@@ -40,7 +40,7 @@ from local.control_client import ControlPlaneClient
 from local.edge.server import Edge
 from local.lambda_.executor import Executor
 from local.logs import LogSink
-from local.stack import Stack, StackError
+from local.stack import Applied, Stack, StackError
 
 log = logging.getLogger("local.up")
 
@@ -154,6 +154,7 @@ class LocalCloud:
         self.services: list[Any] = []  # data planes with an async stop()
         self.endpoints: dict[str, Any] = {}
         self.applied = False
+        self.background: asyncio.Task[None] | None = None
 
     # --- start -----------------------------------------------------------------------------------
 
@@ -161,6 +162,10 @@ class LocalCloud:
         config, progress = self.config, self.progress
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.stack.prepare_environment()
+        restored = self._check_snapshot()
+        # Nothing Terraform reads changed and the control plane comes back as Terraform left it: serve
+        # at once and let Terraform confirm in the background.
+        verify_later = config.apply_terraform and restored and self.stack.unchanged_since_last_apply()
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
         self.sink = LogSink(
             ControlPlaneClient(config.controlplane_url, config.region, self.session), config.console_logs
@@ -174,49 +179,98 @@ class LocalCloud:
             edge_url=config.edge_url,
             say=progress.say,
         )
-        async with progress.stage(
-            f"control plane (moto) on {config.controlplane_url}, container API stand-in, Lambda runtime"
-        ):
-            runtime, *_ = await _all(
-                self.executor.prepare_runtime(RUNTIME),
-                self._start_controlplane(),
-                self._start_container_api(),
-            )
-            progress.say(f"    {RUNTIME}: {runtime.python} (Python {runtime.python_version})")
         async with progress.stage(f"AWS endpoint (edge) on {config.edge_url} and Lambda executor"):
             self.edge = Edge(
                 config.host, config.ports.edge, config.controlplane_url, self.executor, self._function_written
             )
             await self.edge.start()
-            self.sink.start()
             self.executor.start()
         outputs: dict[str, Any] = {}
-        async with progress.stage("terraform apply (terraform/ against the edge)"):
-            if config.apply_terraform:
-                try:
-                    applied = await asyncio.to_thread(self.stack.apply)
-                except StackError as error:
-                    raise UpError(str(error)) from error
-                self.applied = True
+        async with progress.stage(
+            f"control plane (moto) on {config.controlplane_url}, container API, runtime, terraform apply"
+        ):
+            # All at once: Terraform starts (and loads its provider) while moto starts; its first
+            # calls wait at the edge until the control plane answers.
+            _, _, runtime, applied = await _all(
+                self._start_controlplane(),
+                self._start_container_api(),
+                self.executor.prepare_runtime(RUNTIME),
+                _nothing() if verify_later else self._apply(),
+            )
+            progress.say(f"    {RUNTIME}: {runtime.python} (Python {runtime.python_version})")
+            if verify_later:
+                self.applied = True  # the control plane holds what the last apply made
+                outputs = self.stack.outputs()
+                progress.say(
+                    "    terraform: inputs unchanged since the last apply and the control plane restored; "
+                    "confirming with terraform apply in the background"
+                )
+            elif applied is not None:
                 outputs = applied.outputs
-                progress.say(f"    {applied.summary or 'applied'}")
+                progress.say(f"    terraform: {applied.summary or 'applied'}")
                 await self._save_snapshot()
             else:
-                progress.say("    skipped (--no-terraform): the control plane starts empty")
+                progress.say("    terraform skipped (--no-terraform): the control plane starts empty")
         async with progress.stage("provisioned concurrency, schedules, API Gateway, site"):
             provisioned = await self.executor.sync_provisioned()
             progress.say(f"    {provisioned} provisioned execution environment(s) initialised")
             await self._start_data_planes(outputs)
-        self.endpoints = self._endpoints()
-        self.config.endpoints_file.write_text(json.dumps(self.endpoints, indent=2) + "\n")
+        self._write_endpoints()
+        if verify_later:
+            self.background = asyncio.create_task(self._confirm_apply())
         return self.endpoints
 
-    async def _start_controlplane(self) -> None:
-        config = self.config
-        if config.fresh or not self._snapshot_matches_state():
+    def _write_endpoints(self) -> None:
+        self.endpoints = self._endpoints()
+        self.config.endpoints_file.write_text(json.dumps(self.endpoints, indent=2) + "\n")
+
+    async def _confirm_apply(self) -> None:
+        """The background apply of a fast start: report it; reload the data planes if it changed
+        anything (something Terraform reads outside its inputs, or drift in the control plane)."""
+        started = time.monotonic()
+        try:
+            applied = await self._apply()
+        except UpError as error:
+            self.progress.say(f"==> warning: background terraform apply failed: {error}")
+            return
+        assert applied is not None
+        self.progress.say(
+            f"==> terraform (background, {time.monotonic() - started:.1f} s): {applied.summary}"
+        )
+        if applied.changed:
+            assert self.executor is not None
+            await self.executor.sync_provisioned()
+            for service in self.services:
+                refresh = getattr(service, "reload", None) or getattr(service, "refresh", None)
+                if refresh is not None:
+                    await _quietly(refresh())
+            self.endpoints["outputs"] = applied.outputs
+            self._write_endpoints()
+        await self._save_snapshot()
+
+    async def _apply(self) -> Applied | None:
+        if not self.config.apply_terraform:
+            return None
+        try:
+            applied = await asyncio.to_thread(self.stack.apply)
+        except StackError as error:
+            raise UpError(str(error)) from error
+        self.applied = True
+        return applied
+
+    def _check_snapshot(self) -> bool:
+        """Keep the saved control plane only if it belongs to the Terraform state on disk; say if kept."""
+        if self.config.fresh or not self._snapshot_matches_state():
             self.snapshot.unlink(missing_ok=True)
             self.snapshot_meta.unlink(missing_ok=True)
             self.stack.forget()
+            return False
+        return True
+
+    async def _start_controlplane(self) -> None:
+        assert self.edge is not None
+        assert self.sink is not None
+        config = self.config
         env = {
             **os.environ,
             "MOTO_ACM_VALIDATION_WAIT": "0",  # certificates are ISSUED at once
@@ -240,6 +294,8 @@ class LocalCloud:
         self.controlplane = await processes.spawn(argv, env=env, cwd=config.root, output=log_file)
         log_file.close()
         await self._wait_http(f"{config.controlplane_url}/_local/health", self.controlplane, "control plane")
+        self.edge.upstream_ready.set()
+        self.sink.start()
 
     def _snapshot_matches_state(self) -> bool:
         """The saved control plane belongs to the Terraform state on disk (or persistence is off)."""
@@ -416,6 +472,10 @@ class LocalCloud:
 
     async def stop(self) -> None:
         """Stop everything started so far, newest first; never raises."""
+        if self.background is not None and not self.background.done():
+            await asyncio.to_thread(self.stack.cancel)
+            self.background.cancel()
+            await asyncio.gather(self.background, return_exceptions=True)
         self.stack.cancel()
         for service in reversed(self.services):
             await _quietly(service.stop())
@@ -453,6 +513,10 @@ async def _coroutine(step: Awaitable[Any]) -> Any:
     return await step
 
 
+async def _nothing() -> None:
+    return None
+
+
 async def _quietly(awaitable: Awaitable[Any]) -> None:
     try:
         await awaitable
@@ -482,7 +546,7 @@ def print_urls(endpoints: dict[str, Any], out: IO[str] = sys.stdout) -> None:
 
 
 async def _serve(config: Config) -> int:
-    progress = Progress(total=4)
+    progress = Progress(total=3)
     cloud = LocalCloud(config, progress)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -35,6 +35,9 @@ class Edge:
         self.invoker = invoker
         self.on_function_write = on_function_write
         self.forwarder = Forwarder(controlplane_url)
+        # Set once the control plane answers: until then requests wait here instead of failing, so
+        # that clients (Terraform) can start while moto is still starting.
+        self.upstream_ready = asyncio.Event()
         self._server: asyncio.Server | None = None
         self._web: web.Server | None = None
 
@@ -56,6 +59,8 @@ class Edge:
         await self.forwarder.close()
 
     async def _handle(self, request: BaseRequest) -> web.StreamResponse:
+        if not self.upstream_ready.is_set():
+            await self.upstream_ready.wait()
         path = request.path
         if path.startswith("/20") and _is_lambda(request):
             return await self._lambda(request, path)

@@ -84,28 +84,26 @@ class RunningCloud:
 
 
 def start_cloud(directory: Path, *extra: str, env: dict[str, str] | None = None) -> RunningCloud:
+    """``python -m local up`` in ``directory`` on free ports (``extra`` flags may name others, and a
+    ``--state-dir``); returns once its endpoints.json names it."""
     edge, controlplane, container, gateway, site = free_ports(5)
     state = directory / "state"
+    if "--state-dir" in extra:
+        state = Path(extra[extra.index("--state-dir") + 1])
     log_path = directory / "up.log"
-    argv = [
-        sys.executable,
-        "-m",
-        "local",
-        "up",
-        "--state-dir",
-        str(state),
-        "--edge-port",
-        str(edge),
-        "--controlplane-port",
-        str(controlplane),
-        "--container-api-port",
-        str(container),
-        "--apigateway-port",
-        str(gateway),
-        "--site-port",
-        str(site),
-        *extra,
-    ]
+    directory.mkdir(parents=True, exist_ok=True)
+    defaults = {
+        "--state-dir": str(state),
+        "--edge-port": str(edge),
+        "--controlplane-port": str(controlplane),
+        "--container-api-port": str(container),
+        "--apigateway-port": str(gateway),
+        "--site-port": str(site),
+    }
+    given = {flag.split("=", 1)[0] for flag in extra}
+    argv = [sys.executable, "-m", "local", "up"]
+    argv += [part for flag, value in defaults.items() if flag not in given for part in (flag, value)]
+    argv += list(extra)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             argv,

@@ -227,3 +227,36 @@ def test_a_port_in_use_is_named(flag: str, tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"port {ports[flag]}" in done.stderr
     assert flag in done.stderr
+
+
+def test_a_second_up_comes_back_with_its_data_and_terraform_sees_no_changes(tmp_path: Path) -> None:
+    # Given a cloud that was brought up (terraform applied), used, and stopped
+    from tests.local.conftest import free_ports
+
+    ports = [str(port) for port in free_ports(5)]
+    flags = [
+        f"--{name}-port={port}"
+        for name, port in zip(
+            ("edge", "controlplane", "container-api", "apigateway", "site"), ports, strict=True
+        )
+    ]
+    first = start_cloud(tmp_path / "first", "--state-dir", str(tmp_path / "state"), *flags)
+    marker = f"kept-{time.time_ns()}"
+    bucket = next(b["Name"] for b in first.client("s3").list_buckets()["Buckets"] if "media" in b["Name"])
+    first.client("s3").put_object(Bucket=bucket, Key=f"uploads/{marker}", Body=b"kept")
+    assert stop_cloud(first) == 0
+
+    # When it is brought up again with nothing changed
+    second = start_cloud(tmp_path / "second", "--state-dir", str(tmp_path / "state"), *flags)
+    try:
+        output = second.wait_for_log("==> terraform (background", timeout_s=300)
+
+        # Then it serves at once from the restored control plane, data included, and Terraform
+        # (run in the background) finds nothing to do
+        assert "inputs unchanged since the last apply" in output
+        assert "Resources: 0 added, 0 changed, 0 destroyed" in output.split("==> terraform (background")[1]
+        body = second.client("s3").get_object(Bucket=bucket, Key=f"uploads/{marker}")["Body"].read()
+        assert body == b"kept"
+        assert requests.get(second.endpoints["api_url"] + "/v1/health", timeout=30).status_code == 200
+    finally:
+        stop_cloud(second)
