@@ -23,7 +23,8 @@ def load(name: str) -> ModuleType:
 
 
 def summary(module: ModuleType) -> str:
-    return (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+    """The docstring's first paragraph, on one line."""
+    return " ".join((module.__doc__ or "").strip().split("\n\n")[0].split())
 
 
 def main(argv: list[str]) -> int:
