@@ -9,18 +9,6 @@ mock_provider "aws" {
   source = "./tests/mocks"
 }
 
-# ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
-override_resource {
-  target = module.certificate.aws_acm_certificate.this
-  values = {
-    arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
-    domain_validation_options = [
-      { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
-      { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
-    ]
-  }
-}
-
 variables {
   name_prefix   = "postcards-test"
   bucket_suffix = "123456789012"
@@ -49,6 +37,18 @@ run "cloudfront_uses_a_us_east_1_certificate_with_modern_tls" {
   providers = {
     aws           = aws
     aws.us_east_1 = aws.us_east_1
+  }
+
+  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
+  override_resource {
+    target = module.certificate.aws_acm_certificate.this
+    values = {
+      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
+      domain_validation_options = [
+        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
+        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
+      ]
+    }
   }
 
   assert {
@@ -88,6 +88,18 @@ run "buckets_are_private_and_read_through_oac" {
     aws.us_east_1 = aws.us_east_1
   }
 
+  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
+  override_resource {
+    target = module.certificate.aws_acm_certificate.this
+    values = {
+      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
+      domain_validation_options = [
+        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
+        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
+      ]
+    }
+  }
+
   assert {
     condition     = aws_s3_bucket_public_access_block.site.block_public_acls && aws_s3_bucket_public_access_block.site.block_public_policy && aws_s3_bucket_public_access_block.site.ignore_public_acls && aws_s3_bucket_public_access_block.site.restrict_public_buckets
     error_message = "The site bucket must block every kind of public access."
@@ -122,6 +134,18 @@ run "media_is_served_from_the_media_bucket_without_the_prefix" {
     aws.us_east_1 = aws.us_east_1
   }
 
+  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
+  override_resource {
+    target = module.certificate.aws_acm_certificate.this
+    values = {
+      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
+      domain_validation_options = [
+        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
+        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
+      ]
+    }
+  }
+
   assert {
     condition = alltrue([for b in aws_cloudfront_distribution.site.ordered_cache_behavior : b.target_origin_id == "media" && one(b.function_association).function_arn == aws_cloudfront_function.strip_media_prefix.arn && one(b.function_association).event_type == "viewer-request"
     if b.path_pattern == "/media/*"]) && length(aws_cloudfront_distribution.site.ordered_cache_behavior) == 1
@@ -143,6 +167,18 @@ run "csp_allows_exactly_the_given_origins" {
   providers = {
     aws           = aws
     aws.us_east_1 = aws.us_east_1
+  }
+
+  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
+  override_resource {
+    target = module.certificate.aws_acm_certificate.this
+    values = {
+      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
+      domain_validation_options = [
+        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
+        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
+      ]
+    }
   }
 
   assert {
@@ -169,6 +205,18 @@ run "site_files_get_content_types_and_config_json_is_generated" {
   providers = {
     aws           = aws
     aws.us_east_1 = aws.us_east_1
+  }
+
+  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
+  override_resource {
+    target = module.certificate.aws_acm_certificate.this
+    values = {
+      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
+      domain_validation_options = [
+        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
+        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
+      ]
+    }
   }
 
   assert {
@@ -198,6 +246,18 @@ run "a_missing_site_folder_deploys_config_json_only" {
     aws.us_east_1 = aws.us_east_1
   }
 
+  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
+  override_resource {
+    target = module.certificate.aws_acm_certificate.this
+    values = {
+      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
+      domain_validation_options = [
+        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
+        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
+      ]
+    }
+  }
+
   variables {
     site_dir = "tests/fixtures/no-such-folder"
   }
@@ -218,6 +278,18 @@ run "local_cloud_gets_no_headers_policy_and_no_published_function" {
   providers = {
     aws           = aws
     aws.us_east_1 = aws.us_east_1
+  }
+
+  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
+  override_resource {
+    target = module.certificate.aws_acm_certificate.this
+    values = {
+      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
+      domain_validation_options = [
+        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
+        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
+      ]
+    }
   }
 
   variables {

@@ -1,4 +1,4 @@
-"""moto server with the CloudFront round-trip gaps of moto 5.2 closed, for `terraform apply`.
+"""moto server with the gaps of moto 5.2 that break `terraform apply/plan/destroy` closed.
 
 moto stores a distribution but drops parts of what it was given, so every later `terraform plan`
 wants to put them back (a plan that never settles):
@@ -8,9 +8,12 @@ wants to put them back (a plan that never settles):
 - and it invents ``ForwardedValues`` and ``CloudFrontDefaultCertificate=true`` that were not sent
   (this stack uses cache policies and an ACM certificate).
 
-The patches below keep what was sent and invent nothing, the way CloudFront does. They touch only
-moto's CloudFront models; run ``python -m tests.terraform.moto_compat -H HOST -p PORT`` (moto_server's
-arguments).
+The CloudFront patches keep what was sent and invent nothing, the way CloudFront does. One S3 patch:
+deleting the last versions of a key that also has a delete marker (what ``force_destroy`` does to a
+versioned bucket) raises AttributeError in moto (``FakeDeleteMarker`` has no ``dispose``), so the
+DeleteObjects call fails with 500 forever; a delete marker holds no data, so disposing of it is a
+no-op. Only those models are touched. Run ``python -m tests.terraform.moto_compat -H HOST -p PORT``
+(moto_server's arguments).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sys
 from typing import Any
 
 from moto.cloudfront import models
+from moto.s3 import models as s3_models
 
 
 def _patch_origin() -> None:
@@ -58,11 +62,21 @@ def _patch_viewer_certificate() -> None:
     models.ViewerCertificate.__init__ = init  # type: ignore[method-assign]
 
 
+def _patch_delete_marker() -> None:
+    if not hasattr(s3_models.FakeDeleteMarker, "dispose"):
+
+        def dispose(self: Any, garbage: bool = False) -> None:
+            """A delete marker owns no buffer: nothing to release."""
+
+        s3_models.FakeDeleteMarker.dispose = dispose  # type: ignore[attr-defined]
+
+
 def apply_patches() -> None:
     _patch_origin()
     _patch_cache_behaviour(models.DefaultCacheBehaviour)
     _patch_cache_behaviour(models.CacheBehaviour)
     _patch_viewer_certificate()
+    _patch_delete_marker()
 
 
 def main() -> None:

@@ -1,0 +1,179 @@
+"""The whole Terraform root applied to moto: what it created is what the design says, a second
+plan has nothing to do, and destroy removes it. Tests run in file order on one applied stack."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from python_terraform import IsFlagged
+
+from tests.terraform.conftest import ARCH, CONTAINER_API_URL, DOMAIN, AppliedStack, destroy_stack
+
+pytestmark = [
+    pytest.mark.slow,
+    # python-terraform 0.10.1 logs a failed command with Logger.warn, deprecated since Python 3.3.
+    pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning"),
+]
+
+
+def test_outputs_name_the_stack(applied_stack: AppliedStack) -> None:
+    # Given the applied root, when its outputs are read, then they point at the custom domains.
+    assert applied_stack.output("api_url") == f"https://api.{DOMAIN}"
+    assert applied_stack.output("site_url") == f"https://www.{DOMAIN}"
+    assert applied_stack.output("execute_api_url").endswith("/live")
+    assert set(applied_stack.output("function_names")) == {"postcards", "thumbnails", "housekeeping"}
+    print(f"\napply took {applied_stack.apply_seconds:.1f} s")
+
+
+def test_api_custom_domain_is_tls_1_2_and_mapped_to_the_stage(applied_stack: AppliedStack) -> None:
+    apigw = applied_stack.client("apigateway")
+    domain = apigw.get_domain_name(domainName=f"api.{DOMAIN}")
+    assert domain["securityPolicy"] == "TLS_1_2"
+    assert domain["endpointConfiguration"]["types"] == ["REGIONAL"]
+    assert domain["regionalCertificateArn"].startswith("arn:aws:acm:us-east-1:")
+
+    mappings = apigw.get_base_path_mappings(domainName=f"api.{DOMAIN}")["items"]
+    assert [(m["restApiId"], m["stage"]) for m in mappings] == [
+        (applied_stack.output("rest_api_id"), applied_stack.output("api_stage_name"))
+    ]
+    stage = apigw.get_stage(restApiId=applied_stack.output("rest_api_id"), stageName="live")
+    assert stage["tracingEnabled"] is True
+
+
+def test_api_routes_reach_the_live_alias_and_the_container_api(applied_stack: AppliedStack) -> None:
+    apigw = applied_stack.client("apigateway")
+    api_id = applied_stack.output("rest_api_id")
+    resources = {r["path"]: r for r in apigw.get_resources(restApiId=api_id, limit=500)["items"]}
+    assert {"/v1/health", "/v1/postcards", "/v1/postcards/{id}", "/v1/uploads", "/legacy/{proxy+}"} <= set(
+        resources
+    )
+
+    health = apigw.get_integration(
+        restApiId=api_id, resourceId=resources["/v1/health"]["id"], httpMethod="GET"
+    )
+    assert health["type"].upper() == "AWS_PROXY"  # moto keeps the document's spelling; AWS upper-cases
+    assert applied_stack.output("functions")["postcards"]["alias_arn"] in health["uri"]
+    # moto files x-amazon-apigateway-any-method under a method of that literal name instead of ANY,
+    # so the /legacy integration itself is checked in terraform test (tests/api.tftest.hcl).
+    assert resources["/legacy/{proxy+}"]["resourceMethods"]
+
+
+def test_functions_are_traced_and_invoked_through_live_aliases(applied_stack: AppliedStack) -> None:
+    lam = applied_stack.client("lambda")
+    for key, fn in applied_stack.output("functions").items():
+        config = lam.get_function_configuration(FunctionName=fn["name"])
+        assert config["TracingConfig"]["Mode"] == "Active", key
+        assert config["Architectures"] == [ARCH], key
+        assert [layer["Arn"] for layer in config["Layers"]] == [applied_stack.output("layer_version_arn")], (
+            key
+        )
+        alias = lam.get_alias(FunctionName=fn["name"], Name="live")
+        assert alias["FunctionVersion"] == fn["version"] != "$LATEST", key
+
+    env = lam.get_function_configuration(FunctionName=applied_stack.output("function_names")["postcards"])[
+        "Environment"
+    ]["Variables"]
+    assert env["POSTCARDS_TABLE"] == applied_stack.output("tables")["postcards"]["name"]
+    assert env["MEDIA_BASE_URL"] == f"https://www.{DOMAIN}/media"
+    assert env["SITE_ORIGIN"] == f"https://www.{DOMAIN}"
+    assert len(env["CURSOR_SIGNING_KEY"]) == 64
+
+
+def test_reserved_concurrency_follows_the_defaults(applied_stack: AppliedStack) -> None:
+    lam = applied_stack.client("lambda")
+    names = applied_stack.output("function_names")
+    reserved = {
+        key: lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+        for key, name in names.items()
+    }
+    assert reserved == {"postcards": None, "thumbnails": 2, "housekeeping": 1}
+
+
+def test_uploads_trigger_the_thumbnail_alias(applied_stack: AppliedStack) -> None:
+    s3 = applied_stack.client("s3")
+    config = s3.get_bucket_notification_configuration(Bucket=applied_stack.output("media_bucket"))
+    [target] = config["LambdaFunctionConfigurations"]
+    assert target["LambdaFunctionArn"] == applied_stack.output("functions")["thumbnails"]["alias_arn"]
+    assert target["Events"] == ["s3:ObjectCreated:*"]
+    [rule] = target["Filter"]["Key"]["FilterRules"]
+    assert (rule["Name"].lower(), rule["Value"]) == ("prefix", "uploads/")
+
+    policy = json.loads(
+        applied_stack.client("lambda").get_policy(
+            FunctionName=applied_stack.output("function_names")["thumbnails"], Qualifier="live"
+        )["Policy"]
+    )
+    assert [s["Principal"]["Service"] for s in policy["Statement"]] == ["s3.amazonaws.com"]
+
+
+def test_cloudfront_reads_both_buckets_through_oac(applied_stack: AppliedStack) -> None:
+    cloudfront = applied_stack.client("cloudfront")
+    distribution = cloudfront.get_distribution(Id=applied_stack.output("distribution_id"))["Distribution"]
+    config = distribution["DistributionConfig"]
+    [oac] = cloudfront.list_origin_access_controls()["OriginAccessControlList"]["Items"]
+    assert {o["Id"]: o["OriginAccessControlId"] for o in config["Origins"]["Items"]} == {
+        "site": oac["Id"],
+        "media": oac["Id"],
+    }
+    assert config["Aliases"]["Items"] == [f"www.{DOMAIN}"]
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    [media] = config["CacheBehaviors"]["Items"]
+    assert media["PathPattern"] == "/media/*"
+    assert media["FunctionAssociations"]["Items"][0]["EventType"] == "viewer-request"
+    assert distribution["DomainName"] == applied_stack.output("distribution_domain_name")
+
+
+def test_site_bucket_holds_the_generated_config(applied_stack: AppliedStack) -> None:
+    s3 = applied_stack.client("s3")
+    obj = s3.get_object(Bucket=applied_stack.output("site_bucket"), Key="config.json")
+    assert obj["ContentType"] == "application/json"
+    assert json.loads(obj["Body"].read()) == {
+        "api_url": f"https://api.{DOMAIN}",
+        "container_api_url": CONTAINER_API_URL,
+    }
+
+
+def test_tables_have_their_indexes_and_recovery(applied_stack: AppliedStack) -> None:
+    ddb = applied_stack.client("dynamodb")
+    tables = applied_stack.output("tables")
+    postcards = ddb.describe_table(TableName=tables["postcards"]["name"])["Table"]
+    uploads = ddb.describe_table(TableName=tables["uploads"]["name"])["Table"]
+    assert [i["IndexName"] for i in postcards["GlobalSecondaryIndexes"]] == ["feed-index"]
+    assert [i["IndexName"] for i in uploads["GlobalSecondaryIndexes"]] == ["status-index"]
+    ttl = ddb.describe_time_to_live(TableName=tables["idempotency"]["name"])["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expiration"
+    for table in tables.values():
+        backups = ddb.describe_continuous_backups(TableName=table["name"])["ContinuousBackupsDescription"]
+        assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_dns_names_point_at_the_api_and_the_distribution(applied_stack: AppliedStack) -> None:
+    route53 = applied_stack.client("route53")
+    records = route53.list_resource_record_sets(HostedZoneId=applied_stack.output("hosted_zone_id"))[
+        "ResourceRecordSets"
+    ]
+    aliases = {(r["Name"], r["Type"]) for r in records if "AliasTarget" in r}
+    assert aliases == {
+        (f"api.{DOMAIN}.", "A"),
+        (f"api.{DOMAIN}.", "AAAA"),
+        (f"www.{DOMAIN}.", "A"),
+        (f"www.{DOMAIN}.", "AAAA"),
+    }
+
+
+def test_a_second_plan_has_nothing_to_do(applied_stack: AppliedStack) -> None:
+    # Given the stack just applied and an unchanged build, when Terraform plans again,
+    # then -detailed-exitcode says 0: no drift, no churn (hashes, trigger, signing key).
+    code, out, err = applied_stack.tf.plan(detailed_exitcode=IsFlagged, capture_output=True)
+    assert code == 0, f"plan wants changes (exit {code}):\n{out[-6000:]}\n{err}"
+
+
+def test_destroy_removes_the_stack(applied_stack: AppliedStack) -> None:
+    code, out, err = destroy_stack(applied_stack.tf)
+    applied_stack.destroyed = True
+    assert code == 0, f"terraform destroy failed:\n{out[-4000:]}\n{err}"
+    lam = applied_stack.client("lambda")
+    remaining = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
+    assert not remaining & set(applied_stack.output("function_names").values())
+    assert applied_stack.client("apigateway").get_domain_names()["items"] == []
