@@ -4,13 +4,6 @@ mock_provider "aws" {
   source = "./tests/mocks"
 }
 
-# Not used by this file's module, but terraform validate checks the root with every test file's
-# providers, and the root needs the us-east-1 alias.
-mock_provider "aws" {
-  alias  = "us_east_1"
-  source = "./tests/mocks"
-}
-
 run "apex_and_wildcard_share_one_validation_record" {
   command = apply
 

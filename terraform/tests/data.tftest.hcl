@@ -4,13 +4,6 @@ mock_provider "aws" {
   source = "./tests/mocks"
 }
 
-# Not used by this file's module, but terraform validate checks the root with every test file's
-# providers, and the root needs the us-east-1 alias.
-mock_provider "aws" {
-  alias  = "us_east_1"
-  source = "./tests/mocks"
-}
-
 variables {
   name_prefix          = "postcards-test"
   bucket_suffix        = "123456789012"
