@@ -5,14 +5,22 @@
 #
 # writes <out>/<arch>/: one zip per function (functions/<fn>/ that has handler.py, plus the shared
 # functions/common/), layer.zip (layer/requirements.txt as wheels for the *target* platform, under
-# python/), and manifest.json (per artifact: path, sha256, base64sha256 for Terraform, size).
+# python/), and manifest.json (per artifact: path, sha256, base64sha256 for Terraform, size; and the
+# bytecode shipped).
+#
+# Bytecode: every shipped .py has its __pycache__/<name>.cpython-3XX.pyc beside it, compiled by a
+# CPython of the runtime's version (unchecked hash-based, named as under /var/task and /opt/python),
+# as Lambda's read-only folders keep Python from caching it at a cold start. Without such a CPython
+# the artifacts carry no bytecode (a warning says so).
 #
 # Deterministic: entries sorted, timestamps fixed (1980-01-01, or SOURCE_DATE_EPOCH), permissions
-# normalised, one compression level, so two clean clones of a commit give byte-identical zips.
+# normalised, one compression level, bytecode free of mtimes and paths, so two clean clones of a
+# commit give byte-identical zips (with the same compiler version).
 # Incremental: each artifact keeps a hash of its inputs in <out>/<arch>/.stamps/; an artifact whose
 # inputs (and own bytes) are unchanged is not rebuilt, and the manifest is rewritten only when its
 # content changes. Environment: PYTHON picks the interpreter that runs pip and the zip writer
-# (default: python3 on PATH); pip's own PIP_* settings (index, cache) are honoured.
+# (default: python3 on PATH), and compiles the bytecode if it has the runtime's version;
+# pip's own PIP_* settings (index, cache) are honoured.
 set -euo pipefail
 
 usage() {
@@ -88,12 +96,59 @@ if [ "$machine" = x86_64 ]; then
   platforms+=("manylinux_2_12_x86_64" "manylinux2010_x86_64" "manylinux_2_5_x86_64" "manylinux1_x86_64")
 fi
 
+# Prints an interpreter's executable, bytecode cache tag (cpython-313) and full version, a line each.
+interpreter_info() {
+  "$1" -I -S -c 'import sys; print(sys.executable); print(sys.implementation.cache_tag); print(sys.version.split()[0])' \
+    2>/dev/null
+}
+
 python=${PYTHON:-python3}
 command -v "$python" >/dev/null 2>&1 ||
   die "python not found: '$python' (install Python 3, put it on PATH, or set PYTHON=/path/to/python3)"
 # The interpreter itself, once: launchers such as pyenv's shims cost more than the whole no-op build.
-python=$("$python" -c 'import sys; print(sys.executable)') ||
-  die "'$python' does not run (set PYTHON=/path/to/python3)"
+python_info=$(interpreter_info "$python") || die "'$python' does not run (set PYTHON=/path/to/python3)"
+{ IFS= read -r python; IFS= read -r python_tag; IFS= read -r python_version; } <<<"$python_info"
+
+# Bytecode ships only for the target runtime: a .pyc is valid for one CPython minor version, and
+# Lambda's read-only /var/task and /opt can never hold caches Python writes itself, so without it
+# every cold start compiles Powertools, X-Ray and our code from source. The compiler is the build
+# interpreter if it is CPython <py_version>, else the first python<py_version> on PATH, else the
+# newest pyenv <py_version>.x; none found -> no bytecode, and a warning.
+target_tag="cpython-${py_version/./}"
+compiler="" compiler_version=""
+use_compiler() {
+  local info exe tag version
+  info=$(interpreter_info "$1") || return 1
+  { IFS= read -r exe; IFS= read -r tag; IFS= read -r version; } <<<"$info"
+  [ "$tag" = "$target_tag" ] || return 1
+  compiler=$exe compiler_version=$version
+}
+find_compiler() {
+  if [ "$python_tag" = "$target_tag" ]; then
+    compiler=$python compiler_version=$python_version
+    return 0
+  fi
+  local candidate pyenv_root=${PYENV_ROOT:-}
+  if candidate=$(command -v "python$py_version"); then
+    use_compiler "$candidate" && return 0
+  fi
+  if [ -z "$pyenv_root" ] && command -v pyenv >/dev/null 2>&1; then
+    pyenv_root=$(pyenv root 2>/dev/null) || pyenv_root=""
+  fi
+  if [ -z "$pyenv_root" ] || [ ! -d "$pyenv_root/versions" ]; then
+    return 1
+  fi
+  while IFS= read -r candidate; do
+    use_compiler "$candidate" && return 0
+  done < <(printf '%s\n' "$pyenv_root/versions/$py_version"*/bin/python3 | sort -r -V)
+  return 1
+}
+if ! find_compiler; then
+  echo "build.sh: warning: no CPython $py_version found (build interpreter $python is $python_version;" \
+    "looked for python$py_version on PATH and in pyenv's versions): building the $runtime artifacts" \
+    "WITHOUT bytecode, so every cold start compiles the layer and the function code from source." \
+    "Install Python $py_version or set PYTHON=/path/to/python$py_version." >&2
+fi
 
 mkdir -p "$out/$arch"
 dest=$(cd "$out/$arch" && pwd)
@@ -160,9 +215,11 @@ def function_files(src, prefix):
 
 
 def tree_files(src):
-    """(arcname, path) of every file under src (the installed layer), arcnames relative to src."""
+    """(arcname, path) of every file under src (the installed layer) but bytecode caches, arcnames
+    relative to src."""
     found = []
-    for top, _dirs, files in os.walk(src):
+    for top, dirs, files in os.walk(src):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
         for name in files:
             path = os.path.join(top, name)
             found.append((os.path.relpath(path, src).replace(os.sep, "/"), path))
@@ -258,15 +315,86 @@ def script_hash(root):
     return digest(os.path.join(root, "build.sh")).hexdigest()
 
 
-def build_functions(root, dest, force):
+# Where Lambda extracts each kind of artifact: the file names compiled into the bytecode
+# (co_filename, shown in tracebacks), so they do not depend on the folder the build ran in.
+TASK_ROOT = "/var/task"
+LAYER_ROOT = "/opt"
+
+
+class Bytecode:
+    """The target's bytecode: its cache tag (cpython-313) and the interpreter that compiles it, or
+    none (no interpreter of the target's version was found)."""
+
+    def __init__(self, compiler, version):
+        self.compiler = compiler
+        self.tag = "cpython-" + "".join(version.split(".")[:2]) if compiler else None
+        # Part of every input key: other bytecode (or none) is another artifact. The patch release
+        # is in it too, as compilers of one minor version may emit different bytes.
+        self.setting = f"bytecode {self.tag} CPython {version}" if compiler else "bytecode none"
+
+    def compile(self, trees, prefix, what, strict):
+        """A .pyc beside every .py under trees (folders laid out as they are extracted under prefix).
+        Unchecked hash-based pycs (PEP 552) hold no mtime and are used without reading the source;
+        -I -S: the compiler's state (hence the bytes, e.g. which strings marshal shares) depends on
+        nothing in the environment; one process, files in sorted order, for the same reason."""
+        import subprocess
+
+        command = [self.compiler, "-I", "-S", "-m", "compileall", "-q", "-f", "--invalidation-mode"]
+        command += ["unchecked-hash", "-d", prefix, *trees]
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if result.returncode == 0:
+            return
+        if strict:
+            sys.exit(f"build.sh: error: {what} does not compile with {self.compiler}:\n{result.stdout}")
+        # Third-party files that do not compile (say, a py2 example) fail on Lambda too if imported;
+        # like pip, ship them as source and go on.
+        print(f"build.sh: warning: some files of {what} do not compile, shipped as source only:\n"
+              f"{result.stdout}", file=sys.stderr)
+
+    def with_bytecode(self, entries):
+        """entries plus the bytecode compile() wrote for each .py among them: only caches of this
+        build, each in the __pycache__ beside its source, for the target version only."""
+        found = list(entries)
+        for arcname, path in entries if self.tag else ():
+            if arcname.endswith(".py"):
+                folder, name = os.path.split(path)
+                cached = os.path.join(folder, "__pycache__", f"{name[:-3]}.{self.tag}.pyc")
+                if os.path.isfile(cached):
+                    arcfolder, _, arcfile = arcname.rpartition("/")
+                    prefix = arcfolder + "/" if arcfolder else ""
+                    found.append((f"{prefix}__pycache__/{arcfile[:-3]}.{self.tag}.pyc", cached))
+        return found
+
+
+def stage(entries, folder):
+    """A copy of entries laid out by arcname under folder (where compileall may write): the same
+    (arcname, path) pairs, now pointing at the copies."""
+    import shutil
+
+    staged = []
+    for arcname, path in entries:
+        copy = os.path.join(folder, *arcname.split("/"))
+        os.makedirs(os.path.dirname(copy), exist_ok=True)
+        shutil.copy(path, copy)
+        staged.append((arcname, copy))
+    return staged
+
+
+def build_functions(root, dest, force, work, bytecode):
     """Zip every function whose inputs changed; print one line per function."""
+    stale = {}
     for name in function_names(root):
         entries = function_entries(root, name)
-        key = inputs_key(entries, script_hash(root))
+        key = inputs_key(entries, script_hash(root), bytecode.setting)
         if not force and is_fresh(dest, name, key):
             print(f"  {name}.zip: up to date")
-            continue
-        write_zip(os.path.join(dest, name + ".zip"), entries)
+        else:
+            stale[name] = (key, stage(entries, os.path.join(work, "task", name)))
+    if stale and bytecode.tag:
+        trees = [os.path.join(work, "task", name) for name in stale]
+        bytecode.compile(trees, TASK_ROOT, "the function code", strict=True)
+    for name, (key, entries) in stale.items():
+        write_zip(os.path.join(dest, name + ".zip"), bytecode.with_bytecode(entries))
         save_stamp(dest, name, key)
         print(f"  {name}.zip: built ({os.path.getsize(os.path.join(dest, name + '.zip'))} bytes)")
 
@@ -274,33 +402,43 @@ def build_functions(root, dest, force):
 LAYER_STALE = 3
 
 
-def cmd_build(root, dest, force, runtime, arch, platforms, key_file):
+def layer_key_file(work):
+    return os.path.join(work, "layer.key")
+
+
+def cmd_build(root, dest, force, runtime, arch, platforms, work, compiler, compiler_version):
     """Functions, then the layer's freshness: up to date -> manifest, exit 0; else the layer's
-    inputs key goes to key_file and the exit status is LAYER_STALE (build.sh installs it)."""
-    build_functions(root, dest, force == "1")
+    inputs key goes to the work folder and the exit status is LAYER_STALE (build.sh installs it)."""
+    bytecode = Bytecode(compiler, compiler_version)
+    build_functions(root, dest, force == "1", work, bytecode)
     req = os.path.join(root, "layer", "requirements.txt")
-    key = inputs_key([("requirements.txt", req)], script_hash(root), runtime, arch, platforms)
+    key = inputs_key([("requirements.txt", req)], script_hash(root), runtime, arch, platforms, bytecode.setting)
     if force == "1" or not is_fresh(dest, "layer", key):
-        with open(key_file, "w") as f:
+        with open(layer_key_file(work), "w") as f:
             f.write(key)
         sys.exit(LAYER_STALE)
     print("  layer.zip: up to date")
-    write_manifest(root, dest, runtime, arch)
+    write_manifest(root, dest, runtime, arch, bytecode)
 
 
-def cmd_layer(root, dest, runtime, arch, key_file, site):
-    """The installed layer in site: pruned, zipped under python/, stamped; then the manifest."""
+def cmd_layer(root, dest, runtime, arch, work, compiler, compiler_version):
+    """The layer installed in <work>/python: pruned, compiled, zipped under python/, stamped; then
+    the manifest."""
+    bytecode = Bytecode(compiler, compiler_version)
+    site = os.path.join(work, "python")
     prune_layer(site)
-    with open(key_file) as f:
+    if bytecode.tag:
+        bytecode.compile([site], LAYER_ROOT + "/python", "the layer", strict=False)
+    with open(layer_key_file(work)) as f:
         key = f.read()
     entries = [("python/" + arcname, path) for arcname, path in tree_files(site)]
-    write_zip(os.path.join(dest, "layer.zip"), entries)
+    write_zip(os.path.join(dest, "layer.zip"), bytecode.with_bytecode(entries))
     save_stamp(dest, "layer", key)
     print(f"  layer.zip: built ({os.path.getsize(os.path.join(dest, 'layer.zip'))} bytes)")
-    write_manifest(root, dest, runtime, arch)
+    write_manifest(root, dest, runtime, arch, bytecode)
 
 
-def write_manifest(root, dest, runtime, arch):
+def write_manifest(root, dest, runtime, arch, bytecode):
     """Write manifest.json only if its content changes; drop artifacts of removed functions."""
     names = function_names(root) + ["layer"]
     for leftover in os.listdir(os.path.join(dest, ".stamps")):
@@ -320,7 +458,7 @@ def write_manifest(root, dest, runtime, arch):
             "base64sha256": base64.b64encode(sha).decode(),
             "size": os.path.getsize(path),
         }
-    manifest = {"runtime": runtime, "architecture": arch, "artifacts": artifacts}
+    manifest = {"runtime": runtime, "architecture": arch, "bytecode": bytecode.tag, "artifacts": artifacts}
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     target = os.path.join(dest, "manifest.json")
     try:
@@ -337,8 +475,8 @@ def write_manifest(root, dest, runtime, arch):
 
 
 def prune_layer(site):
-    """Drop what cannot run on Lambda: bytecode caches, and console scripts (bin/), whose shebang
-    names this machine's interpreter. RECORD files keep only the entries that still ship."""
+    """Drop what cannot run on Lambda: bytecode caches not made by this build (the layer is compiled
+    after), and console scripts (bin/), whose shebang names this machine's interpreter. RECORD files keep only the entries that still ship."""
     import csv, shutil
 
     for top, dirs, files in os.walk(site):
@@ -392,12 +530,13 @@ install_layer() {
 echo "==> build.sh: $runtime $arch -> $dest"
 # One interpreter start when nothing changed: functions, the layer's freshness, the manifest.
 status=0
-helper build "$root" "$dest" "$force" "$runtime" "$arch" "${platforms[*]}" "$work/layer.key" || status=$?
+helper build "$root" "$dest" "$force" "$runtime" "$arch" "${platforms[*]}" "$work" \
+  "$compiler" "$compiler_version" || status=$?
 case "$status" in
   0) ;;
   3)
     install_layer "$work/python"
-    helper layer "$root" "$dest" "$runtime" "$arch" "$work/layer.key" "$work/python"
+    helper layer "$root" "$dest" "$runtime" "$arch" "$work" "$compiler" "$compiler_version"
     ;;
   *) die "internal error in build.sh's Python helper (exit status $status, see above)" ;;
 esac

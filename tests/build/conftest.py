@@ -30,6 +30,26 @@ def build_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# The external commands build.sh runs (bash itself through /usr/bin/env).
+BUILD_TOOLS = ("bash", "cat", "dirname", "flock", "head", "mkdir", "mktemp", "rm", "sed", "sort")
+
+
+def isolated_build_env(folder: Path, python: str, pyenv_root: Path, **extra: str) -> dict[str, str]:
+    """The environment of a machine whose only Python on PATH is `python3` (launching `python`)
+    and whose pyenv root is pyenv_root: PATH holds build.sh's tools, that launcher, nothing else."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for tool in BUILD_TOOLS:
+        found = shutil.which(tool)
+        assert found, f"{tool} is not installed"
+        (folder / tool).symlink_to(found)
+    launcher = folder / "python3"
+    launcher.write_text(f'#!/bin/sh\nexec "{python}" "$@"\n')
+    launcher.chmod(0o755)
+    env = {k: v for k, v in build_env().items() if k not in {"PYENV_ROOT", "PYENV_VERSION"}}
+    env |= {"PATH": str(folder), "PYENV_ROOT": str(pyenv_root), **extra}
+    return env
+
+
 def run_build(tree: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["./build.sh", *args],

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.build.artifacts import FUNCTIONS, manifest, names, statuses
+from tests.build.artifacts import (
+    BYTECODE_TAG,
+    FUNCTIONS,
+    is_bytecode,
+    manifest,
+    names,
+    read_pyc,
+    source_of,
+    statuses,
+)
 from tests.build.conftest import ARCHES, RUNTIME, Built, build_ok
 
-FUNCTION_ZIP_BUDGET = 50 * 1024
+# Issue 3's budget of a function zip, now for its code without bytecode (the bytecode decision in
+# the README: with it, postcards.zip is ~84 KB); the whole zip, bytecode included, gets 128 KiB.
+FUNCTION_SOURCE_BUDGET = 50 * 1024
+FUNCTION_ZIP_BUDGET = 128 * 1024
 LAYER_ZIP_BUDGET = 15 * 1024 * 1024
 
 
@@ -20,6 +35,25 @@ def _shipped_common(tree: Path) -> list[str]:
     return sorted(
         f"common/{p.relative_to(common)}" for p in common.rglob("*.py") if "__pycache__" not in p.parts
     )
+
+
+def _bytecode_of(sources: list[str]) -> list[str]:
+    """The bytecode entries build.sh adds for these sources."""
+    cached = []
+    for source in sources:
+        folder, _, name = source.rpartition("/")
+        cached.append(f"{folder}/__pycache__/{name.removesuffix('.py')}.{BYTECODE_TAG}.pyc")
+    return cached
+
+
+def _size_without_bytecode(zip_path: Path) -> int:
+    """The size of the same zip (same entries, settings and compression) minus its bytecode."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(buffer, "w") as copy:
+        for info in source.infolist():
+            if not is_bytecode(info.filename):
+                copy.writestr(info, source.read(info), compresslevel=6)
+    return len(buffer.getvalue())
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -45,10 +79,11 @@ def test_function_zips_hold_the_function_and_common_only(built: Built, arch: str
         entries = names(built.out(arch) / f"{function}.zip")
         assert {e.split("/")[0] for e in entries} == {function, "common"}
         assert f"{function}/handler.py" in entries
-        assert sorted(
-            e for e in entries if e.startswith("common/") and not e.endswith("/")
-        ) == _shipped_common(built.tree)
-        assert not [e for e in entries if "__pycache__" in e or e.endswith(".pyc") or "/tests/" in e]
+        common = _shipped_common(built.tree)
+        assert sorted(e for e in entries if e.startswith("common/") and not e.endswith("/")) == sorted(
+            common + _bytecode_of(common)
+        )
+        assert not [e for e in entries if "/tests/" in e]
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -59,11 +94,12 @@ def test_artifacts_fit_their_size_budgets(built: Built, arch: str) -> None:
     assert artifacts["layer"]["size"] <= LAYER_ZIP_BUDGET
     for function in FUNCTIONS:
         assert artifacts[function]["size"] <= FUNCTION_ZIP_BUDGET, function
+        assert _size_without_bytecode(built.out(arch) / f"{function}.zip") <= FUNCTION_SOURCE_BUDGET, function
 
 
 def test_tests_caches_and_dotfiles_never_ship(derived: Built) -> None:
-    # given a function (with a subpackage) next to tests, bytecode caches and editor files, and such
-    # files in the shared code too
+    # given a function (with a subpackage) next to tests, stale bytecode caches (of its modules, of
+    # a deleted one, of another Python) and editor files, and such files in the shared code too
     probe = derived.tree / "functions" / "probe"
     junk = {
         "probe/tests/test_handler.py": "def test(): pass\n",
@@ -71,7 +107,9 @@ def test_tests_caches_and_dotfiles_never_ship(derived: Built) -> None:
         "probe/test_quick.py": "",
         "probe/handler_test.py": "",
         "probe/conftest.py": "",
-        "probe/__pycache__/handler.cpython-313.pyc": "",
+        "probe/__pycache__/handler.cpython-313.pyc": "stale",
+        "probe/__pycache__/handler.cpython-312.pyc": "",
+        "probe/__pycache__/deleted.cpython-313.pyc": "",
         "probe/helpers/__pycache__/util.cpython-313.pyc": "",
         "probe/handler.pyc": "",
         "probe/.DS_Store": "",
@@ -95,9 +133,15 @@ def test_tests_caches_and_dotfiles_never_ship(derived: Built) -> None:
     assert probe.is_dir()
     # when building
     result = build_ok(derived.tree, "arm64")
-    # then the probe zip holds its code and data plus common, nothing else
+    # then the probe zip holds its code and data plus common, with the bytecode of this build only
     files = [e for e in names(derived.out("arm64") / "probe.zip") if not e.endswith("/")]
-    assert sorted(files) == sorted([*wanted, *common])
+    sources = [name for name in [*wanted, *common] if name.endswith(".py")]
+    assert sorted(files) == sorted([*wanted, *common, *_bytecode_of(sources)])
+    with zipfile.ZipFile(derived.out("arm64") / "probe.zip") as zf:
+        for cached in _bytecode_of(sources):
+            source = source_of(cached)
+            assert source is not None
+            assert read_pyc(zf.read(cached)).source_hash == importlib.util.source_hash(zf.read(source))
     # and junk in common/ is no input: the other functions are not rebuilt
     reported = statuses(result.stdout)
     assert reported["probe.zip"] == "built"

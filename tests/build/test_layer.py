@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.build.artifacts import names
+from tests.build.artifacts import is_bytecode, names, source_of
 from tests.build.conftest import ARCHES, Built
 
 # ELF header: e_machine is the little-endian u16 at offset 18.
@@ -71,10 +71,13 @@ def test_layer_wheels_are_tagged_for_the_target(built: Built, arch: str) -> None
 
 
 @pytest.mark.parametrize("arch", ARCHES)
-def test_layer_is_under_python_without_caches_or_scripts(built: Built, arch: str) -> None:
+def test_layer_is_under_python_without_stray_caches_or_scripts(built: Built, arch: str) -> None:
     entries = names(built.out(arch) / "layer.zip")
     assert all(e.startswith("python/") for e in entries)
-    assert not [e for e in entries if "__pycache__" in e or e.endswith((".pyc", ".pyo"))]
+    # bytecode only of the target, beside its source (test_bytecode.py checks the rest)
+    assert [
+        e for e in entries if is_bytecode(e) and not e.endswith("/") and source_of(e) not in entries
+    ] == []
     assert not [e for e in entries if e.startswith("python/bin/")]
 
 
