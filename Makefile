@@ -93,7 +93,7 @@ lint: venv $(TOOLS)/checkov/bin/checkov tf-modules ## ruff, mypy, shellcheck, te
 	@terraform fmt -check -recursive $(TF_DIR)
 	@# -no-tests: validate mis-reports the site module's us-east-1 alias in module-level test runs;
 	@# `terraform test` (make test-terraform) validates and runs every test file itself.
-	@terraform -chdir=$(TF_DIR) validate -no-tests -no-color >/dev/null
+	@TF_DATA_DIR=$(TF_TEST_DATA) terraform -chdir=$(TF_DIR) validate -no-tests -no-color >/dev/null
 	@$(TOOLS)/checkov/bin/checkov --quiet --compact --skip-download --directory $(TF_DIR) --framework terraform
 
 test: lint test-unit test-build test-terraform test-local ## Lint, then every test suite
@@ -109,7 +109,7 @@ test-build: venv ## build.sh: determinism, target platform, zip contents
 
 test-terraform: venv tf-modules ## terraform test (mock provider) and apply to moto server
 	@echo "==> terraform tests"
-	@terraform -chdir=$(TF_DIR) test -no-color
+	@TF_DATA_DIR=$(TF_TEST_DATA) terraform -chdir=$(TF_DIR) test -no-color
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/terraform
 
 test-local: venv $(TF_RC) ## The local cloud end to end (starts its own cloud on free ports)
@@ -140,9 +140,11 @@ tf-init: $(TF_RC) ## terraform init for AWS (providers from TF_PROVIDER_MIRROR; 
 	fi
 	@terraform -chdir=$(TF_DIR) init $(TF_INIT_FLAGS) >/dev/null
 
-# Providers and modules only (no backend): all that validate and terraform test need.
+# Providers and modules only, in a data folder of their own: validate and terraform test need no
+# backend, and never touch the working folder (and state settings) of AWS deploys.
+TF_TEST_DATA := $(ROOT)/build/terraform-test-data
 tf-modules: $(TF_RC)
-	@terraform -chdir=$(TF_DIR) init -backend=false -input=false -no-color >/dev/null
+	@TF_DATA_DIR=$(TF_TEST_DATA) terraform -chdir=$(TF_DIR) init -backend=false -input=false -no-color >/dev/null
 
 plan: build tf-init ## terraform plan against AWS (ARCH=arm64 build)
 	@terraform -chdir=$(TF_DIR) plan -input=false $(TF_ARCH_VAR)
