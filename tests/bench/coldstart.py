@@ -1,5 +1,6 @@
 """Cold start of each function (fresh interpreter: imports + init + first invocation) beside the
-floor (boto3 alone, same call) and a naive eager-import handler; -X importtime attribution.
+floor (boto3 alone, same call) and a naive eager-import handler; -X importtime attribution; postcards
+also without the bytecode the zips ship.
 
 Setup, as close to Lambda's python3.13 as a laptop gets without Docker:
 
@@ -8,9 +9,12 @@ Setup, as close to Lambda's python3.13 as a laptop gets without Docker:
   dependencies stand in for the runtime's /var/runtime (the dev venv's, linked into one folder).
   Nothing else is importable (``python -S``, PYTHONPATH = task, layer, runtime; the floor has no
   layer).
-- Like Lambda's read-only /var/task and /opt, the function and layer are compiled from source on
-  every cold start (PYTHONDONTWRITEBYTECODE; the zips carry no bytecode), while the runtime's boto3
-  loads from bytecode, as /var/runtime ships it.
+- Like Lambda's read-only /var/task and /opt, nothing can cache bytecode at a cold start
+  (PYTHONDONTWRITEBYTECODE): the function and layer load from the bytecode build.sh ships in the
+  zips, the runtime's boto3 from its own, as /var/runtime ships it. For comparison,
+  ``postcards-source`` runs the same zips without their bytecode (everything of ours and the
+  layer's compiled from source at every cold start, as before build.sh shipped bytecode) and
+  ``postcards-task-source`` only the function's code without it (the layer's bytecode kept).
 - The environment is Lambda's (AWS_LAMBDA_FUNCTION_NAME, _X_AMZN_TRACE_ID with Sampled=1, ...) plus
   Terraform's, so Powertools behaves as deployed: tracing is on, and the X-Ray SDK sends its
   segments as UDP datagrams to 127.0.0.1:2000, where nothing listens: harmless and cheap, as with
@@ -28,7 +32,6 @@ import importlib.util
 import json
 import os
 import platform
-import py_compile
 import select
 import shutil
 import statistics
@@ -100,6 +103,9 @@ def main(argv: Sequence[str]) -> int:
         scenarios.seed_feed(stack)
         known = scenarios.scenarios(stack)
         variants = _variants(tasks, layer, known, args.variants)
+        if manifest.get("bytecode") is None:
+            print("note: build.sh shipped no bytecode (no CPython of the runtime's version was found):")
+            print("      postcards and postcards-source measure the same thing")
         if "floor" not in {v.name for v in variants}:
             raise BenchError("the floor is the reference of every ratio: keep it in --variants")
 
@@ -115,6 +121,7 @@ def main(argv: Sequence[str]) -> int:
         }
 
     result = _report(variants, samples, importtimes, args, arch)
+    result["setup"]["bytecode_shipped"] = manifest.get("bytecode")
     result["setup"]["load_average_1m_at_start"] = load_at_start
     path = _results.write("coldstart", result)
     _print(result, path)
@@ -205,7 +212,7 @@ def _sdk_environment(endpoint: str) -> dict[str, str]:
 def _variants(
     tasks: dict[str, Path], layer: Path, known: dict[str, scenarios.Scenario], only: str
 ) -> list[Variant]:
-    """floor, postcards, postcards+pyc, naive, then the other functions."""
+    """floor, postcards, postcards-source, postcards-task-source, naive, then the other functions."""
     # The floor is a bare function: no layer, only the runtime's boto3.
     found = [
         Variant("floor", "postcards", REFERENCE_HANDLERS, None, "floor.lambda_handler", scenarios.check_floor)
@@ -217,12 +224,12 @@ def _variants(
         handler = f"{name}.handler.lambda_handler"
         found.append(Variant(name, name, task, layer, handler, known[name].check))
         if name == "postcards":
-            # What shipping bytecode would change (the zips carry none): the same code, compiled.
-            task_pyc, layer_pyc = (
-                _compiled(task, WORK / "pyc" / "task"),
-                _compiled(layer, WORK / "pyc" / "python"),
-            )
-            found.append(Variant("postcards+pyc", name, task_pyc, layer_pyc, handler, known[name].check))
+            # What the shipped bytecode saves: the same code without it, all of it or the function's.
+            task_source = _without_bytecode(task, WORK / "source" / "task")
+            layer_source = _without_bytecode(layer, WORK / "source" / "python")
+            check = known[name].check
+            found.append(Variant("postcards-source", name, task_source, layer_source, handler, check))
+            found.append(Variant("postcards-task-source", name, task_source, layer, handler, check))
             naive = "naive.lambda_handler"
             found.append(Variant("naive", name, REFERENCE_HANDLERS, layer, naive, known[name].check))
     wanted = {name for name in only.split(",") if name}
@@ -232,11 +239,10 @@ def _variants(
     return [v for v in found if not wanted or v.name in wanted]
 
 
-def _compiled(source: Path, dest: Path) -> Path:
-    """A copy of source with bytecode beside every module, valid whatever the files' mtimes are."""
+def _without_bytecode(source: Path, dest: Path) -> Path:
+    """A copy of an unpacked zip without the __pycache__ folders build.sh put in it."""
     shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(source, dest)
-    compileall.compile_dir(dest, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 
 
@@ -395,8 +401,10 @@ def _report(
             "rounds": args.rounds,
             "warmup_rounds": args.warmup,
             "interpreter": sys.version.split()[0],
-            "bytecode": "function and layer compiled from source at every cold start (read-only on Lambda);"
-            " runtime SDK from bytecode",
+            "bytecode": "function and layer from the bytecode in the zips, nothing cached at a cold start"
+            " (read-only on Lambda); postcards-source: the zips without bytecode, compiled at every cold"
+            " start; postcards-task-source: the function's code without, the layer's with; runtime SDK"
+            " from bytecode",
             "tracing": "on (Sampled=1); X-Ray segments sent as UDP to 127.0.0.1:2000, no listener",
             "aws": "moto server on loopback",
         },
@@ -428,11 +436,11 @@ def _print(result: dict[str, Any], path: Path) -> None:
         f"{'wall ms: median':>16}{'p90':>8}{'boot':>7}{'init':>7}{'invoke':>8}{'x floor':>9}{'paired':>8}"
         f"{'cpu ms':>9}{'x floor':>9}"
     )
-    print(f"  {'variant':<14}{header}")
+    print(f"  {'variant':<22}{header}")
     for name, data in result["variants"].items():
         phases = data["phases_median_ms"]
         print(
-            f"  {name:<14}{data['total']['median_ms']:>16.1f}{data['total']['p90_ms']:>8.1f}"
+            f"  {name:<22}{data['total']['median_ms']:>16.1f}{data['total']['p90_ms']:>8.1f}"
             f"{phases['boot']:>7.1f}{phases['init']:>7.1f}{phases['invoke']:>8.1f}"
             f"{data['ratio_to_floor']:>9.2f}{data['paired_ratio_to_floor_median']:>8.2f}"
             f"{data['cpu']['median_ms']:>9.1f}{data['cpu_ratio_to_floor']:>9.2f}"
@@ -451,12 +459,13 @@ def _print(result: dict[str, Any], path: Path) -> None:
     )
     shown = [g for g in groups if max(table[n].get(g, 0) for n in names) >= 1.0]
     print("\n-X importtime, self ms by package (median of runs; a module's own load, compile and execution):")
-    print(f"  {'package':<24}" + "".join(f"{n:>14}" for n in names))
+    width = max(14, *(len(n) + 2 for n in names))
+    print(f"  {'package':<24}" + "".join(f"{n:>{width}}" for n in names))
     for group in shown:
-        print(f"  {group:<24}" + "".join(f"{table[n].get(group, 0):>14.1f}" for n in names))
+        print(f"  {group:<24}" + "".join(f"{table[n].get(group, 0):>{width}.1f}" for n in names))
     others = {n: sum(ms for g, ms in table[n].items() if g not in shown) for n in names}
-    print(f"  {'other (< 1 ms each)':<24}" + "".join(f"{others[n]:>14.1f}" for n in names))
-    print(f"  {'total':<24}" + "".join(f"{sum(table[n].values()):>14.1f}" for n in names))
+    print(f"  {'other (< 1 ms each)':<24}" + "".join(f"{others[n]:>{width}.1f}" for n in names))
+    print(f"  {'total':<24}" + "".join(f"{sum(table[n].values()):>{width}.1f}" for n in names))
     if "postcards" in imports:
         print("\npostcards: heaviest imports, cumulative ms (depth <= 2) | own ms (load + compile + run)")
         rows = zip(imports["postcards"]["top_cumulative"], imports["postcards"]["top_self"], strict=False)
