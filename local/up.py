@@ -589,7 +589,16 @@ def up(config: Config) -> int:
     except UpError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    profile = os.environ.get("LOCAL_PROFILE")  # developers: CPU profile of this process, pstats file
     try:
-        return asyncio.run(_serve(config))
+        if not profile:
+            return asyncio.run(_serve(config))
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)
+        try:
+            return profiler.runcall(asyncio.run, _serve(config))
+        finally:
+            profiler.dump_stats(profile)
     finally:
         lock.release()

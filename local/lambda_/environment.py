@@ -18,6 +18,7 @@ import json
 import math
 import os
 import secrets
+import select
 import signal
 import struct
 import time
@@ -123,6 +124,7 @@ class ExecutionEnvironment:
         self._timer: asyncio.TimerHandle | None = None
         self._spawned = 0.0
         self._fds: list[int] = []
+        self._poller: select.poll | None = None
         self._partial = b""
         self._frames = b""
         self._kill_outcome: Outcome | None = None
@@ -163,10 +165,12 @@ class ExecutionEnvironment:
             os.close(telemetry_write)
         self.memory = memory.ProcessMemory(self.process.pid)
         loop = asyncio.get_running_loop()
+        self._poller = select.poll()
         for fd, reader in ((out_read, self._read_output), (telemetry_read, self._read_telemetry)):
             os.set_blocking(fd, False)
             loop.add_reader(fd, reader, fd)
             self._fds.append(fd)
+            self._poller.register(fd, select.POLLIN)
         self._timer = loop.call_later(self.spec.init_timeout_s, self._init_timed_out)
         self._exit_task = asyncio.create_task(self._watch_exit())
 
@@ -234,6 +238,7 @@ class ExecutionEnvironment:
             asyncio.get_running_loop().remove_reader(fd)
             os.close(fd)
         self._fds = []
+        self._poller = None
         self.state = State.DEAD
         if self._timer is not None:
             self._timer.cancel()
@@ -505,9 +510,12 @@ class ExecutionEnvironment:
 
     def _drain(self) -> None:
         """Read whatever the process has written so far (it wrote it before it answered)."""
-        if len(self._fds) == 2:
-            self._read_output(self._fds[0])
-            self._read_telemetry(self._fds[1])
+        if self._poller is not None and len(self._fds) == 2:
+            ready = {fd for fd, _ in self._poller.poll(0)}  # one syscall when there is nothing
+            if self._fds[0] in ready:
+                self._read_output(self._fds[0])
+            if self._fds[1] in ready:
+                self._read_telemetry(self._fds[1])
         if self.process is not None and self.process.returncode is not None and self._partial:
             self.log.write(self._partial.decode(errors="replace"))
             self._partial = b""

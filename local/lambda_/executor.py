@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from local.config import ExecutorSettings
 from local.control_client import ControlPlaneClient, ControlPlaneError
@@ -463,9 +464,10 @@ class Executor:
 
 
 def _check_json(payload: bytes) -> None:
+    """Lambda refuses a payload that is not JSON (orjson: this runs on every invocation)."""
     try:
-        json.loads(payload)
-    except ValueError as error:
+        orjson.loads(payload)
+    except orjson.JSONDecodeError as error:
         raise InvokeError(
             400,
             "InvalidRequestContentException",
