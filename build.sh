@@ -316,7 +316,8 @@ def script_hash(root):
 
 
 # Where Lambda extracts each kind of artifact: the file names compiled into the bytecode
-# (co_filename, shown in tracebacks), so they do not depend on the folder the build ran in.
+# (co_filename), so its bytes do not depend on the folder the build ran in. (At import, Python
+# renames the code after the source's real path anyway, so tracebacks are right wherever it lives.)
 TASK_ROOT = "/var/task"
 LAYER_ROOT = "/opt"
 
