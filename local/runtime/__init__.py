@@ -60,10 +60,12 @@ def _probe(candidate: str) -> tuple[Path, str] | None:
     """(real executable, full version) of a python command, resolving pyenv shims once."""
     try:
         out = subprocess.run(
+            # The base interpreter, not a virtualenv's wrapper (make puts .venv/bin first on PATH).
             [
                 candidate,
                 "-c",
-                "import sys, platform; print(sys.executable); print(platform.python_version())",
+                "import sys, platform; print(getattr(sys, '_base_executable', sys.executable)); "
+                "print(platform.python_version())",
             ],
             capture_output=True,
             text=True,
@@ -90,7 +92,7 @@ def find_interpreter(minor: str) -> tuple[Path, str, bool]:
         probed = _probe(candidate)
         if probed and probed[1].startswith(f"{minor}."):
             return probed[0], probed[1], True
-    return Path(sys.executable), platform.python_version(), False
+    return Path(getattr(sys, "_base_executable", sys.executable)), platform.python_version(), False
 
 
 def _version_key(path: str) -> tuple[int, ...]:
