@@ -5,13 +5,14 @@
 #
 # writes <out>/<arch>/: one zip per function (functions/<fn>/ that has handler.py, plus the shared
 # functions/common/), layer.zip (layer/requirements.txt as wheels for the *target* platform, under
-# python/), and manifest.json (per artifact: path, sha256, base64sha256 for Terraform, size; and the
-# bytecode shipped).
+# python/), and manifest.json (per artifact: path, sha256, base64sha256 for Terraform, size, and
+# the bytecode it ships).
 #
-# Bytecode: every shipped .py has its __pycache__/<name>.cpython-3XX.pyc beside it, compiled by a
-# CPython of the runtime's version (unchecked hash-based, named as under /var/task and /opt/python),
-# as Lambda's read-only folders keep Python from caching it at a cold start. Without such a CPython
-# the artifacts carry no bytecode (a warning says so).
+# Bytecode: every .py of the layer has its __pycache__/<name>.cpython-3XX.pyc beside it, compiled by
+# a CPython of the runtime's version (unchecked hash-based, named as under /opt/python), as Lambda's
+# read-only /opt keeps Python from caching it at a cold start. Without such a CPython the layer
+# carries no bytecode (a warning says so). Function zips hold source only: compiling their few
+# modules costs a cold start ~16 ms, and bytecode would double their size (README, "Decisions").
 #
 # Deterministic: entries sorted, timestamps fixed (1980-01-01, or SOURCE_DATE_EPOCH), permissions
 # normalised, one compression level, bytecode free of mtimes and paths, so two clean clones of a
@@ -109,9 +110,9 @@ command -v "$python" >/dev/null 2>&1 ||
 python_info=$(interpreter_info "$python") || die "'$python' does not run (set PYTHON=/path/to/python3)"
 { IFS= read -r python; IFS= read -r python_tag; IFS= read -r python_version; } <<<"$python_info"
 
-# Bytecode ships only for the target runtime: a .pyc is valid for one CPython minor version, and
-# Lambda's read-only /var/task and /opt can never hold caches Python writes itself, so without it
-# every cold start compiles Powertools, X-Ray and our code from source. The compiler is the build
+# The layer's bytecode is for the target runtime only: a .pyc is valid for one CPython minor
+# version, and Lambda's read-only /opt can never hold caches Python writes itself, so without it
+# every cold start compiles Powertools and X-Ray from source. The compiler is the build
 # interpreter if it is CPython <py_version>, else the first python<py_version> on PATH, else the
 # newest pyenv <py_version>.x; none found -> no bytecode, and a warning.
 target_tag="cpython-${py_version/./}"
@@ -145,8 +146,8 @@ find_compiler() {
 }
 if ! find_compiler; then
   echo "build.sh: warning: no CPython $py_version found (build interpreter $python is $python_version;" \
-    "looked for python$py_version on PATH and in pyenv's versions): building the $runtime artifacts" \
-    "WITHOUT bytecode, so every cold start compiles the layer and the function code from source." \
+    "looked for python$py_version on PATH and in pyenv's versions): building the $runtime layer" \
+    "WITHOUT bytecode, so every cold start compiles the layer's packages from source." \
     "Install Python $py_version or set PYTHON=/path/to/python$py_version." >&2
 fi
 
@@ -315,42 +316,38 @@ def script_hash(root):
     return digest(os.path.join(root, "build.sh")).hexdigest()
 
 
-# Where Lambda extracts each kind of artifact: the file names compiled into the bytecode
-# (co_filename), so its bytes do not depend on the folder the build ran in. (At import, Python
+# Where Lambda extracts the layer's python/ folder: the file names compiled into its bytecode
+# (co_filename), so the bytes do not depend on the folder the build ran in. (At import, Python
 # renames the code after the source's real path anyway, so tracebacks are right wherever it lives.)
-TASK_ROOT = "/var/task"
-LAYER_ROOT = "/opt"
+LAYER_SITE = "/opt/python"
 
 
 class Bytecode:
-    """The target's bytecode: its cache tag (cpython-313) and the interpreter that compiles it, or
+    """The layer's bytecode: its cache tag (cpython-313) and the interpreter that compiles it, or
     none (no interpreter of the target's version was found)."""
 
     def __init__(self, compiler, version):
         self.compiler = compiler
         self.tag = "cpython-" + "".join(version.split(".")[:2]) if compiler else None
-        # Part of every input key: other bytecode (or none) is another artifact. The patch release
-        # is in it too, as compilers of one minor version may emit different bytes.
+        # Part of the layer's input key: other bytecode (or none) is another layer. The patch
+        # release is in it too, as compilers of one minor version may emit different bytes.
         self.setting = f"bytecode {self.tag} CPython {version}" if compiler else "bytecode none"
 
-    def compile(self, trees, prefix, what, strict):
-        """A .pyc beside every .py under trees (folders laid out as they are extracted under prefix).
+    def compile(self, tree, prefix):
+        """A .pyc beside every .py under tree (laid out as it is extracted under prefix).
         Unchecked hash-based pycs (PEP 552) hold no mtime and are used without reading the source;
         -I -S: the compiler's state (hence the bytes, e.g. which strings marshal shares) depends on
         nothing in the environment; one process, files in sorted order, for the same reason."""
         import subprocess
 
         command = [self.compiler, "-I", "-S", "-m", "compileall", "-q", "-f", "--invalidation-mode"]
-        command += ["unchecked-hash", "-d", prefix, *trees]
+        command += ["unchecked-hash", "-d", prefix, tree]
         result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if result.returncode == 0:
-            return
-        if strict:
-            sys.exit(f"build.sh: error: {what} does not compile with {self.compiler}:\n{result.stdout}")
-        # Third-party files that do not compile (say, a py2 example) fail on Lambda too if imported;
-        # like pip, ship them as source and go on.
-        print(f"build.sh: warning: some files of {what} do not compile, shipped as source only:\n"
-              f"{result.stdout}", file=sys.stderr)
+        if result.returncode != 0:
+            # Third-party files that do not compile (say, a py2 example) fail on Lambda too if
+            # imported; like pip, ship them as source and go on.
+            print(f"build.sh: warning: some files of the layer do not compile, shipped as source only:\n"
+                  f"{result.stdout}", file=sys.stderr)
 
     def with_bytecode(self, entries):
         """entries plus the bytecode compile() wrote for each .py among them: only caches of this
@@ -367,35 +364,15 @@ class Bytecode:
         return found
 
 
-def stage(entries, folder):
-    """A copy of entries laid out by arcname under folder (where compileall may write): the same
-    (arcname, path) pairs, now pointing at the copies."""
-    import shutil
-
-    staged = []
-    for arcname, path in entries:
-        copy = os.path.join(folder, *arcname.split("/"))
-        os.makedirs(os.path.dirname(copy), exist_ok=True)
-        shutil.copy(path, copy)
-        staged.append((arcname, copy))
-    return staged
-
-
-def build_functions(root, dest, force, work, bytecode):
-    """Zip every function whose inputs changed; print one line per function."""
-    stale = {}
+def build_functions(root, dest, force):
+    """Zip every function whose inputs changed, source only; print one line per function."""
     for name in function_names(root):
         entries = function_entries(root, name)
-        key = inputs_key(entries, script_hash(root), bytecode.setting)
+        key = inputs_key(entries, script_hash(root))
         if not force and is_fresh(dest, name, key):
             print(f"  {name}.zip: up to date")
-        else:
-            stale[name] = (key, stage(entries, os.path.join(work, "task", name)))
-    if stale and bytecode.tag:
-        trees = [os.path.join(work, "task", name) for name in stale]
-        bytecode.compile(trees, TASK_ROOT, "the function code", strict=True)
-    for name, (key, entries) in stale.items():
-        write_zip(os.path.join(dest, name + ".zip"), bytecode.with_bytecode(entries))
+            continue
+        write_zip(os.path.join(dest, name + ".zip"), entries)
         save_stamp(dest, name, key)
         print(f"  {name}.zip: built ({os.path.getsize(os.path.join(dest, name + '.zip'))} bytes)")
 
@@ -411,7 +388,7 @@ def cmd_build(root, dest, force, runtime, arch, platforms, work, compiler, compi
     """Functions, then the layer's freshness: up to date -> manifest, exit 0; else the layer's
     inputs key goes to the work folder and the exit status is LAYER_STALE (build.sh installs it)."""
     bytecode = Bytecode(compiler, compiler_version)
-    build_functions(root, dest, force == "1", work, bytecode)
+    build_functions(root, dest, force == "1")
     req = os.path.join(root, "layer", "requirements.txt")
     key = inputs_key([("requirements.txt", req)], script_hash(root), runtime, arch, platforms, bytecode.setting)
     if force == "1" or not is_fresh(dest, "layer", key):
@@ -429,7 +406,7 @@ def cmd_layer(root, dest, runtime, arch, work, compiler, compiler_version):
     site = os.path.join(work, "python")
     prune_layer(site)
     if bytecode.tag:
-        bytecode.compile([site], LAYER_ROOT + "/python", "the layer", strict=False)
+        bytecode.compile(site, LAYER_SITE)
     with open(layer_key_file(work)) as f:
         key = f.read()
     entries = [("python/" + arcname, path) for arcname, path in tree_files(site)]
@@ -440,7 +417,8 @@ def cmd_layer(root, dest, runtime, arch, work, compiler, compiler_version):
 
 
 def write_manifest(root, dest, runtime, arch, bytecode):
-    """Write manifest.json only if its content changes; drop artifacts of removed functions."""
+    """Write manifest.json only if its content changes; drop artifacts of removed functions. Each
+    artifact names the cache tag of the bytecode it ships: the layer's, none for function zips."""
     names = function_names(root) + ["layer"]
     for leftover in os.listdir(os.path.join(dest, ".stamps")):
         name = leftover.removesuffix(".json")
@@ -458,8 +436,9 @@ def write_manifest(root, dest, runtime, arch, bytecode):
             "sha256": sha.hex(),
             "base64sha256": base64.b64encode(sha).decode(),
             "size": os.path.getsize(path),
+            "bytecode": bytecode.tag if name == "layer" else None,
         }
-    manifest = {"runtime": runtime, "architecture": arch, "bytecode": bytecode.tag, "artifacts": artifacts}
+    manifest = {"runtime": runtime, "architecture": arch, "artifacts": artifacts}
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     target = os.path.join(dest, "manifest.json")
     try:

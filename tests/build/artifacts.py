@@ -15,8 +15,8 @@ from typing import Any
 FUNCTIONS = ("housekeeping", "postcards", "thumbnails")  # docs/architecture.md, "Functions"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 BYTECODE_TAG = "cpython-313"  # the python3.13 runtime's sys.implementation.cache_tag
-# Where Lambda extracts each artifact: the file names bytecode must carry.
-EXTRACTED_AT = {"layer": "/opt"} | dict.fromkeys(FUNCTIONS, "/var/task")
+# Where Lambda extracts the layer: the file names its bytecode must carry.
+LAYER_EXTRACTED_AT = "/opt"
 # PEP 552: bit 0 of the flags word = hash-based, bit 1 = check the source; unchecked-hash is 0b01.
 HASH_BASED_UNCHECKED = 0b01
 

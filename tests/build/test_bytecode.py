@@ -1,12 +1,13 @@
-"""The zips carry bytecode for the target runtime only: unchecked hash-based, beside its source,
-named as Lambda extracts it, imported without compiling; and none when no interpreter of the
-runtime's version is there to compile it."""
+"""The layer carries bytecode for the target runtime only: unchecked hash-based, beside its source,
+named as Lambda extracts it, imported without compiling; none when no interpreter of the runtime's
+version is there to compile it. Function zips carry source only (test_contents.py)."""
 
 from __future__ import annotations
 
 import glob
 import importlib.util
 import json
+import os
 import platform
 import shutil
 import stat
@@ -19,8 +20,9 @@ import pytest
 
 from tests.build.artifacts import (
     BYTECODE_TAG,
-    EXTRACTED_AT,
+    FUNCTIONS,
     HASH_BASED_UNCHECKED,
+    LAYER_EXTRACTED_AT,
     code_objects,
     is_bytecode,
     manifest,
@@ -34,54 +36,82 @@ from tests.build.conftest import ARCHES, RUNTIME, Built, isolated_build_env, run
 HOST_ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
 
 
-def _zips(built: Built, arch: str) -> dict[str, Path]:
-    out = built.out(arch)
-    return {name: out / artifact["path"] for name, artifact in manifest(out)["artifacts"].items()}
+@pytest.mark.parametrize("arch", ARCHES)
+def test_manifest_names_the_bytecode_of_each_artifact(built: Built, arch: str) -> None:
+    artifacts = manifest(built.out(arch))["artifacts"]
+    assert {name: a["bytecode"] for name, a in artifacts.items()} == {"layer": BYTECODE_TAG} | dict.fromkeys(
+        FUNCTIONS, None
+    )
 
 
 @pytest.mark.parametrize("arch", ARCHES)
-def test_manifest_names_the_shipped_bytecode(built: Built, arch: str) -> None:
-    assert manifest(built.out(arch))["bytecode"] == BYTECODE_TAG
+def test_every_layer_module_ships_with_its_bytecode_and_nothing_else_cached(built: Built, arch: str) -> None:
+    entries = set(names(built.out(arch) / "layer.zip"))
+    sources = {e for e in entries if e.endswith(".py")}
+    cached = {e for e in entries if is_bytecode(e) and not e.endswith("/")}
+    # then every cache entry is target bytecode in a __pycache__ beside its source
+    assert {e: source_of(e) for e in cached if source_of(e) not in sources} == {}
+    # and every module has one
+    assert {source_of(e) for e in cached} == sources
+    assert len(sources) > 300
 
 
 @pytest.mark.parametrize("arch", ARCHES)
-def test_every_module_ships_with_its_bytecode_and_nothing_else_cached(built: Built, arch: str) -> None:
-    for name, path in _zips(built, arch).items():
-        entries = set(names(path))
-        sources = {e for e in entries if e.endswith(".py")}
-        cached = {e for e in entries if is_bytecode(e) and not e.endswith("/")}
-        # then every cache entry is target bytecode in a __pycache__ beside its source
-        assert {e: source_of(e) for e in cached if source_of(e) not in sources} == {}, name
-        # and every module has one
-        assert {source_of(e) for e in cached} == sources, name
-        assert len(sources) > (300 if name == "layer" else 5), name
-
-
-@pytest.mark.parametrize("arch", ARCHES)
-def test_bytecode_is_unchecked_hash_based_of_its_source_named_as_on_lambda(built: Built, arch: str) -> None:
+def test_layer_bytecode_is_unchecked_hash_based_of_its_source_named_as_on_lambda(
+    built: Built, arch: str
+) -> None:
     # marshalled code objects are readable only by the version that wrote them
     assert sys.implementation.cache_tag == BYTECODE_TAG, "run the build tests on Python 3.13 (make venv)"
-    for name, path in _zips(built, arch).items():
-        with zipfile.ZipFile(path) as zf:
-            for arcname in zf.namelist():
-                source = source_of(arcname)
-                if source is None:
-                    continue
-                pyc = read_pyc(zf.read(arcname))
-                # then it is 3.13 bytecode whose header holds no mtime: the hash of its source,
-                # not checked at import (Lambda's sources never change under it)
-                assert pyc.magic == importlib.util.MAGIC_NUMBER, arcname
-                assert pyc.flags == HASH_BASED_UNCHECKED, arcname
-                assert pyc.source_hash == importlib.util.source_hash(zf.read(source)), arcname
-                # and every code object in it names the file where Lambda puts the source
-                expected = f"{EXTRACTED_AT[name]}/{source}"
-                assert {c.co_filename for c in code_objects(pyc.code)} == {expected}, arcname
+    checked = 0
+    with zipfile.ZipFile(built.out(arch) / "layer.zip") as zf:
+        for arcname in zf.namelist():
+            source = source_of(arcname)
+            if source is None:
+                continue
+            pyc = read_pyc(zf.read(arcname))
+            # then it is 3.13 bytecode whose header holds no mtime: the hash of its source,
+            # not checked at import (Lambda's sources never change under it)
+            assert pyc.magic == importlib.util.MAGIC_NUMBER, arcname
+            assert pyc.flags == HASH_BASED_UNCHECKED, arcname
+            assert pyc.source_hash == importlib.util.source_hash(zf.read(source)), arcname
+            # and every code object in it names the file where Lambda puts the source
+            expected = f"{LAYER_EXTRACTED_AT}/{source}"
+            assert {c.co_filename for c in code_objects(pyc.code)} == {expected}, arcname
+            checked += 1
+    assert checked > 300
 
 
-def _read_only(root: Path) -> None:
+def _drop_write_bits(root: Path) -> None:
     for path in [root, *root.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+# sh -c _READ_ONLY_MOUNTS sh FOLDER... -- COMMAND...: binds each folder onto itself read-only (in
+# the mount namespace unshare made for the command alone; the remount is the portable way to make a
+# bind read-only), then runs the command.
+_READ_ONLY_MOUNTS = """
+while [ "$1" != -- ]; do
+  mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" || exit 97
+  shift
+done
+shift
+exec "$@"
+"""
+
+
+def _read_only(folders: list[Path], command: list[str]) -> list[str]:
+    """Makes folders as read-only as Lambda's /var/task and /opt; returns the command that sees them
+    so. Dropping write bits is enough for other users, but root ignores them: for root the folders
+    are mounted read-only in a mount namespace of the command's own."""
+    for folder in folders:
+        _drop_write_bits(folder)
+    if os.geteuid() != 0:
+        return command
+    unshare = shutil.which("unshare")
+    assert unshare, "as root, this test needs unshare (util-linux) to mount folders read-only"
+    mounts = ["sh", "-c", _READ_ONLY_MOUNTS, "sh", *map(str, folders), "--"]
+    return [unshare, "--mount", "--propagation", "private", *mounts, *command]
 
 
 def _writable(root: Path) -> None:
@@ -117,7 +147,9 @@ with open(sys.argv[1], "w") as f:
 """
 
 
-def test_host_function_and_layer_import_from_their_bytecode(built: Built, tmp_path: Path) -> None:
+def test_host_layer_imports_from_its_bytecode_and_the_function_from_source(
+    built: Built, tmp_path: Path
+) -> None:
     # given the host's postcards zip and layer extracted like Lambda's /var/task and /opt, read-only
     task, opt = tmp_path / "task", tmp_path / "opt"
     for zip_path, dest in (
@@ -127,14 +159,13 @@ def test_host_function_and_layer_import_from_their_bytecode(built: Built, tmp_pa
         with zipfile.ZipFile(zip_path) as zf:
             zf.extractall(dest)
     files_before = sorted(p for p in tmp_path.rglob("*"))
-    _read_only(task)
-    _read_only(opt)
+    report = tmp_path / "report.json"
+    command = _read_only([task, opt], [sys.executable, "-c", _IMPORT_PROBE, str(report)])
     # when an interpreter free to write bytecode imports the handler and the layer's packages,
     # recording every module it compiles from source
-    report = tmp_path / "report.json"
     try:
         result = subprocess.run(
-            [sys.executable, "-c", _IMPORT_PROBE, str(report)],
+            command,
             env={
                 "PYTHONPATH": f"{task}:{opt / 'python'}",
                 "PATH": "/usr/bin:/bin",
@@ -148,24 +179,25 @@ def test_host_function_and_layer_import_from_their_bytecode(built: Built, tmp_pa
     finally:
         _writable(task)
         _writable(opt)
+    assert result.returncode != 97, f"could not mount {task} and {opt} read-only:\n{result.stderr}"
     assert result.returncode == 0, result.stderr
     data = json.loads(report.read_text())
-    shipped = {
-        name: module
-        for name, module in data["modules"].items()
-        if Path(module["file"]).is_relative_to(tmp_path)
-    }
-    # then our code and the layer's were loaded, each from its shipped bytecode, none compiled
+    from_task = {m["file"] for m in data["modules"].values() if Path(m["file"]).is_relative_to(task)}
+    from_layer = {name: m for name, m in data["modules"].items() if Path(m["file"]).is_relative_to(opt)}
+    compiled = {p for p in data["compiled"] if Path(p).is_relative_to(tmp_path)}
+    # then the layer's packages were loaded from its shipped bytecode, none compiled
     assert data["dont_write_bytecode"] == 0
-    assert [p for p in data["compiled"] if Path(p).is_relative_to(tmp_path)] == []
-    assert sum(Path(m["file"]).is_relative_to(task) for m in shipped.values()) > 10
-    assert sum(Path(m["file"]).is_relative_to(opt) for m in shipped.values()) > 100
-    assert {name: m["cached"] for name, m in shipped.items() if not Path(m["cached"]).is_file()} == {}
-    # and nothing was written beside them (root ignores the read-only bits; this does not)
+    assert len(from_layer) > 100
+    assert {name: m["cached"] for name, m in from_layer.items() if not Path(m["cached"]).is_file()} == {}
+    assert {p for p in compiled if Path(p).is_relative_to(opt)} == set()
+    # and our code, shipped as source, was compiled: every module of it, nothing else
+    assert len(from_task) > 10
+    assert compiled == from_task
+    # and, unable to cache it, Python wrote nothing beside either
     assert sorted(p for p in tmp_path.rglob("*") if p != report) == files_before
 
 
-def test_without_a_cpython_of_the_runtime_version_artifacts_carry_no_bytecode(
+def test_without_a_cpython_of_the_runtime_version_the_layer_carries_no_bytecode(
     built: Built, derived: Built, tmp_path: Path
 ) -> None:
     # given a machine whose only Python is 3.13 (the dev venv's), building for python3.12
@@ -173,24 +205,30 @@ def test_without_a_cpython_of_the_runtime_version_artifacts_carry_no_bytecode(
     out = derived.out("x86_64")
     result = run_build(derived.tree, "--arch", "x86_64", "--runtime", "python3.12", env=env)
     assert result.returncode == 0, result.stderr
-    # then one warning says so, and every artifact is rebuilt (bytecode is an input) without any
+    # then one warning says so, the layer is rebuilt (bytecode is one of its inputs) without any,
+    # and the function zips, source only whatever the compiler, are not rebuilt
     assert result.stderr.count("build.sh: warning:") == 1, result.stderr
     assert "no CPython 3.12 found" in result.stderr
     assert "WITHOUT bytecode" in result.stderr
     reported = statuses(result.stdout)
-    assert set(reported.values()) == {"built", "written"}, result.stdout
+    assert reported.pop("layer.zip") == "built", result.stdout
+    assert reported.pop("manifest.json") == "written", result.stdout
+    assert set(reported.values()) == {"up to date"}, result.stdout
     data = manifest(out)
-    assert (data["runtime"], data["bytecode"]) == ("python3.12", None)
+    assert data["runtime"] == "python3.12"
+    assert {a["bytecode"] for a in data["artifacts"].values()} == {None}
     for artifact in data["artifacts"].values():
         assert [e for e in names(out / artifact["path"]) if is_bytecode(e)] == [], artifact["path"]
     # when building for python3.13 again
     result = run_build(derived.tree, "--arch", "x86_64", "--runtime", RUNTIME, env=env)
     assert result.returncode == 0, result.stderr
-    # then the bytecode is back: every artifact is rebuilt to the bytes of the first build
+    # then the layer's bytecode is back: the layer is rebuilt to the bytes of the first build
     assert "warning" not in result.stderr
-    assert set(statuses(result.stdout).values()) == {"built", "written"}, result.stdout
-    for name, path in _zips(built, "x86_64").items():
-        assert (out / path.name).read_bytes() == path.read_bytes(), name
+    reported = statuses(result.stdout)
+    assert (reported.pop("layer.zip"), reported.pop("manifest.json")) == ("built", "written")
+    assert set(reported.values()) == {"up to date"}, result.stdout
+    assert (out / "layer.zip").read_bytes() == (built.out("x86_64") / "layer.zip").read_bytes()
+    assert manifest(out) == manifest(built.out("x86_64"))
 
 
 def _other_cpython() -> str | None:
@@ -238,4 +276,4 @@ def test_a_cpython_of_the_runtime_version_is_found_beside_another_build_interpre
     assert result.returncode == 0, result.stderr
     assert "warning" not in result.stderr
     assert set(statuses(result.stdout).values()) == {"up to date"}, result.stdout
-    assert manifest(derived.out("x86_64"))["bytecode"] == BYTECODE_TAG
+    assert manifest(derived.out("x86_64"))["artifacts"]["layer"]["bytecode"] == BYTECODE_TAG
