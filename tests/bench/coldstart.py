@@ -1,6 +1,6 @@
 """Cold start of each function (fresh interpreter: imports + init + first invocation) beside the
 floor (boto3 alone, same call) and a naive eager-import handler; -X importtime attribution; postcards
-also without the bytecode the zips ship.
+also without the bytecode the layer ships.
 
 Setup, as close to Lambda's python3.13 as a laptop gets without Docker:
 
@@ -10,11 +10,10 @@ Setup, as close to Lambda's python3.13 as a laptop gets without Docker:
   Nothing else is importable (``python -S``, PYTHONPATH = task, layer, runtime; the floor has no
   layer).
 - Like Lambda's read-only /var/task and /opt, nothing can cache bytecode at a cold start
-  (PYTHONDONTWRITEBYTECODE): the function and layer load from the bytecode build.sh ships in the
-  zips, the runtime's boto3 from its own, as /var/runtime ships it. For comparison,
-  ``postcards-source`` runs the same zips without their bytecode (everything of ours and the
-  layer's compiled from source at every cold start, as before build.sh shipped bytecode) and
-  ``postcards-task-source`` only the function's code without it (the layer's bytecode kept).
+  (PYTHONDONTWRITEBYTECODE): the layer loads from the bytecode build.sh ships in it, the function's
+  code compiles from the source its zip ships, the runtime's boto3 loads from its own bytecode, as
+  /var/runtime ships it. For comparison, ``postcards-source`` runs the same layer without its
+  bytecode (everything of ours and the layer's compiled at every cold start).
 - The environment is Lambda's (AWS_LAMBDA_FUNCTION_NAME, _X_AMZN_TRACE_ID with Sampled=1, ...) plus
   Terraform's, so Powertools behaves as deployed: tracing is on, and the X-Ray SDK sends its
   segments as UDP datagrams to 127.0.0.1:2000, where nothing listens: harmless and cheap, as with
@@ -103,7 +102,7 @@ def main(argv: Sequence[str]) -> int:
         scenarios.seed_feed(stack)
         known = scenarios.scenarios(stack)
         variants = _variants(tasks, layer, known, args.variants)
-        if manifest.get("bytecode") is None:
+        if manifest["artifacts"]["layer"].get("bytecode") is None:
             print("note: build.sh shipped no bytecode (no CPython of the runtime's version was found):")
             print("      postcards and postcards-source measure the same thing")
         if "floor" not in {v.name for v in variants}:
@@ -121,7 +120,9 @@ def main(argv: Sequence[str]) -> int:
         }
 
     result = _report(variants, samples, importtimes, args, arch)
-    result["setup"]["bytecode_shipped"] = manifest.get("bytecode")
+    result["setup"]["bytecode_shipped"] = {
+        name: a.get("bytecode") for name, a in manifest["artifacts"].items()
+    }
     result["setup"]["load_average_1m_at_start"] = load_at_start
     path = _results.write("coldstart", result)
     _print(result, path)
@@ -212,7 +213,7 @@ def _sdk_environment(endpoint: str) -> dict[str, str]:
 def _variants(
     tasks: dict[str, Path], layer: Path, known: dict[str, scenarios.Scenario], only: str
 ) -> list[Variant]:
-    """floor, postcards, postcards-source, postcards-task-source, naive, then the other functions."""
+    """floor, postcards, postcards-source, naive, then the other functions."""
     # The floor is a bare function: no layer, only the runtime's boto3.
     found = [
         Variant("floor", "postcards", REFERENCE_HANDLERS, None, "floor.lambda_handler", scenarios.check_floor)
@@ -224,12 +225,9 @@ def _variants(
         handler = f"{name}.handler.lambda_handler"
         found.append(Variant(name, name, task, layer, handler, known[name].check))
         if name == "postcards":
-            # What the shipped bytecode saves: the same code without it, all of it or the function's.
-            task_source = _without_bytecode(task, WORK / "source" / "task")
+            # What the layer's bytecode saves: the same code without it.
             layer_source = _without_bytecode(layer, WORK / "source" / "python")
-            check = known[name].check
-            found.append(Variant("postcards-source", name, task_source, layer_source, handler, check))
-            found.append(Variant("postcards-task-source", name, task_source, layer, handler, check))
+            found.append(Variant("postcards-source", name, task, layer_source, handler, known[name].check))
             naive = "naive.lambda_handler"
             found.append(Variant("naive", name, REFERENCE_HANDLERS, layer, naive, known[name].check))
     wanted = {name for name in only.split(",") if name}
@@ -401,10 +399,9 @@ def _report(
             "rounds": args.rounds,
             "warmup_rounds": args.warmup,
             "interpreter": sys.version.split()[0],
-            "bytecode": "function and layer from the bytecode in the zips, nothing cached at a cold start"
-            " (read-only on Lambda); postcards-source: the zips without bytecode, compiled at every cold"
-            " start; postcards-task-source: the function's code without, the layer's with; runtime SDK"
-            " from bytecode",
+            "bytecode": "layer from the bytecode in its zip, function code from source (its zip has"
+            " none), nothing cached at a cold start (read-only on Lambda); postcards-source: the layer"
+            " without its bytecode, compiled at every cold start too; runtime SDK from bytecode",
             "tracing": "on (Sampled=1); X-Ray segments sent as UDP to 127.0.0.1:2000, no listener",
             "aws": "moto server on loopback",
         },
