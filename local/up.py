@@ -155,6 +155,9 @@ class LocalCloud:
         self.endpoints: dict[str, Any] = {}
         self.applied = False
         self.background: asyncio.Task[None] | None = None
+        # Provisioned concurrency changes are followed once the initial apply is over (during it,
+        # pre-warmed environments would create log groups before Terraform does).
+        self.provisioning = False
 
     # --- start -----------------------------------------------------------------------------------
 
@@ -212,6 +215,7 @@ class LocalCloud:
             else:
                 progress.say("    terraform skipped (--no-terraform): the control plane starts empty")
         async with progress.stage("provisioned concurrency, schedules, API Gateway, site"):
+            self.provisioning = True
             provisioned = await self.executor.sync_provisioned()
             progress.say(f"    {provisioned} provisioned execution environment(s) initialised")
             await self._start_data_planes(outputs)
@@ -465,7 +469,7 @@ class LocalCloud:
     def _function_written(self, name: str, path: str) -> None:
         assert self.executor is not None
         self.executor.function_changed(name)
-        if path.startswith("/provisioned-concurrency") and self.applied:
+        if path.startswith("/provisioned-concurrency") and self.provisioning:
             asyncio.get_running_loop().create_task(self.executor.sync_provisioned())
 
     # --- stop ------------------------------------------------------------------------------------

@@ -121,6 +121,7 @@ class Executor:
         self._in_flight = 0
         self._runtimes: dict[str, Runtime] = {}
         self._runtime_lock = asyncio.Lock()
+        self._provisioning = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
 
@@ -221,11 +222,19 @@ class Executor:
     def _release(self, pool: Pool, environment: ExecutionEnvironment) -> None:
         if not environment.alive:
             pool.environments.discard(environment)
-        elif pool.retired:
+        elif pool.retired or self._surplus_provisioned(pool, environment):
             pool.environments.discard(environment)
             self._spawn_task(environment.stop())
         else:
             pool.idle.append(environment)
+
+    @staticmethod
+    def _surplus_provisioned(pool: Pool, environment: ExecutionEnvironment) -> bool:
+        """A provisioned environment beyond what the configuration asks for (it was lowered)."""
+        if environment.init_type != "provisioned-concurrency":
+            return False
+        count = sum(1 for e in pool.environments if e.init_type == "provisioned-concurrency")
+        return count > pool.provisioned
 
     def _pool(self, function: FunctionVersion) -> Pool:
         key = (function.arn, function.version)
@@ -344,8 +353,13 @@ class Executor:
     # --- provisioned concurrency ---------------------------------------------------------------
 
     async def sync_provisioned(self) -> int:
-        """Start the environments that provisioned concurrency configurations ask for; return
-        how many are now provisioned. Reads every function's configurations from the control plane."""
+        """Start the environments that provisioned concurrency configurations ask for, stop those no
+        longer asked for; return how many are provisioned. Reads the configurations of every function
+        from the control plane (one sync at a time)."""
+        async with self._provisioning:
+            return await self._sync_provisioned()
+
+    async def _sync_provisioned(self) -> int:
         wanted: dict[tuple[str, str], tuple[FunctionVersion, int]] = {}
         for name in await self._function_names():
             try:
@@ -366,10 +380,16 @@ class Executor:
             if key not in wanted:
                 pool.provisioned = 0
         for function, count in wanted.values():
-            pool = self._pool(function)
-            pool.provisioned = count
-            missing = count - sum(1 for e in pool.environments if e.init_type == "provisioned-concurrency")
-            starts += [self._provision_one(pool) for _ in range(max(missing, 0))]
+            self._pool(function).provisioned = count
+        for pool in list(self._pools.values()):
+            provisioned = [e for e in pool.environments if e.init_type == "provisioned-concurrency"]
+            starts += [self._provision_one(pool) for _ in range(pool.provisioned - len(provisioned))]
+            # Fewer asked for than running: the idle extras go (busy ones finish first, on release).
+            excess = max(0, len(provisioned) - pool.provisioned)
+            for environment in [e for e in pool.idle if e in provisioned][:excess]:
+                pool.idle.remove(environment)
+                pool.environments.discard(environment)
+                self._spawn_task(environment.stop())
         await asyncio.gather(*starts)
         return sum(count for _, count in wanted.values())
 

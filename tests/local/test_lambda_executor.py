@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from threading import Barrier
 from typing import Any
 
@@ -337,6 +338,13 @@ def test_provisioned_concurrency_prewarms_environments(cloud: RunningCloud, depl
         cloud, name, f"REPORT RequestId: {answer['ResponseMetadata']['RequestId']}", 1
     )[0]
     assert "Init Duration" not in report
+
+    # And when the configuration is deleted, the provisioned environment goes away
+    client.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and Path(f"/proc/{result['pid']}").exists():
+        time.sleep(0.1)
+    assert not Path(f"/proc/{result['pid']}").exists()
 
 
 def test_unknown_functions_and_bad_payloads_are_refused_like_lambda(cloud: RunningCloud) -> None:
