@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from local.lambda_.environment import ExecutionEnvironment, Invocation
@@ -77,8 +77,8 @@ class _Connection(asyncio.Protocol):
         self.continued = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport (asyncio's or uvloop's, which does not subclass asyncio.Transport).
+        self.transport = cast(asyncio.Transport, transport)
         self.server._connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
