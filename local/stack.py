@@ -69,6 +69,10 @@ class Stack:
             "architecture": config.architecture,
             "container_api_url": config.container_api_url,
             "region": config.region,
+            # Browsers reach the site and the API by name on the data planes' ports (*.localhost
+            # resolves to loopback), so CORS origins and config.json name what a browser can open.
+            "public_site_url": f"http://www.{config.domain_name}:{config.ports.site}",
+            "public_api_url": f"http://api.{config.domain_name}:{config.ports.apigateway}",
         }
 
     def environment(self) -> dict[str, str]:

@@ -8,8 +8,9 @@ locals {
 
   api_domain   = "api.${var.domain_name}"
   site_domains = concat(["www.${var.domain_name}"], var.site_include_apex ? [var.domain_name] : [])
-  site_origin  = "https://${local.site_domains[0]}"
-  api_url      = "https://${local.api_domain}"
+  # What browsers use; the local cloud overrides both (plain HTTP on its own ports).
+  site_origin = coalesce(var.public_site_url, "https://${local.site_domains[0]}")
+  api_url     = coalesce(var.public_api_url, "https://${local.api_domain}")
 
   # The container API's origin (scheme and host) for the site's CSP.
   container_api_origin = regex("^(https?://[^/]+)", var.container_api_url)[0]

@@ -126,3 +126,12 @@ output "api_openapi_sha1" {
   description = "SHA-1 of the rendered OpenAPI body; a new value means a new API deployment."
   value       = module.api.body_sha1
 }
+
+output "browser_urls" {
+  description = "What browsers use: the site origin (CORS, thumbnails) and the API URL in config.json; differ from site_url/api_url only where public_site_url/public_api_url say so (the local cloud)."
+  value = {
+    site_origin    = local.site_origin
+    api_url        = local.api_url
+    media_base_url = "${local.site_origin}/media"
+  }
+}

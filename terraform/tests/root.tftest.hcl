@@ -57,6 +57,41 @@ run "local_cloud" {
   }
 }
 
+run "browser_urls_follow_the_public_overrides" {
+  command = plan
+
+  variables {
+    local_endpoint  = "http://127.0.0.1:4566"
+    domain_name     = "postcards.localhost"
+    architecture    = "arm64"
+    public_site_url = "http://www.postcards.localhost:4590"
+    public_api_url  = "http://api.postcards.localhost:4580"
+  }
+
+  assert {
+    condition     = output.browser_urls.site_origin == "http://www.postcards.localhost:4590"
+    error_message = "The site origin (the API's CORS origin) must be the one browsers use."
+  }
+  assert {
+    condition     = output.browser_urls.media_base_url == "http://www.postcards.localhost:4590/media"
+    error_message = "Thumbnail URLs must be under the site origin browsers use."
+  }
+  assert {
+    condition     = output.browser_urls.api_url == "http://api.postcards.localhost:4580"
+    error_message = "config.json must name the API URL browsers use."
+  }
+}
+
+run "a_public_url_with_a_path_is_refused" {
+  command = plan
+
+  variables {
+    public_site_url = "http://www.postcards.localhost:4590/"
+  }
+
+  expect_failures = [var.public_site_url]
+}
+
 run "a_given_zone_id_is_used_as_is" {
   command = plan
 
