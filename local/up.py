@@ -425,8 +425,13 @@ class LocalCloud:
         gateway = self.endpoints.get("apigateway") or []
         stage: dict[str, Any] = next((e for e in gateway if "url" in e), {})
         custom: dict[str, Any] = next((e for e in gateway if "custom_domain_url" in e), {})
+        outputs: dict[str, Any] = self.endpoints.get("outputs", {})
+        # The site by the name its CORS origin and thumbnails use (Terraform's browser_urls), so a
+        # browser that opens it may call the API; the bare loopback address serves the same files.
+        browser_site = (outputs.get("browser_urls") or {}).get("site_origin")
         document: dict[str, Any] = {
-            "site_url": self.endpoints.get("site"),
+            "site_url": browser_site or self.endpoints.get("site"),
+            "site_loopback_url": self.endpoints.get("site"),
             "api_url": stage.get("url"),
             "api_custom_domain_url": custom.get("custom_domain_url"),
             "api_execute_api_url": stage.get("execute_api_url"),
@@ -442,7 +447,7 @@ class LocalCloud:
             "pid": os.getpid(),
             "state_dir": str(config.state_dir),
             "apigateway_endpoints": gateway,
-            "terraform_outputs": self.endpoints.get("outputs", {}),
+            "terraform_outputs": outputs,
         }
         return document
 
