@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -12,6 +11,7 @@ import boto3
 
 from common import clock
 from common.uploads import thumbnail_key, upload_key
+from tests.unit.emf import EmfMetric
 
 REGION = "us-east-1"
 # The job's clock is pinned here, so "today" and every age are exact whatever the wall clock says.
@@ -115,39 +115,6 @@ class World:
         # A Scan is fine in a test: it checks the job's Queries against the whole table.
         items = self.ddb.scan(TableName=self.stack.uploads_table)["Items"]
         return {item["id"]["S"] for item in items}
-
-
-@dataclass(frozen=True)
-class EmfMetric:
-    name: str
-    dimensions: dict[str, str]
-    value: float
-    namespace: str
-
-
-def emf_metrics(stdout: str) -> list[EmfMetric]:
-    """Every metric in the Embedded Metric Format documents a handler printed."""
-    found: list[EmfMetric] = []
-    for line in stdout.splitlines():
-        try:
-            blob = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(blob, dict) or "_aws" not in blob:
-            continue
-        for directive in blob["_aws"]["CloudWatchMetrics"]:
-            dimension_names = [name for dimension_set in directive["Dimensions"] for name in dimension_set]
-            for metric in directive["Metrics"]:
-                value = blob[metric["Name"]]
-                found.append(
-                    EmfMetric(
-                        name=metric["Name"],
-                        dimensions={name: blob[name] for name in dimension_names},
-                        value=sum(value) if isinstance(value, list) else value,
-                        namespace=directive["Namespace"],
-                    )
-                )
-    return found
 
 
 def metric(found: list[EmfMetric], name: str, **dimensions: str) -> float:

@@ -11,7 +11,8 @@ from botocore.exceptions import ClientError
 
 from common import settings
 from common.uploads import thumbnail_key, upload_key
-from tests.unit.housekeeping.helpers import NOW, FakeLambdaContext, World, emf_metrics, metric
+from tests.unit.emf import emf_metrics
+from tests.unit.housekeeping.helpers import NOW, FakeLambdaContext, World, metric
 
 Run = Callable[[], dict[str, Any]]
 HOUR = timedelta(hours=1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import struct
 import uuid
 import zlib
@@ -153,21 +152,3 @@ def png_header_only(width: int, height: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
     )
-
-
-def emf_metrics(stdout: str) -> dict[str, float]:
-    """Metric name -> value from the Embedded Metric Format lines a handler printed."""
-    values: dict[str, float] = {}
-    for line in stdout.splitlines():
-        try:
-            blob = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(blob, dict) or "_aws" not in blob:
-            continue
-        for directive in blob["_aws"]["CloudWatchMetrics"]:
-            for metric in directive["Metrics"]:
-                value = blob[metric["Name"]]
-                # Powertools writes a list when a metric was added more than once in a flush.
-                values[metric["Name"]] = sum(value) if isinstance(value, list) else value
-    return values

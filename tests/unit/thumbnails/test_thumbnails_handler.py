@@ -12,10 +12,10 @@ from botocore.exceptions import ClientError
 from PIL import Image
 
 from common.uploads import MAX_UPLOAD_BYTES, thumbnail_key, upload_key
+from tests.unit.emf import metric_values
 from tests.unit.thumbnails.helpers import (
     REGION,
     Media,
-    emf_metrics,
     image_bytes,
     png_header_only,
     s3_event,
@@ -84,7 +84,7 @@ def test_an_allowed_image_gets_a_webp_thumbnail_and_the_upload_becomes_ready(
     # and the original stays for the postcard that will claim it
     assert media.exists(upload_key(upload_id))
     # and the success is counted
-    assert emf_metrics(capsys.readouterr().out)["ThumbnailsCreated"] == 1
+    assert metric_values(capsys.readouterr().out)["ThumbnailsCreated"] == 1
 
 
 def test_a_small_image_is_not_enlarged(media: Media, invoke: Invoke) -> None:
@@ -207,7 +207,7 @@ def test_a_file_that_is_not_an_acceptable_image_is_recorded_failed_and_removed(
     # then the upload is failed with a reason a person can read, and the file is gone
     assert result == outcomes(rejected=1)
     assert_rejected(media, upload_id, reason_part)
-    assert emf_metrics(capsys.readouterr().out)["UploadsRejected"] == 1
+    assert metric_values(capsys.readouterr().out)["UploadsRejected"] == 1
 
 
 @pytest.mark.parametrize(
@@ -343,7 +343,7 @@ def test_a_new_object_in_a_settled_slot_is_removed_unprocessed(
     # then the new object is removed and the upload is unchanged
     assert not media.exists(upload_key(upload_id))
     assert media.item(upload_id) == settled
-    assert emf_metrics(capsys.readouterr().out)["StrayObjectsRemoved"] == 1
+    assert metric_values(capsys.readouterr().out)["StrayObjectsRemoved"] == 1
 
 
 def test_an_object_with_no_upload_slot_is_removed_and_no_item_is_created(
