@@ -9,6 +9,15 @@ again (and a re-``make up`` is never a no-change apply).
 - CloudFront (moto 5.2): cache behaviours drop their function and Lambda@Edge associations and
   invent ``ForwardedValues`` when a cache policy is used; origins drop ``OriginAccessControlId``;
   the viewer certificate claims ``CloudFrontDefaultCertificate`` next to an ACM certificate.
+  (``CacheBehaviour.__init__`` calls ``DefaultCacheBehaviour.__init__``, so one patch covers the
+  default behaviour and every path-pattern behaviour.)
+- S3 (moto 5.2): deleting the last versions of a key that also has a delete marker (what
+  ``force_destroy`` does to a versioned bucket) raises AttributeError (``FakeDeleteMarker`` has no
+  ``dispose``), so DeleteObjects fails with a 500 forever; a delete marker holds no data, so disposing
+  of it is a no-op.
+
+This is the one patch set: the local control plane installs it, and so does the Terraform apply test
+(it runs the same control plane).
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ def install() -> None:
     _installed = True
     _lambda()
     _cloudfront()
+    _s3()
 
 
 def _lambda() -> None:
@@ -74,3 +84,15 @@ def _cloudfront() -> None:
     models.DefaultCacheBehaviour.__init__ = cache_behaviour  # type: ignore[method-assign]
     models.Origin.__init__ = origin  # type: ignore[method-assign,assignment]
     models.ViewerCertificate.__init__ = viewer_certificate  # type: ignore[method-assign]
+
+
+def _s3() -> None:
+    from moto.s3.models import FakeDeleteMarker
+
+    if hasattr(FakeDeleteMarker, "dispose"):  # a later moto has it
+        return
+
+    def dispose(self: Any, garbage: bool = False) -> None:
+        """A delete marker owns no buffer: nothing to release."""
+
+    FakeDeleteMarker.dispose = dispose  # type: ignore[attr-defined]

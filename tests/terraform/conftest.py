@@ -43,13 +43,13 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], deadline_s: floa
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"moto server exited early with code {process.returncode}")
+            raise RuntimeError(f"control plane exited early with code {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"moto server did not listen on port {port} within {deadline_s} s")
+    raise TimeoutError(f"control plane did not listen on port {port} within {deadline_s} s")
 
 
 @pytest.fixture(scope="session")
@@ -59,12 +59,27 @@ def moto_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def moto_endpoint(moto_log: Path) -> Iterator[str]:
-    """A moto server (with the CloudFront round-trip patches of moto_compat) on a free port."""
+    """The local cloud's control plane (moto with local.moto_fidelity's patches) on a free port.
+
+    It is the same launcher ``make up`` runs, so the apply test and the local cloud share one moto
+    patch set. Its edge URL points at a port nothing listens on: this test runs no functions, so an
+    S3 notification (none is sent here) would only be logged as undeliverable.
+    """
     port = _free_port()
-    env = {**os.environ, "MOTO_ACM_VALIDATION_WAIT": "1"}
+    env = {**os.environ, "MOTO_ACM_VALIDATION_WAIT": "1", "PYTHONUNBUFFERED": "1"}
     log = moto_log.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.terraform.moto_compat", "-H", "127.0.0.1", "-p", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "local.controlplane",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--edge-url",
+            f"http://127.0.0.1:{_free_port()}",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
