@@ -223,6 +223,8 @@ module "site" {
   deny_insecure_transport         = !local.plain_http_endpoint
   response_headers_policy_enabled = !local.is_local
   publish_functions               = !local.is_local
+  # The local cloud deploys nothing to edges; waiting is only meaningful (and kept) on AWS.
+  wait_for_deployment = !local.is_local
 }
 
 module "schedule" {

@@ -55,6 +55,19 @@ run "local_cloud" {
     condition     = module.observability.xray_sampling_rule_name == null
     error_message = "The local cloud has no X-Ray sampling rules: the rule must be off."
   }
+  assert {
+    condition     = module.site.distribution_wait_for_deployment == false
+    error_message = "The local cloud deploys to no edges: terraform must not wait for CloudFront's Deployed."
+  }
+}
+
+run "aws_waits_for_cloudfront_deployment" {
+  command = plan
+
+  assert {
+    condition     = module.site.distribution_wait_for_deployment == true
+    error_message = "On AWS the apply must wait until the distribution is Deployed."
+  }
 }
 
 run "browser_urls_follow_the_public_overrides" {

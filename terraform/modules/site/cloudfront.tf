@@ -31,6 +31,7 @@ resource "aws_cloudfront_distribution" "site" {
   http_version        = "http2and3"
   is_ipv6_enabled     = true
   price_class         = var.price_class
+  wait_for_deployment = var.wait_for_deployment
   #checkov:skip=CKV_AWS_68:WAF costs about $6 a month at rest; the site is static files and the API throttles on its own.
   #checkov:skip=CKV2_AWS_47:No WAF (see CKV_AWS_68), so no Log4j rule; nothing here runs Java.
   #checkov:skip=CKV_AWS_86:Standard logs need an ACL-enabled log bucket; CloudFront's own metrics suffice for a static site.

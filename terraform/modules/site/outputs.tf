@@ -47,3 +47,8 @@ output "uploaded_files" {
   description = "Keys of the objects uploaded to the site bucket."
   value       = concat(sort(keys(aws_s3_object.site_file)), [aws_s3_object.config.key])
 }
+
+output "distribution_wait_for_deployment" {
+  description = "Whether terraform apply waits for the distribution to be Deployed (always on AWS)."
+  value       = aws_cloudfront_distribution.site.wait_for_deployment
+}

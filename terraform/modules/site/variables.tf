@@ -99,3 +99,9 @@ variable "deny_insecure_transport" {
   type        = bool
   default     = true
 }
+
+variable "wait_for_deployment" {
+  description = "Wait until the distribution is Deployed to every edge location (minutes on AWS). Off only for the local cloud, where nothing propagates and the provider's fixed polling would add about 30 s per apply."
+  type        = bool
+  default     = true
+}
