@@ -426,12 +426,12 @@ class LocalCloud:
         stage: dict[str, Any] = next((e for e in gateway if "url" in e), {})
         custom: dict[str, Any] = next((e for e in gateway if "custom_domain_url" in e), {})
         outputs: dict[str, Any] = self.endpoints.get("outputs", {})
-        # The site by the name its CORS origin and thumbnails use (Terraform's browser_urls), so a
-        # browser that opens it may call the API; the bare loopback address serves the same files.
+        # Browsers open the site by the name its CORS origin and thumbnails use (Terraform's
+        # browser_urls; *.localhost is loopback in browsers, not in every resolver), scripts by address.
         browser_site = (outputs.get("browser_urls") or {}).get("site_origin")
         document: dict[str, Any] = {
-            "site_url": browser_site or self.endpoints.get("site"),
-            "site_loopback_url": self.endpoints.get("site"),
+            "site_url": self.endpoints.get("site"),
+            "site_browser_url": browser_site or self.endpoints.get("site"),
             "api_url": stage.get("url"),
             "api_custom_domain_url": custom.get("custom_domain_url"),
             "api_execute_api_url": stage.get("execute_api_url"),
@@ -535,7 +535,7 @@ async def _quietly(awaitable: Awaitable[Any]) -> None:
 
 def print_urls(endpoints: dict[str, Any], out: IO[str] = sys.stdout) -> None:
     rows = [
-        ("site", endpoints.get("site_url")),
+        ("site (browser)", endpoints.get("site_browser_url") or endpoints.get("site_url")),
         ("API", endpoints.get("api_url")),
         ("API (custom domain)", endpoints.get("api_custom_domain_url")),
         ("container API", endpoints.get("container_api_url")),
