@@ -40,6 +40,7 @@ from local.apigateway.routing import Match, RoutingTable, StageRoutes, Target
 from local.apigateway.throttling import TokenBucket, bucket_for
 from local.apigateway.validation import ModelValidators, missing_parameters, model_for, validate_body
 from local.aws_clients import control_plane_client
+from local.http_serving import serve
 from local.invoke import Invoker
 from local.terraform_state import StateError, TerraformState
 
@@ -219,12 +220,7 @@ class ApiGateway:
         for route in self._admin_routes:
             app.router.add_route(route.method, ADMIN_PREFIX + route.path.lstrip("/"), route.handler)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024, reuse_address=True)
-        await site.start()
-        if self.port == 0:
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve(app, self.host, self.port, backlog=1024)
 
     async def stop(self) -> None:
         if self._runner is not None:
