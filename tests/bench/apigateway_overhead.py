@@ -66,7 +66,7 @@ class InstantInvoker:
         return InvokeResult(200, ANSWER_BYTES)
 
 
-def _serve(kind: str, port_pipe: Any) -> None:
+def _serve(kind: str, port_pipe: Any, loop: str) -> None:
     from aiohttp import web
 
     from local.apigateway.server import ApiGateway, Snapshot
@@ -91,7 +91,12 @@ def _serve(kind: str, port_pipe: Any) -> None:
         port_pipe.send(port)
         await asyncio.Event().wait()
 
-    asyncio.run(main())
+    if loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())
 
 
 async def _drive(url: str, clients: int, total: int) -> dict[str, float]:
@@ -128,10 +133,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _measure(kind: str, path: str, clients: int, total: int) -> dict[str, float]:
+def _measure(kind: str, path: str, clients: int, total: int, loop: str) -> dict[str, float]:
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    process = context.Process(target=_serve, args=(kind, child), daemon=True)
+    process = context.Process(target=_serve, args=(kind, child, loop), daemon=True)
     process.start()
     try:
         if not parent.poll(60):
@@ -192,13 +197,20 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench apigateway_overhead")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=8000)
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="the servers' event loop (make up runs on uvloop)",
+    )
     args = parser.parse_args(argv)
 
     hot_path = _hot_path_us(20_000)
-    bare = _measure("bare", "/v1/v1/postcards/abc", args.clients, args.requests)
-    gateway = _measure("gateway", "/v1/v1/postcards/abc", args.clients, args.requests)
+    bare = _measure("bare", "/v1/v1/postcards/abc", args.clients, args.requests, args.loop)
+    gateway = _measure("gateway", "/v1/v1/postcards/abc", args.clients, args.requests, args.loop)
     result = {
         "clients": args.clients,
+        "loop": args.loop,
         "hot_path_in_process": hot_path,
         "bare_aiohttp": bare,
         "gateway_instant_invoker": gateway,
