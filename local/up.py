@@ -28,7 +28,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from pathlib import Path
 from typing import IO, Any
 
@@ -588,6 +588,17 @@ async def _serve(config: Config) -> int:
         progress.say("==> stopped")
 
 
+def _run(main: Coroutine[Any, Any, int]) -> int:
+    """Run on uvloop where it is installed: every invocation crosses this process's loop three times
+    (API request, Runtime API next and response), and libuv's loop costs ~20 % less CPU per request
+    than asyncio's own (bench local_gateway)."""
+    try:
+        import uvloop
+    except ImportError:  # e.g. Windows; asyncio's loop works the same, only slower
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 def up(config: Config) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stdout)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
@@ -601,12 +612,12 @@ def up(config: Config) -> int:
     profile = os.environ.get("LOCAL_PROFILE")  # developers: CPU profile of this process, pstats file
     try:
         if not profile:
-            return asyncio.run(_serve(config))
+            return _run(_serve(config))
         import cProfile
 
         profiler = cProfile.Profile(time.process_time)
         try:
-            return profiler.runcall(asyncio.run, _serve(config))
+            return profiler.runcall(_run, _serve(config))
         finally:
             profiler.dump_stats(profile)
     finally:
