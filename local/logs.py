@@ -46,7 +46,8 @@ class LogStream:
     def write(self, message: str, timestamp_ms: int | None = None) -> None:
         if timestamp_ms is None:
             timestamp_ms = int(time.time() * 1000)
-        if len(message.encode()) > MAX_EVENT_BYTES:  # CloudWatch truncates; so do we
+        # CloudWatch truncates; so do we. (UTF-8 is at most 4 bytes a character: short lines skip encoding.)
+        if len(message) * 4 > MAX_EVENT_BYTES and len(message.encode()) > MAX_EVENT_BYTES:
             message = message.encode()[:MAX_EVENT_BYTES].decode(errors="ignore")
         self.events.append((timestamp_ms, message))
         if self.capture is not None:
