@@ -11,7 +11,13 @@ bounded by ``--requests`` and ``--seconds``:
 - ``sequential``: one client, p50/p99;
 - ``concurrent``: ``--clients`` clients (default 8): req/s, p50/p99;
 - ``first_request``: the first request after start (a cold start on both);
-- the overhead of each over calling the handler in process.
+- the overhead of each over calling the handler in process;
+- ``server_cpu_us_per_request`` (concurrent): CPU time of each side's whole process tree (our up
+  process, control plane and environments; serverless-offline's node and python processes).
+
+Then, ours only: ``GET /v1/instance`` of the real postcards function (the zip and layer build.sh
+makes for this machine, deployed through the edge), cold start beside its REPORT's Init Duration,
+then sequential and concurrent runs like the above.
 
 Loopback only. Writes build/bench/local_gateway.json (medians over rounds, and the ratios).
 """
@@ -22,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -35,8 +42,12 @@ from typing import Any
 import aiohttp
 import requests
 
+from tests.bench import _coldstart_scenarios as scenarios
+from tests.bench import _results, coldstart
+from tests.bench._processes import tree_cpu_seconds
 from tests.bench._results import percentile, write
 from tests.local.conftest import ROOT, RunningCloud, free_ports, start_cloud, stop_cloud, zip_of
+from tests.unit.conftest import Stack
 
 PEERS = ROOT / "tests" / "bench" / ".peers" / "serverless-offline"
 PEER_PACKAGES = ("serverless@3", "serverless-offline@13")
@@ -151,32 +162,90 @@ class ServerlessOffline:
 
 def deploy_ours(cloud: RunningCloud) -> str:
     """The handler as a function behind a REST API (AWS_PROXY), as Terraform would make it."""
-    role = cloud.client("iam").create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     function = cloud.client("lambda").create_function(
         FunctionName="hello",
         Runtime="python3.13",
-        Role=role,
+        Role=_role(cloud),
         Handler="handler.handler",
         Code={"ZipFile": zip_of({"handler.py": HANDLER})},
         MemorySize=1024,
     )
+    return _proxy_api(cloud, "bench", ["hello"], function["FunctionArn"])
+
+
+def deploy_postcards(cloud: RunningCloud) -> str:
+    """The postcards function as build.sh packs it (zip + layer), its environment as Terraform sets it,
+    behind ``GET /v1/instance``."""
+    arch = coldstart._host_arch()
+    coldstart._build(arch)
+    artifacts = _results.REPO / "build" / arch
+    lambda_client = cloud.client("lambda")
+    layer = lambda_client.publish_layer_version(
+        LayerName="postcards-deps",
+        Content={"ZipFile": (artifacts / "layer.zip").read_bytes()},
+        CompatibleRuntimes=["python3.13"],
+        CompatibleArchitectures=[arch],
+    )
+    function = lambda_client.create_function(
+        FunctionName="postcards",
+        Runtime="python3.13",
+        Role=_role(cloud),
+        Handler="postcards.handler.lambda_handler",
+        Code={"ZipFile": (artifacts / "postcards.zip").read_bytes()},
+        Layers=[layer["LayerVersionArn"]],
+        Architectures=[arch],
+        MemorySize=scenarios.MEMORY_MB["postcards"],
+        Environment={"Variables": scenarios.environment("postcards", Stack())},
+    )
+    return _proxy_api(cloud, "postcards-bench", ["v1", "instance"], function["FunctionArn"], "live")
+
+
+def _role(cloud: RunningCloud) -> str:
+    iam = cloud.client("iam")
+    try:
+        return str(iam.get_role(RoleName="bench")["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        return str(iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"])
+
+
+def _proxy_api(cloud: RunningCloud, name: str, path: list[str], function_arn: str, stage: str = "dev") -> str:
+    """A REST API with ``GET /<path>`` proxied to the function, deployed to ``stage``; its URL (by
+    path on the gateway's own host, so each API needs a stage name of its own)."""
     api = cloud.client("apigateway")
-    rest_api = api.create_rest_api(name="bench")["id"]
-    root = next(r["id"] for r in api.get_resources(restApiId=rest_api)["items"] if r["path"] == "/")
-    resource = api.create_resource(restApiId=rest_api, parentId=root, pathPart="hello")["id"]
-    api.put_method(restApiId=rest_api, resourceId=resource, httpMethod="GET", authorizationType="NONE")
+    rest_api = api.create_rest_api(name=name)["id"]
+    parent = next(r["id"] for r in api.get_resources(restApiId=rest_api)["items"] if r["path"] == "/")
+    for part in path:
+        parent = api.create_resource(restApiId=rest_api, parentId=parent, pathPart=part)["id"]
+    api.put_method(restApiId=rest_api, resourceId=parent, httpMethod="GET", authorizationType="NONE")
     api.put_integration(
         restApiId=rest_api,
-        resourceId=resource,
+        resourceId=parent,
         httpMethod="GET",
         type="AWS_PROXY",
         integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function['FunctionArn']}/invocations",
+        uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations",
     )
-    api.create_deployment(restApiId=rest_api, stageName="dev")
+    api.create_deployment(restApiId=rest_api, stageName=stage)
     gateway = cloud.endpoints["apigateway_url"]
     requests.post(f"{gateway}/_local/apigateway/reload", timeout=60).raise_for_status()
-    return f"{gateway}/dev/hello"
+    return f"{gateway}/{stage}/{'/'.join(path)}"
+
+
+def _init_duration_ms(cloud: RunningCloud, function: str) -> float:
+    """Init Duration of the function's cold start, from its REPORT line in CloudWatch Logs."""
+    logs = cloud.client("logs")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # lines are shipped to the control plane in batches
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            events = []
+        for event in events:
+            match = re.search(r"Init Duration: ([\d.]+) ms", event["message"])
+            if event["message"].startswith("REPORT") and match:
+                return float(match[1])
+        time.sleep(0.2)
+    raise RuntimeError(f"no REPORT with Init Duration for {function} in CloudWatch Logs")
 
 
 # --- measuring -------------------------------------------------------------------------------------
@@ -186,7 +255,7 @@ async def _get(session: aiohttp.ClientSession, url: str) -> float:
     started = time.perf_counter()
     async with session.get(url) as response:
         body = await response.read()
-        if response.status != 200 or b'"ok": true' not in body:
+        if response.status != 200 or not body.startswith(b"{"):
             raise RuntimeError(f"{url} answered {response.status}: {body[:200]!r}")
     return (time.perf_counter() - started) * 1000
 
@@ -196,7 +265,11 @@ async def _first_request(url: str) -> float:
         return await _get(session, url)
 
 
-async def _run(url: str, clients: int, total: int, seconds: float) -> dict[str, float]:
+async def _run(
+    url: str, clients: int, total: int, seconds: float, server_pid: int | None = None
+) -> dict[str, float]:
+    """``clients`` keep-alive clients until ``total`` requests or ``seconds``; with ``server_pid``,
+    also the CPU time its process tree spent per request."""
     samples: list[float] = []
     deadline = time.monotonic() + seconds
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
@@ -206,10 +279,13 @@ async def _run(url: str, clients: int, total: int, seconds: float) -> dict[str, 
             while len(samples) < total and time.monotonic() < deadline:
                 samples.append(await _get(session, url))
 
+        cpu = tree_cpu_seconds(server_pid) if server_pid else 0.0
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
         elapsed = time.perf_counter() - started
-    return {
+        cpu = tree_cpu_seconds(server_pid) - cpu if server_pid else 0.0
+    measured = {"server_cpu_us_per_request": cpu / len(samples) * 1e6} if server_pid else {}
+    return measured | {
         "n": len(samples),
         "requests_per_s": len(samples) / elapsed,
         "p50_ms": percentile(samples, 0.5),
@@ -217,8 +293,13 @@ async def _run(url: str, clients: int, total: int, seconds: float) -> dict[str, 
     }
 
 
-def _median(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {key: round(statistics.median(run[key] for run in runs), 3) for key in runs[0]}
+def _medians(runs: list[dict[str, dict[str, float]]]) -> tuple[dict[str, float], dict[str, float]]:
+    """(sequential, concurrent): each figure's median over the rounds."""
+
+    def median(kind: str) -> dict[str, float]:
+        return {key: round(statistics.median(run[kind][key] for run in runs), 3) for key in runs[0][kind]}
+
+    return median("sequential"), median("concurrent")
 
 
 def _in_process_ms() -> float:
@@ -239,26 +320,33 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
 
+    def measure(url: str, pid: int) -> dict[str, dict[str, float]]:
+        return {
+            "sequential": asyncio.run(_run(url, 1, args.requests // 4, args.seconds / 2)),
+            "concurrent": asyncio.run(_run(url, args.clients, args.requests, args.seconds, pid)),
+        }
+
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as folder:
         peer = ServerlessOffline(Path(folder))
         cloud = start_cloud(Path(folder) / "cloud", "--no-terraform", "--console-logs", "none")
         try:
-            ours_url = deploy_ours(cloud)
+            ours_url, postcards_url = deploy_ours(cloud), deploy_postcards(cloud)
             peer.start()
+            assert peer.process is not None
             first = {"ours": asyncio.run(_first_request(ours_url)), "serverless_offline": asyncio.run(
                 _first_request(peer.url))}  # fmt: skip
-            runs: dict[str, dict[str, list[dict[str, float]]]] = {
-                name: {"sequential": [], "concurrent": []} for name in ("ours", "serverless_offline")
-            }
-            targets = [("ours", ours_url), ("serverless_offline", peer.url)]
+            runs: dict[str, list[dict[str, dict[str, float]]]] = {"ours": [], "serverless_offline": []}
+            targets = [
+                ("ours", ours_url, cloud.process.pid),
+                ("serverless_offline", peer.url, peer.process.pid),
+            ]
             for round_number in range(args.rounds):
-                for name, url in targets if round_number % 2 == 0 else targets[::-1]:
-                    runs[name]["sequential"].append(
-                        asyncio.run(_run(url, 1, args.requests // 4, args.seconds / 2))
-                    )
-                    runs[name]["concurrent"].append(
-                        asyncio.run(_run(url, args.clients, args.requests, args.seconds))
-                    )
+                for name, url, pid in targets if round_number % 2 == 0 else targets[::-1]:
+                    runs[name].append(measure(url, pid))
+            peer.stop()  # the real function alone on the machine from here on
+            postcards_first = asyncio.run(_first_request(postcards_url))
+            postcards_init = _init_duration_ms(cloud, "postcards")
+            postcards_runs = [measure(postcards_url, cloud.process.pid) for _ in range(args.rounds)]
         finally:
             peer.stop()
             stop_cloud(cloud)
@@ -269,21 +357,31 @@ def main(argv: list[str]) -> int:
         "in_process_ms": round(in_process, 4),
     }
     for name in ("ours", "serverless_offline"):
-        sequential, concurrent = _median(runs[name]["sequential"]), _median(runs[name]["concurrent"])
+        sequential, concurrent = _medians(runs[name])
         result[name] = {
             "first_request_ms": round(first[name], 1),
             "sequential": sequential,
             "concurrent": concurrent,
             "overhead_over_in_process_p50_ms": round(sequential["p50_ms"] - in_process, 3),
         }
-    ours, peer_result = result["ours"]["concurrent"], result["serverless_offline"]["concurrent"]
+    ours, peer_result = result["ours"], result["serverless_offline"]
     result["ratios_ours_over_serverless_offline"] = {
-        "concurrent_p50": round(ours["p50_ms"] / peer_result["p50_ms"], 3),
-        "concurrent_p99": round(ours["p99_ms"] / peer_result["p99_ms"], 3),
-        "concurrent_requests_per_s": round(ours["requests_per_s"] / peer_result["requests_per_s"], 3),
-        "sequential_p50": round(
-            result["ours"]["sequential"]["p50_ms"] / result["serverless_offline"]["sequential"]["p50_ms"], 3
-        ),
+        key: round(ours[kind][metric] / peer_result[kind][metric], 3)
+        for key, kind, metric in (
+            ("sequential_p50", "sequential", "p50_ms"),
+            ("sequential_p99", "sequential", "p99_ms"),
+            ("concurrent_p50", "concurrent", "p50_ms"),
+            ("concurrent_p99", "concurrent", "p99_ms"),
+            ("concurrent_requests_per_s", "concurrent", "requests_per_s"),
+            ("server_cpu_per_request", "concurrent", "server_cpu_us_per_request"),
+        )
+    }
+    sequential, concurrent = _medians(postcards_runs)
+    result["postcards_instance"] = {
+        "first_request_ms": round(postcards_first, 1),
+        "init_duration_ms": round(postcards_init, 1),
+        "sequential": sequential,
+        "concurrent": concurrent,
     }
     path = write("local_gateway", result)
     print(json.dumps(result, indent=2))

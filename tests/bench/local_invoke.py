@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import re
 import statistics
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.bench._processes import cpu_seconds, descendants
 from tests.bench._results import percentile, write
 from tests.local.conftest import RunningCloud, start_cloud, stop_cloud, zip_of
 
@@ -47,25 +47,9 @@ EVENT = json.dumps(
 ).encode()
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _environment_pids(up_pid: int) -> list[int]:
     """The execution environments: children of the cloud's process running the runtime bootstrap."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            parent = int(proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = proc.joinpath("cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-        if parent == up_pid and b"bootstrap.py" in command:
-            pids.append(int(proc.name))
-    return pids
+    return [pid for pid, command in descendants(up_pid) if b"bootstrap.py" in command]
 
 
 def _in_process_us(calls: int) -> float:
@@ -117,12 +101,12 @@ async def _concurrent(
                 samples.append((await _invoke(session, url))[0])
 
         environments = _environment_pids(cloud.process.pid)
-        cpu_up, cpu_env = _cpu_seconds(cloud.process.pid), sum(_cpu_seconds(p) for p in environments)
+        cpu_up, cpu_env = cpu_seconds(cloud.process.pid), sum(cpu_seconds(p) for p in environments)
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
         elapsed = time.perf_counter() - started
-        cpu_up = _cpu_seconds(cloud.process.pid) - cpu_up
-        cpu_env = sum(_cpu_seconds(p) for p in environments) - cpu_env
+        cpu_up = cpu_seconds(cloud.process.pid) - cpu_up
+        cpu_env = sum(cpu_seconds(p) for p in environments) - cpu_env
     return {
         "clients": clients,
         "n": len(samples),
