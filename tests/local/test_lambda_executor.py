@@ -257,6 +257,46 @@ def test_report_lines_with_init_duration_reach_cloudwatch_logs(cloud: RunningClo
     assert printed
 
 
+def test_what_aws_logs_tail_asks_for_is_answered(cloud: RunningCloud, deploy: Deploy) -> None:
+    # `aws logs tail` is AWS CLI v2 only, which is not on PyPI: this replays its calls
+    # (awscli/customizations/logs/tail.py): FilterLogEvents pages with interleaved=True from
+    # --since; --follow polls again from the newest timestamp and skips eventIds it has shown.
+    # Given a function invoked once
+    name = deploy(cloud)
+    first, _ = invoke(cloud, name)
+    first_id = first["ResponseMetadata"]["RequestId"]
+    _wait_for_messages(cloud, name, f"REPORT RequestId: {first_id}", count=1)
+    logs = cloud.client("logs")
+    query = {"logGroupName": f"/aws/lambda/{name}", "interleaved": True}
+    query["startTime"] = int((time.time() - 600) * 1000)  # --since 10m, the default
+
+    # When the tail reads every page since then
+    pages = logs.get_paginator("filter_log_events").paginate(**query)
+    shown = [event for page in pages for event in page["events"]]
+
+    # Then it gets the invocation's lines in time order, each with what the tail prints and keys on
+    messages = [event["message"] for event in shown]
+    assert any(m.startswith(f"START RequestId: {first_id}") for m in messages)
+    assert any(m.startswith(f"REPORT RequestId: {first_id}") for m in messages)
+    assert [event["timestamp"] for event in shown] == sorted(event["timestamp"] for event in shown)
+    for event in shown:
+        assert {"eventId", "timestamp", "ingestionTime", "logStreamName", "message"} <= event.keys()
+    assert len({event["eventId"] for event in shown}) == len(shown)
+
+    # When it follows: another invocation, then a poll from the newest timestamp seen
+    second, _ = invoke(cloud, name)
+    second_id = second["ResponseMetadata"]["RequestId"]
+    _wait_for_messages(cloud, name, f"REPORT RequestId: {second_id}", count=1)
+    seen = {event["eventId"] for event in shown}
+    query["startTime"] = max(event["timestamp"] for event in shown)
+    polled = logs.filter_log_events(**query)["events"]
+    new = [event["message"] for event in polled if event["eventId"] not in seen]
+
+    # Then only the new invocation's lines are new
+    assert any(m.startswith(f"REPORT RequestId: {second_id}") for m in new)
+    assert not any(first_id in m for m in new)
+
+
 def test_log_type_tail_returns_the_invocation_log(cloud: RunningCloud, deploy: Deploy) -> None:
     name = deploy(cloud)
     invoke(cloud, name)
