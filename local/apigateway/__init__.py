@@ -2,7 +2,8 @@
 
 ``models`` (state) ← ``loader`` (control plane + OpenAPI body) → ``routing`` (compiled tables);
 ``events`` / ``responses`` (proxy formats), ``validation``, ``throttling``, ``integrations``;
-``server`` is the aiohttp wire side and ``start()`` the entry point the orchestrator calls.
+``server`` handles each request (``http1`` is its HTTP/1.1 wire, ``admin`` the ``/_local/`` endpoints)
+and ``start()`` is the entry point the orchestrator calls.
 """
 
 from local.apigateway.server import AdminRoute, ApiGateway, start

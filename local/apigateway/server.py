@@ -1,13 +1,15 @@
-"""The API Gateway REST data plane on aiohttp: the wire side of the local gateway.
+"""The API Gateway REST data plane: what the local gateway does with each request.
 
 Serves every deployed stage at ``http://<host>:<port>/<stage>/…``, by Host
 ``<api-id>.execute-api.localhost[:port]`` and by custom domain Host (base path mappings). The state is
 an immutable snapshot read from the control plane at start (``reload()`` swaps in a new one); the
 per-request path is lookups in tables compiled from it, one Invoke, and the response mapping.
 
-Admin endpoints (local cloud only) live under ``/_local/``: ``GET /_local/apigateway``
-describes what is served and where each part came from; ``POST /_local/apigateway/reload``
-re-reads the control plane; components can mount more (the schedules do).
+The wire is ``http1`` (a lean HTTP/1.1 server): it hands over a ``Request`` with the whole body and
+sends back the ``HttpResponse`` returned here. Admin endpoints (local cloud only, ``admin``) live under
+``/_local/``: ``GET /_local/apigateway`` describes what is served and where each part came from;
+``POST /_local/apigateway/reload`` re-reads the control plane; components can mount more (the
+schedules do).
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from local.apigateway import integrations, loader, responses
 from local.apigateway.access_logs import AccessLogFormat, AccessLogWriter
+from local.apigateway.admin import PREFIX as ADMIN_PREFIX
+from local.apigateway.admin import AdminRequest, AdminRoute, AdminRouter, json_reply
 from local.apigateway.events import (
     EventContext,
     RequestIds,
@@ -34,13 +37,13 @@ from local.apigateway.events import (
     query_pairs,
     request_time,
 )
+from local.apigateway.http1 import HttpServer, Request
 from local.apigateway.integrations import IntegrationFailure, RequestParts
 from local.apigateway.models import GatewayState, LambdaTarget, Method, Resource
 from local.apigateway.routing import Match, RoutingTable, StageRoutes, Target
 from local.apigateway.throttling import TokenBucket, bucket_for
 from local.apigateway.validation import ModelValidators, missing_parameters, model_for, validate_body
 from local.aws_clients import control_plane_client
-from local.http_serving import serve
 from local.invoke import Invoker
 from local.terraform_state import StateError, TerraformState
 
@@ -49,16 +52,8 @@ log = logging.getLogger("local.apigateway")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4580
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's 10 MB payload quota -> 413
-ADMIN_PREFIX = "/_local/"
 
-AdminHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass(frozen=True)
-class AdminRoute:
-    method: str
-    path: str  # under /_local/, may hold {name} placeholders (aiohttp syntax)
-    handler: AdminHandler
+__all__ = ["AdminRoute", "ApiGateway", "Snapshot", "start"]
 
 
 @dataclass(frozen=True)
@@ -193,9 +188,15 @@ class ApiGateway:
         self._load = load
         self.host = host
         self.port = port
-        self._admin_routes = list(admin_routes)
+        self._admin = AdminRouter(
+            [
+                AdminRoute("GET", "apigateway", self._describe),
+                AdminRoute("POST", "apigateway/reload", self._reload),
+                *admin_routes,
+            ]
+        )
         self._snapshot: Snapshot | None = None
-        self._runner: web.AppRunner | None = None
+        self._server: HttpServer | None = None
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -214,18 +215,16 @@ class ApiGateway:
         self._session = aiohttp.ClientSession(
             auto_decompress=False, connector=aiohttp.TCPConnector(limit=0, enable_cleanup_closed=True)
         )
-        app = web.Application(client_max_size=MAX_PAYLOAD_BYTES + 1, handler_args={"access_log": None})
-        app.router.add_get(ADMIN_PREFIX + "apigateway", self._describe)
-        app.router.add_post(ADMIN_PREFIX + "apigateway/reload", self._reload)
-        for route in self._admin_routes:
-            app.router.add_route(route.method, ADMIN_PREFIX + route.path.lstrip("/"), route.handler)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner, self.port = await serve(app, self.host, self.port, backlog=1024)
+        self._server = HttpServer(
+            self._respond, refuse_too_large=self._refuse_too_large, max_body_bytes=MAX_PAYLOAD_BYTES
+        )
+        await self._server.start(self.host, self.port, backlog=1024)
+        self.port = self._server.port
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._server is not None:
+            await self._server.close()
+            self._server = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -260,7 +259,7 @@ class ApiGateway:
 
     # --- admin ---------------------------------------------------------------------------------
 
-    async def _describe(self, request: web.Request) -> web.Response:
+    async def _describe(self, request: AdminRequest) -> responses.HttpResponse:
         snapshot = self.snapshot
         apis = [
             {
@@ -272,26 +271,27 @@ class ApiGateway:
             }
             for api in snapshot.state.apis.values()
         ]
-        return web.json_response({"apis": apis, "endpoints": self.endpoints()})
+        return json_reply({"apis": apis, "endpoints": self.endpoints()})
 
-    async def _reload(self, request: web.Request) -> web.Response:
+    async def _reload(self, request: AdminRequest) -> responses.HttpResponse:
         await self.reload()
         return await self._describe(request)
 
     # --- data plane ----------------------------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    async def _respond(self, request: Request) -> responses.HttpResponse:
+        if request.path.startswith(ADMIN_PREFIX) and (found := self._admin.find(request)) is not None:
+            return await self._admin.respond(*found, request)
         started = time.perf_counter()
         snapshot = self.snapshot
         ids = RequestIds.new(request.headers.get("X-Amzn-Trace-Id"))
-        raw_path = request.raw_path.split("?", 1)[0]
-        target = snapshot.table.resolve(request.host, raw_path)
-        routes = target.routes if target is not None else None
+        target = snapshot.table.resolve(request.host, request.path)
         accepted = None
         integration_ms = None
         error = None
+        result = None
         try:
-            accepted = await self._accept(snapshot, request, target)
+            accepted = self._accept(snapshot, request, target)
             integration_started = time.perf_counter()
             try:
                 result = await self._integrate(snapshot, request, accepted, ids)
@@ -300,27 +300,50 @@ class ApiGateway:
         except Rejected as rejected:
             error = rejected.error
         except IntegrationFailure as failure:
-            log.warning("%s %s -> %d: %s", request.method, raw_path, failure.error.status, failure.detail)
+            log.warning("%s %s -> %d: %s", request.method, request.path, failure.error.status, failure.detail)
             error = failure.error
+        return self._finish(request, target, Outcome(ids, started, accepted, integration_ms, error), result)
 
-        if error is not None:
-            response = self._error(error, ids, routes, request)
+    def _refuse_too_large(self, request: Request) -> responses.HttpResponse:
+        """A body over the 10 MB quota, refused before it is read: 413, unless API Gateway's order
+        refuses the request earlier (no such route, throttled)."""
+        started = time.perf_counter()
+        snapshot = self.snapshot
+        ids = RequestIds.new(request.headers.get("X-Amzn-Trace-Id"))
+        target = snapshot.table.resolve(request.host, request.path)
+        error = responses.REQUEST_TOO_LARGE
+        try:
+            self._route(snapshot, request, target)
+        except Rejected as rejected:
+            error = rejected.error
+        return self._finish(request, target, Outcome(ids, started, None, None, error), None)
+
+    def _finish(
+        self,
+        request: Request,
+        target: Target | None,
+        outcome: Outcome,
+        result: responses.HttpResponse | None,
+    ) -> responses.HttpResponse:
+        """The answer (the integration's, or the gateway response for the error) with the ids, and
+        its access log line."""
+        routes = target.routes if target is not None else None
+        tracing = routes is not None and routes.stage.tracing_enabled
+        if outcome.error is not None:
+            response = self._error(outcome.error, outcome.ids, routes, request)
         else:
-            response = web.Response(status=result.status, body=result.body)
-            response_headers = response.headers
-            for name, value in result.headers:
-                response_headers.add(name, value)
-            self._add_ids(response_headers, ids, bool(routes and routes.stage.tracing_enabled))
+            assert result is not None
+            response = result
+        self._add_ids(response.headers, outcome.ids, tracing)
         if self._access_log is not None and routes is not None and routes.stage.access_log is not None:
-            outcome = Outcome(ids, started, accepted, integration_ms, error)
             self._write_access_log(request, response, routes, outcome)
         if log.isEnabledFor(logging.DEBUG):
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            log.debug("%s %s -> %d in %.2f ms", request.method, raw_path, response.status, elapsed_ms)
+            elapsed_ms = (time.perf_counter() - outcome.started) * 1000
+            log.debug("%s %s -> %d in %.2f ms", request.method, request.path, response.status, elapsed_ms)
         return response
 
     def _write_access_log(
-        self, request: web.Request, response: web.Response, routes: StageRoutes, outcome: Outcome
+        self, request: Request, response: responses.HttpResponse, routes: StageRoutes, outcome: Outcome
     ) -> None:
         ids, accepted, error, integration_ms = (
             outcome.ids,
@@ -347,10 +370,10 @@ class ApiGateway:
             "httpMethod": request.method,
             "resourcePath": resource.path if resource else None,
             "resourceId": resource.id if resource else None,
-            "path": accepted.target.request_context_path if accepted else request.raw_path.split("?", 1)[0],
+            "path": accepted.target.request_context_path if accepted else request.path,
             "status": response.status,
-            "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
-            "responseLength": len(response.body) if isinstance(response.body, bytes) else 0,
+            "protocol": request.protocol,
+            "responseLength": len(response.body),
             "responseLatency": int((time.perf_counter() - started) * 1000),
             "integrationLatency": integration_ms,
             "integrationStatus": response.status if error is None and integration_ms is not None else None,
@@ -364,8 +387,9 @@ class ApiGateway:
         }
         self._access_log(settings.log_group, f"{routes.api.id}_{routes.stage.name}", compiled.render(values))
 
-    async def _accept(self, snapshot: Snapshot, request: web.Request, target: Target | None) -> Accepted:
-        """Routing, throttling, payload limit, API key and request validation, in API Gateway's order."""
+    @staticmethod
+    def _route(snapshot: Snapshot, request: Request, target: Target | None) -> tuple[Match, RouteRuntime]:
+        """Routing and throttling, the first of API Gateway's checks (before the body's)."""
         if target is None:
             raise Rejected(responses.MISSING_AUTHENTICATION_TOKEN)
         match = target.routes.match(request.method, target.resource_path)
@@ -374,20 +398,21 @@ class ApiGateway:
         runtime = snapshot.runtime(target.routes, match.resource, match.method)
         if runtime.bucket is not None and not runtime.bucket.try_acquire():
             raise Rejected(responses.THROTTLED)
-        if request.content_length is not None and request.content_length > MAX_PAYLOAD_BYTES:
-            raise Rejected(responses.REQUEST_TOO_LARGE)
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge as error:
-            raise Rejected(responses.REQUEST_TOO_LARGE) from error
+        return match, runtime
+
+    def _accept(self, snapshot: Snapshot, request: Request, target: Target | None) -> Accepted:
+        """Routing, throttling, API key and request validation, in API Gateway's order (the HTTP
+        server has refused bodies over the payload limit already, see ``_refuse_too_large``)."""
+        match, runtime = self._route(snapshot, request, target)
+        assert target is not None
         method = match.method
         api = target.routes.api
-        if method.api_key_required and request.headers.get("x-api-key") not in api.api_key_values:
+        headers = request.headers  # case-insensitive, as API Gateway treats header names
+        if method.api_key_required and headers.get("x-api-key") not in api.api_key_values:
             raise Rejected(responses.INVALID_API_KEY)
 
         query = query_pairs(request.query_string)
         query_last = dict(query)
-        headers = request.headers  # case-insensitive, as API Gateway treats header names
         if runtime.required_parameters:
             missing = missing_parameters(
                 runtime.required_parameters,
@@ -398,14 +423,14 @@ class ApiGateway:
             if missing:
                 raise Rejected(responses.bad_request_parameters(missing))
         if runtime.validators is not None:
-            model = model_for(method, request.headers.get("Content-Type"))
+            model = model_for(method, headers.get("Content-Type"))
             validator = runtime.validators.get(model) if model else None
-            if validator is not None and (problem := validate_body(validator, body)) is not None:
+            if validator is not None and (problem := validate_body(validator, request.body)) is not None:
                 raise Rejected(responses.bad_request_body(problem))
-        return Accepted(target, match, runtime, body, query, query_last, headers)
+        return Accepted(target, match, runtime, request.body, query, query_last, headers)
 
     async def _integrate(
-        self, snapshot: Snapshot, request: web.Request, accepted: Accepted, ids: RequestIds
+        self, snapshot: Snapshot, request: Request, accepted: Accepted, ids: RequestIds
     ) -> responses.HttpResponse:
         runtime = accepted.runtime
         integration = runtime.method.integration
@@ -414,8 +439,9 @@ class ApiGateway:
         routes, match = accepted.target.routes, accepted.match
         stage = routes.stage
         peer = request.remote or "127.0.0.1"
-        headers = header_pairs(request.headers.items(), source_ip=peer, port=self.port, trace_id=ids.trace_id)
-        content_type = request.headers.get("Content-Type")
+        request_headers = request.headers
+        headers = header_pairs(request.raw_headers, source_ip=peer, port=self.port, trace_id=ids.trace_id)
+        content_type = request_headers.get("Content-Type")
         if integration.type == "AWS_PROXY":
             if runtime.lambda_target is None:
                 raise IntegrationFailure(responses.INVOKE_REJECTED, f"bad Lambda URI {integration.uri!r}")
@@ -433,9 +459,9 @@ class ApiGateway:
                 account_id=snapshot.state.account_id,
                 domain_name=accepted.target.domain_name,
                 domain_prefix=accepted.target.domain_prefix,
-                protocol=f"HTTP/{request.version.major}.{request.version.minor}",
+                protocol=request.protocol,
                 source_ip=peer,
-                user_agent=request.headers.get("User-Agent"),
+                user_agent=request_headers.get("User-Agent"),
                 ids=ids,
             )
             binary = matches_media_type(content_type, routes.api.binary_media_types)
@@ -445,7 +471,7 @@ class ApiGateway:
                 build_event(context, headers, accepted.query, accepted.body, binary=binary),
                 timeout_s=runtime.timeout_s,
                 binary_media_types=routes.api.binary_media_types,
-                accept=request.headers.get("Accept"),
+                accept=request_headers.get("Accept"),
             )
         parts = RequestParts(
             method=request.method,
@@ -468,18 +494,19 @@ class ApiGateway:
         )
 
     @staticmethod
-    def _add_ids(headers: Any, ids: RequestIds, tracing: bool) -> None:
-        headers["x-amzn-RequestId"] = ids.request_id
-        headers["x-amz-apigw-id"] = ids.extended_request_id
+    def _add_ids(headers: list[tuple[str, str]], ids: RequestIds, tracing: bool) -> None:
+        headers.append(("x-amzn-RequestId", ids.request_id))
+        headers.append(("x-amz-apigw-id", ids.extended_request_id))
         if tracing:
-            headers["X-Amzn-Trace-Id"] = ids.trace_id
+            headers.append(("X-Amzn-Trace-Id", ids.trace_id))
 
+    @staticmethod
     def _error(
-        self, error: responses.GatewayError, ids: RequestIds, routes: StageRoutes | None, request: web.Request
-    ) -> web.Response:
+        error: responses.GatewayError, ids: RequestIds, routes: StageRoutes | None, request: Request
+    ) -> responses.HttpResponse:
         customised: Mapping[str, Any] = routes.api.gateway_responses if routes else {}
         stage_variables: Mapping[str, str] = routes.stage.variables if routes else {}
-        rendered = responses.render_gateway_error(
+        return responses.render_gateway_error(
             error,
             customised,
             context={
@@ -491,11 +518,6 @@ class ApiGateway:
             request_headers=request.headers,
             stage_variables=stage_variables,
         )
-        response = web.Response(status=rendered.status, body=rendered.body)
-        for name, value in rendered.headers:
-            response.headers.add(name, value)
-        self._add_ids(response.headers, ids, bool(routes and routes.stage.tracing_enabled))
-        return response
 
 
 async def start(

@@ -69,6 +69,8 @@ class InstantInvoker:
 def _serve(kind: str, port_pipe: Any, loop: str) -> None:
     from aiohttp import web
 
+    from local.apigateway.http1 import HttpServer, Request
+    from local.apigateway.responses import HttpResponse
     from local.apigateway.server import ApiGateway, Snapshot
 
     async def main() -> None:
@@ -76,6 +78,15 @@ def _serve(kind: str, port_pipe: Any, loop: str) -> None:
             gateway = ApiGateway(InstantInvoker(), lambda: Snapshot(_state()), port=0)
             await gateway.start()
             port = gateway.port
+        elif kind == "bare_http1":
+            answer = HttpResponse(200, [("Content-Type", "application/json")], b'{"ok": true}')
+
+            async def instant(request: Request) -> HttpResponse:
+                return answer
+
+            server = HttpServer(instant, refuse_too_large=lambda _: answer, max_body_bytes=1024)
+            await server.start("127.0.0.1", 0)
+            port = server.port
         else:
 
             async def bare(request: web.Request) -> web.Response:
