@@ -43,7 +43,7 @@ _ERRORS = {
     413: ("RequestEntityTooLarge", "Exceeded maximum allowed payload size"),
     500: ("ServiceException", "Malformed request"),
 }
-_ACCEPTED = json.dumps({"status": "OK"}).encode()
+_ERROR_TYPE_NAME = ERROR_TYPE_HEADER.encode()
 
 
 class RuntimeApiServer:
@@ -132,7 +132,8 @@ class _Connection(asyncio.Protocol):
         except ValueError:
             self._fail(500)
             return None
-        headers = _headers(head.lower(), head, (b"content-length", b"transfer-encoding", b"expect"))
+        lower = head.lower()
+        headers = _headers(lower, head, (b"content-length", b"transfer-encoding", b"expect"))
         start = end + 4
         if "chunked" in headers.get("transfer-encoding", "").lower():
             parsed = _dechunk(self.buffer, start)
@@ -150,7 +151,7 @@ class _Connection(asyncio.Protocol):
                 return None
             body, consumed = bytes(self.buffer[start : start + length]), start + length
         if method == "POST":
-            headers.update(_headers(head.lower(), head, (ERROR_TYPE_HEADER.encode(),)))
+            headers.update(_headers(lower, head, (_ERROR_TYPE_NAME,)))
         del self.buffer[:consumed]
         self.continued = False
         return method, target.split("?", 1)[0], headers, body
@@ -184,7 +185,7 @@ class _Connection(asyncio.Protocol):
         if self.transport is None:
             return
         if code == 202:
-            self.transport.write(_response(202, _ACCEPTED, ()))
+            self.transport.write(_ACCEPTED)
             return
         error_type, message = _ERRORS.get(code, _ERRORS[500])
         body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
@@ -248,3 +249,6 @@ def _dechunk(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
             return None
         body += buffer[position : position + size]
         position += size + 2
+
+
+_ACCEPTED = _response(202, json.dumps({"status": "OK"}).encode(), ())  # every response and error post
