@@ -235,3 +235,91 @@ def contract_gateway_response(response_type: str, reply: Reply, message: str) ->
         "$context.requestId", reply.headers["x-amzn-RequestId"]
     )
     return int(spec["statusCode"]), json.loads(body)
+
+
+# --- raw HTTP/1.1 over a loopback socket (what a client library would hide) --------------------
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    status: int
+    header_lines: list[tuple[str, str]]  # as sent: order, repeats and the case of names
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        """The last value of ``name`` (case-insensitive), or None."""
+        values = self.headers_named(name)
+        return values[-1] if values else None
+
+    def headers_named(self, name: str) -> list[str]:
+        return [value for key, value in self.header_lines if key.lower() == name.lower()]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class RawClient:
+    """One blocking loopback connection that sends bytes as given and reads responses as sent."""
+
+    def __init__(self, port: int, timeout: float = 10) -> None:
+        import socket
+
+        self.socket = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self._buffer = b""
+
+    def __enter__(self) -> RawClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def send(self, data: bytes) -> None:
+        self.socket.sendall(data)
+
+    def close(self) -> None:
+        self.socket.close()
+
+    def _fill(self) -> None:
+        chunk = self.socket.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self._buffer += chunk
+
+    def read_response(self, *, head_only: bool = False) -> RawResponse:
+        """One response (an interim 1xx one too); its body by Content-Length."""
+        while b"\r\n\r\n" not in self._buffer:
+            self._fill()
+        head, self._buffer = self._buffer.split(b"\r\n\r\n", 1)
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        version, status, *_ = status_line.split(" ", 2)
+        assert version == "HTTP/1.1", status_line
+        header_lines = [(name, value.strip()) for name, _, value in (line.partition(":") for line in lines)]
+        length = next((int(v) for k, v in header_lines if k.lower() == "content-length"), 0)
+        if head_only or int(status) < 200:
+            length = 0
+        while len(self._buffer) < length:
+            self._fill()
+        body, self._buffer = self._buffer[:length], self._buffer[length:]
+        return RawResponse(int(status), header_lines, body)
+
+    def closed_by_server(self, within_s: float = 5) -> bool:
+        """True once the server has closed its side (EOF or reset) within ``within_s``; unread
+        bytes before the EOF are a protocol error here."""
+        import time
+
+        deadline = time.monotonic() + within_s
+        while time.monotonic() < deadline:
+            self.socket.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = self.socket.recv(65536)
+            except TimeoutError:
+                return False
+            except (ConnectionResetError, BrokenPipeError):
+                return True
+            except OSError as error:
+                raise AssertionError(f"unexpected socket error {error}") from error
+            if not chunk:
+                return True
+            self._buffer += chunk
+            raise AssertionError(f"unexpected bytes before close: {self._buffer[:200]!r}")
+        return False
