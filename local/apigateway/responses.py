@@ -32,7 +32,7 @@ class MalformedProxyResponse(ValueError):
     "Malformed Lambda proxy response" and answers 502."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per request: not frozen, frozen __init__ costs
 class HttpResponse:
     status: int
     headers: list[tuple[str, str]]
@@ -48,7 +48,7 @@ def _scalar(value: Any) -> str:
 
 
 def _status(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if type(value) is int:  # not bool, which is an int too
         status = value
     elif isinstance(value, str) and value.isdigit():
         status = int(value)
@@ -74,14 +74,18 @@ def from_lambda_proxy(
         raise MalformedProxyResponse(f"not JSON: {error}") from error
     if not isinstance(document, dict):
         raise MalformedProxyResponse("not a JSON object")
-    unknown = document.keys() - _ALLOWED_KEYS
-    if unknown:
-        raise MalformedProxyResponse(f"unexpected field(s) {sorted(unknown)}")
+    if not document.keys() <= _ALLOWED_KEYS:  # no set built unless something is wrong
+        raise MalformedProxyResponse(f"unexpected field(s) {sorted(document.keys() - _ALLOWED_KEYS)}")
     if "statusCode" not in document:
         raise MalformedProxyResponse("no statusCode")
     status = _status(document["statusCode"])
-    headers = _merged_headers(document.get("headers"), document.get("multiValueHeaders"))
-    content_type = next((v for n, v in headers if n.lower() == "content-type"), None)
+    single, multi = document.get("headers"), document.get("multiValueHeaders")
+    headers = _merged_headers(single, multi) if single or multi else []
+    content_type = None
+    for name, value in headers:
+        if len(name) == 12 and name.lower() == "content-type":
+            content_type = value
+            break
     is_base64 = document.get("isBase64Encoded")
     binary = bool(is_base64) and (
         matches_media_type(accept, binary_media_types) or matches_media_type(content_type, binary_media_types)

@@ -129,8 +129,10 @@ def test_request_ids_are_fresh_and_continue_a_caller_trace() -> None:
     assert re.fullmatch(
         r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", first.request_id
     )
-    assert first.trace_id.startswith("Root=1-")
+    assert re.fullmatch(r"[A-Za-z0-9+/]{14}=", first.extended_request_id)
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}", first.trace_id)
     assert second.trace_id == "Root=1-5759e988-bd862e3fe1be46a994272793"
+    assert RequestIds.new("Sampled=1").trace_id.startswith("Root=1-")  # no Root to continue: a new one
 
 
 def test_binary_media_type_patterns_match_like_api_gateway() -> None:
@@ -143,11 +145,3 @@ def test_binary_media_type_patterns_match_like_api_gateway() -> None:
 
 def test_request_time_is_api_gateway_format() -> None:
     assert request_time(0) == "01/Jan/1970:00:00:00 +0000"
-
-
-def test_header_names_from_aiohttp_become_plain_strings() -> None:
-    from multidict import CIMultiDict
-
-    pairs = header_pairs(CIMultiDict([("X-Tag", "1")]).items(), source_ip="::1", port=1, trace_id="t")
-
-    assert all(type(name) is str for name, _ in pairs)
