@@ -101,7 +101,7 @@ test: lint test-unit test-build test-terraform test-local ## Lint, then every te
 
 test-unit: venv ## Unit tests of functions/ with moto (coverage >= 90 %)
 	@echo "==> unit tests"
-	@$(PY) -m pytest -q tests/unit --cov=functions --cov-report=term-missing:skip-covered --cov-fail-under=90
+	@$(PY) -m pytest -q -n auto tests/unit --cov=functions --cov-report=term-missing:skip-covered --cov-fail-under=90
 
 test-build: venv ## build.sh: determinism, target platform, zip contents
 	@echo "==> build tests"
