@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -111,11 +112,15 @@ def _text(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
+_EAGER_TASKS = sys.version_info >= (3, 12)
+
+
 def _start_eagerly(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
     """Run the handler at once up to its first real wait (Python 3.12+): an answer that needs no
     wait (a 403, a throttled request, an instant integration) costs no loop turn."""
-    eager = getattr(asyncio, "eager_task_factory", None)
-    return eager(loop, coroutine) if eager is not None else loop.create_task(coroutine)
+    if _EAGER_TASKS:
+        return asyncio.Task(coroutine, loop=loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
+    return loop.create_task(coroutine)
 
 
 class _Stop(Exception):
@@ -145,10 +150,14 @@ class HttpServer:
         """Listen on host:port (0 picks a free port, then in ``self.port``)."""
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: _Connection(self, loop), host, port, backlog=backlog, reuse_address=True
+            self.protocol, host, port, backlog=backlog, reuse_address=True
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._sweeper = loop.call_later(self._sweep_interval, self._sweep, loop)
+
+    def protocol(self) -> asyncio.Protocol:
+        """The protocol of one new connection (what the listening socket makes per client)."""
+        return _Connection(self, asyncio.get_running_loop())
 
     async def close(self, grace_s: float = 5.0) -> None:
         """Stop listening; answers in progress get ``grace_s`` to finish, then every connection closes."""

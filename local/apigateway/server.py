@@ -204,6 +204,13 @@ class ApiGateway:
         return f"http://{self.host}:{self.port}"
 
     @property
+    def server(self) -> HttpServer:
+        """The HTTP server (tools and benchmarks drive its protocol directly)."""
+        if self._server is None:
+            raise RuntimeError("gateway not started")
+        return self._server
+
+    @property
     def snapshot(self) -> Snapshot:
         if self._snapshot is None:
             raise RuntimeError("gateway not started")

@@ -1,9 +1,16 @@
-"""API Gateway data plane overhead: the gateway with an instant Invoker vs a bare aiohttp server.
+"""API Gateway data plane overhead: the gateway with an instant Invoker vs bare servers.
 
-Both servers run in a child process on loopback and answer the same JSON; the same keep-alive client
-(aiohttp, ``--clients`` concurrent, ``--requests`` in all) drives each in turn. The difference is what
-routing, the proxy event, validation, throttling and the response mapping cost per request. Also
-times the hot path in process (no sockets): request parts -> event JSON -> Invoke -> response.
+Three servers, each in a child process on loopback (uvloop, as ``make up``), answer the same JSON:
+``bare_aiohttp`` (an aiohttp web.Application, what the gateway was served on before), ``bare_http1``
+(the gateway's own HTTP/1.1 server with a handler that answers at once: the floor of its wire) and
+the gateway with an Invoker that answers at once. The same keep-alive client (aiohttp, ``--clients``
+concurrent, ``--requests`` per server and round) drives them in turn, ``--rounds`` times; figures
+are medians over rounds. The gateway minus ``bare_http1`` is what routing, the proxy event,
+throttling and the response mapping cost per request. Server CPU per request (from /proc) is the
+figure that least depends on other load on the machine.
+
+Also in process (no sockets): the hot path (request parts -> event JSON -> Invoke -> response) and
+the whole server path (raw request bytes into the gateway's HTTP protocol -> response bytes).
 Writes build/bench/apigateway_overhead.json.
 """
 
@@ -66,6 +73,15 @@ class InstantInvoker:
         return InvokeResult(200, ANSWER_BYTES)
 
 
+SERVERS = ("bare_aiohttp", "bare_http1", "gateway")
+PATH = "/v1/v1/postcards/abc"
+# What the benchmark's aiohttp client sends, for the in-process server path.
+RAW_REQUEST = (
+    b"GET /v1/v1/postcards/abc HTTP/1.1\r\nHost: 127.0.0.1:4580\r\nAccept: */*\r\n"
+    b"Accept-Encoding: gzip, deflate\r\nUser-Agent: Python/3.13 aiohttp/3.13.2\r\n\r\n"
+)
+
+
 def _serve(kind: str, port_pipe: Any, loop: str) -> None:
     from aiohttp import web
 
@@ -88,6 +104,7 @@ def _serve(kind: str, port_pipe: Any, loop: str) -> None:
             await server.start("127.0.0.1", 0)
             port = server.port
         else:
+            assert kind == "bare_aiohttp", kind
 
             async def bare(request: web.Request) -> web.Response:
                 return web.Response(body=b'{"ok": true}', content_type="application/json")
@@ -102,12 +119,15 @@ def _serve(kind: str, port_pipe: Any, loop: str) -> None:
         port_pipe.send(port)
         await asyncio.Event().wait()
 
+    _run(main(), loop)
+
+
+def _run(coroutine: Any, loop: str) -> Any:
     if loop == "uvloop":
         import uvloop
 
-        uvloop.run(main())
-    else:
-        asyncio.run(main())
+        return uvloop.run(coroutine)
+    return asyncio.run(coroutine)
 
 
 async def _drive(url: str, clients: int, total: int) -> dict[str, float]:
@@ -204,10 +224,59 @@ def _hot_path_us(iterations: int) -> dict[str, float]:
     return {"iterations": iterations, "per_request_us": round(per_request, 1)}
 
 
+class _Transport:
+    """Enough of a transport for the protocol to answer into: counts what it is given."""
+
+    def __init__(self) -> None:
+        self.written = 0
+
+    def write(self, data: bytes) -> None:
+        self.written += len(data)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_extra_info(self, name: str) -> Any:
+        return ("127.0.0.1", 4580)
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+
+async def _server_path(iterations: int) -> dict[str, float]:
+    """Raw request bytes through the gateway's HTTP protocol and back, no sockets."""
+    from local.apigateway.server import ApiGateway, Snapshot
+
+    gateway = ApiGateway(InstantInvoker(), lambda: Snapshot(_state()), port=0)
+    await gateway.start()
+    protocol = gateway.server.protocol()
+    transport = _Transport()
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    try:
+        for _ in range(1000):  # warm-up
+            protocol.data_received(RAW_REQUEST)
+        written = transport.written
+        started = time.perf_counter()
+        for _ in range(iterations):
+            protocol.data_received(RAW_REQUEST)
+        per_request = (time.perf_counter() - started) / iterations * 1e6
+        assert transport.written - written >= iterations * 200, "the gateway did not answer"
+    finally:
+        protocol.connection_lost(None)
+        await gateway.stop()
+    return {"iterations": iterations, "per_request_us": round(per_request, 1)}
+
+
+def _median(rounds: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench apigateway_overhead")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=8000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--loop",
         choices=("uvloop", "asyncio"),
@@ -217,17 +286,26 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     hot_path = _hot_path_us(20_000)
-    bare = _measure("bare", "/v1/v1/postcards/abc", args.clients, args.requests, args.loop)
-    gateway = _measure("gateway", "/v1/v1/postcards/abc", args.clients, args.requests, args.loop)
+    server_path = _run(_server_path(20_000), args.loop)
+    measured: dict[str, list[dict[str, float]]] = {kind: [] for kind in SERVERS}
+    for _ in range(args.rounds):  # alternating, so a change in the machine's load hits all alike
+        for kind in SERVERS:
+            measured[kind].append(_measure(kind, PATH, args.clients, args.requests, args.loop))
+    servers = {kind: _median(rounds) for kind, rounds in measured.items()}
+    gateway, floor = servers["gateway"], servers["bare_http1"]
     result = {
         "clients": args.clients,
+        "rounds": args.rounds,
         "loop": args.loop,
         "hot_path_in_process": hot_path,
-        "bare_aiohttp": bare,
+        "server_path_in_process": server_path,
+        "bare_aiohttp": servers["bare_aiohttp"],
+        "bare_http1": floor,
         "gateway_instant_invoker": gateway,
-        "overhead_p50_ms": round(gateway["p50_ms"] - bare["p50_ms"], 3),
+        # what the gateway adds to its own HTTP server
+        "overhead_p50_ms": round(gateway["p50_ms"] - floor["p50_ms"], 3),
         "overhead_server_cpu_us_per_request": round(
-            gateway["server_cpu_us_per_request"] - bare["server_cpu_us_per_request"], 1
+            gateway["server_cpu_us_per_request"] - floor["server_cpu_us_per_request"], 1
         ),
     }
     path = write("apigateway_overhead", result)
