@@ -14,6 +14,9 @@ Run as ``python -m local.controlplane --port 4567 --edge-url http://127.0.0.1:45
   so that a re-``make up`` finds what Terraform created and Terraform sees no changes.
 - ``GET /_local/health``.
 
+At start it also sends each service the root module uses one read-only request (``warm_up``), so
+moto's per-service set-up is done while Terraform still plans, not in the apply's first wave.
+
 It also patches moto's in-process Lambda invocation (S3 notifications, and anything else moto would
 run in Docker) into asynchronous invocations through the edge: see ``local.s3_notifications``.
 """
@@ -32,6 +35,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -466,6 +470,48 @@ def _install_data_plane_patches() -> None:
     moto_patches.install()
 
 
+# One read-only request per service the root module's resources call. moto does much of a
+# service's set-up on its first request: it builds the service's app (under the one lock every other
+# request waits on), then its request router and its backend. A Terraform apply sends its first
+# request to every service within the same second, on a machine busy starting the rest of the local
+# cloud, so they queue behind each other; sending them while Terraform still loads its provider and
+# plans takes that queue off the apply. A service missing here is still set up on first use.
+WARM_UP_CALLS = (
+    ("sts", "get_caller_identity"),
+    ("s3", "list_buckets"),
+    ("iam", "list_roles"),
+    ("lambda", "list_functions"),
+    ("route53", "list_hosted_zones"),
+    ("acm", "list_certificates"),
+    ("cloudfront", "list_distributions"),
+    ("apigateway", "get_rest_apis"),
+    ("dynamodb", "list_tables"),
+    ("sqs", "list_queues"),
+    ("sns", "list_topics"),
+    ("logs", "describe_log_groups"),
+    ("cloudwatch", "describe_alarms"),
+    ("events", "list_rules"),
+)
+
+
+def warm_up(url: str, calls: Iterable[tuple[str, str]] = WARM_UP_CALLS) -> None:
+    """Send ``calls`` (service, read-only operation) to the control plane at ``url`` with boto3, as
+    Terraform's first requests arrive; a failure is reported and only costs the speed-up."""
+    from local.aws_clients import control_plane_client
+
+    started = time.monotonic()
+    warmed = []
+    for service, operation in calls:
+        try:
+            getattr(control_plane_client(service, url, "us-east-1"), operation)()
+            warmed.append(service)
+        except Exception as error:  # reported; the request Terraform sends is served regardless
+            print(f"control plane: warm-up of {service} failed: {error!r}", file=sys.stderr, flush=True)
+    print(
+        f"control plane: {len(warmed)} services warmed up in {time.monotonic() - started:.1f} s", flush=True
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m local.controlplane", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -491,6 +537,8 @@ def main(argv: list[str] | None = None) -> None:
     loaded = snapshot.load()
     app = ControlPlaneApp(DomainDispatcherApplication(create_backend_app), provisioned, snapshot)
     server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    own_url = f"http://{args.host}:{server.server_port}"
+    threading.Thread(target=warm_up, args=(own_url,), name="warm-up", daemon=True).start()
 
     def stop(signum: int, frame: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

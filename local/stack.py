@@ -2,12 +2,15 @@
 
 Same root module as for AWS; only the environment and a few variables differ (docs/architecture.md,
 "Terraform <-> local cloud"): ``AWS_ENDPOINT_URL`` is the edge, credentials are test/test, and the
-data folder (``TF_DATA_DIR``) and state live under the local cloud's state folder, never next to the
-AWS state. ``init`` runs only when the root's files changed since the last one.
+state lives under the local cloud's state folder, never next to the AWS state. Terraform's data folder
+(``TF_DATA_DIR``: what ``init`` installs, no state) lives in the cache, one per set of init inputs, so
+``init`` runs only when the root's files or the provider installation changed, even for a new state
+folder.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -25,8 +28,9 @@ from python_terraform import IsFlagged, Terraform
 from local.config import Config
 
 # Terraform's per-resource lines worth showing: "<address>: Creation complete after 1s [id=...]".
+# An address may hold spaces (for_each keys such as alias["www.example.com A"]).
 _PROGRESS = re.compile(
-    r"^(?P<address>\S+): (?P<what>Creation|Modifications|Destruction) complete after (?P<after>(\d+m)?\d+s)"
+    r"^(?P<address>.+?): (?P<what>Creation|Modifications|Destruction) complete after (?P<after>(\d+m)?\d+s)"
 )
 
 
@@ -83,7 +87,6 @@ class Stack:
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_REGION": self.config.region,
             "AWS_DEFAULT_REGION": self.config.region,
-            "TF_DATA_DIR": str(self.folder / "data"),
             "TF_IN_AUTOMATION": "1",
             "TF_INPUT": "0",
         }
@@ -128,8 +131,9 @@ class Stack:
             raise StackError("terraform is not on PATH (https://developer.hashicorp.com/terraform/install)")
         return Terraform(working_dir=str(self.root), state=str(self.state_file))
 
-    def _run(self, terraform: Terraform, command: str, *args: str, **options: Any) -> str:
-        """Run a terraform command; show what it creates, changes and destroys as it goes.
+    def _run(self, terraform: Terraform, command: str, data_dir: Path, *args: str, **options: Any) -> str:
+        """Run a terraform command with ``data_dir`` as its data folder; show what it creates,
+        changes and destroys as it goes.
 
         python-terraform builds the command line; we run it ourselves because its own runner only
         returns the output at the end (and cannot run asynchronously without passing a bogus flag).
@@ -144,6 +148,7 @@ class Stack:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env={**os.environ, "TF_DATA_DIR": str(data_dir)},
             start_new_session=True,
         ) as process:
             self._process = process
@@ -160,6 +165,8 @@ class Stack:
         return "\n".join(lines)
 
     def _init_fingerprint(self) -> str:
+        """What ``terraform init`` reads: the root's and modules' .tf and .hcl files (the provider
+        lock file too) and the provider installation settings (the CLI config file's content)."""
         digest = hashlib.sha256()
         for path in sorted(self.root.rglob("*")):
             if (
@@ -169,28 +176,40 @@ class Stack:
             ):
                 digest.update(str(path.relative_to(self.root)).encode())
                 digest.update(path.read_bytes())
-        digest.update(json.dumps(self.environment().get("TF_CLI_CONFIG_FILE", "")).encode())
+        cli_config = self._cli_config()
+        digest.update(cli_config.read_bytes() if cli_config is not None else b"registry")
         return digest.hexdigest()
 
-    def init(self, terraform: Terraform) -> None:
-        stamp = self.folder / "init.sha256"
+    def init(self, terraform: Terraform) -> Path:
+        """The data folder for the root as it is now, initialised by ``terraform init`` if not yet.
+
+        Shared by every state folder (a new --state-dir, each test's cloud): one per fingerprint of
+        init's inputs, so only a change to them runs init again. A lock keeps two clouds starting
+        at once from initialising the same folder together.
+        """
         fingerprint = self._init_fingerprint()
-        if stamp.exists() and stamp.read_text() == fingerprint and (self.folder / "data").is_dir():
-            return
-        self.say("    terraform init")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._run(terraform, "init", input=False, upgrade=False)
-        stamp.write_text(fingerprint)
+        data_dir = self.config.cache_dir / "terraform" / fingerprint[:16]
+        stamp = data_dir / "init.sha256"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with (data_dir.parent / f"{data_dir.name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (stamp.is_file() and stamp.read_text() == fingerprint):
+                self.say("    terraform init")
+                self._run(terraform, "init", data_dir, input=False, upgrade=False)
+                stamp.write_text(fingerprint)
+        return data_dir
 
     def apply(self) -> Applied:
         """init (when needed), apply with the local variables, and read the outputs."""
         terraform = self._terraform()
-        self.init(terraform)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data_dir = self.init(terraform)
         self.say("    terraform apply")
         variables = [f"{name}={value}" for name, value in self.variables().items()]
         out = self._run(
             terraform,
             "apply",
+            data_dir,
             auto_approve=IsFlagged,
             input=False,
             state=str(self.state_file),
