@@ -363,8 +363,12 @@ class _Connection(asyncio.Protocol):
         host = headers.get("Host")
         if not target.startswith("/") and "://" in target:
             # absolute-form: its authority is the host, whatever Host says (RFC 9112 3.2.2)
-            host, _, rest = target.partition("://")[2].partition("/")
-            target = "/" + rest
+            rest = target.partition("://")[2]
+            ends = [i for i in (rest.find("/"), rest.find("?")) if i >= 0]
+            cut = min(ends) if ends else len(rest)
+            host, target = rest[:cut], rest[cut:]
+            if not target.startswith("/"):
+                target = "/" + target
         path, _, query = target.partition("?")
         parser = self._parser
         return Request(
@@ -452,12 +456,18 @@ class _Connection(asyncio.Protocol):
             return
         status = response.status
         body = response.body
-        lines = [f"{name}: {value}\r\n" for name, value in response.headers]
+        lines = []
+        dated = False  # a Date the handler passes on (an HTTP_PROXY upstream's) wins over ours
+        for name, value in response.headers:
+            lines.append(f"{name}: {value}\r\n")
+            if len(name) == 4 and name.lower() == "date":
+                dated = True
         if status not in _NO_BODY_STATUSES:
             lines.append(f"Content-Length: {len(body)}\r\n")
         else:
             body = b""
-        lines.append(f"Date: {_DateHeader.now()}\r\n")
+        if not dated:
+            lines.append(f"Date: {_DateHeader.now()}\r\n")
         if not keep_alive:
             lines.append("Connection: close\r\n")
         elif http10:

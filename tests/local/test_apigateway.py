@@ -385,6 +385,7 @@ def test_http_proxy_forwards_method_path_query_headers_and_body(deployed: Deploy
     # The upstream's answer comes back with its headers, repeated ones included.
     assert reply.headers["X-Upstream"] == "echo"
     assert reply.headers.getall("Set-Cookie") == ["a=1", "b=2"]
+    assert len(reply.headers.getall("Date")) == 1  # the upstream's, not doubled by the gateway
     assert "x-amzn-RequestId" in reply.headers
 
 
