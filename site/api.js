@@ -24,7 +24,7 @@ async function request(url, { method = "GET", body, headers = {}, timeoutMs = TI
     });
   } catch (error) {
     const reason = error.name === "AbortError" ? "timed out" : "is unreachable";
-    throw new ApiError(`${new URL(url).host} ${reason}`);
+    throw new ApiError(`${new URL(url, document.baseURI).host} ${reason}`);
   } finally {
     clearTimeout(timer);
   }
@@ -52,35 +52,37 @@ export async function loadConfig() {
   return { apiUrl: data.api_url.replace(/\/+$/, ""), containerApiUrl: data.container_api_url.replace(/\/+$/, "") };
 }
 
+// Each client takes a promise of its base URL (config.json arrives over the network): a call made
+// before it is in waits for it, and if it never comes the call fails with its reason.
+function client(baseUrl) {
+  return async (path, options) => (await request(`${await baseUrl}${path}`, options)).data;
+}
+
 export function postcardsApi(baseUrl) {
+  const call = client(baseUrl);
   return {
-    health: () => request(`${baseUrl}/v1/health`).then((r) => r.data),
+    health: () => call("/v1/health"),
     list: (cursor) => {
       const query = new URLSearchParams({ limit: "10" });
       if (cursor) query.set("cursor", cursor);
-      return request(`${baseUrl}/v1/postcards?${query}`).then((r) => r.data);
+      return call(`/v1/postcards?${query}`);
     },
+    get: (id) => call(`/v1/postcards/${encodeURIComponent(id)}`),
     // The idempotency key makes a retry after a lost response safe: the API answers the first
     // result again instead of storing a second card.
     create: (card, idempotencyKey) =>
-      request(`${baseUrl}/v1/postcards`, {
-        method: "POST",
-        body: card,
-        headers: { "Idempotency-Key": idempotencyKey },
-      }).then((r) => r.data),
+      call("/v1/postcards", { method: "POST", body: card, headers: { "Idempotency-Key": idempotencyKey } }),
     createUpload: (file) =>
-      request(`${baseUrl}/v1/uploads`, {
-        method: "POST",
-        body: { content_type: file.type, size_bytes: file.size },
-      }).then((r) => r.data),
-    instance: () => request(`${baseUrl}/v1/instance`).then((r) => r.data),
+      call("/v1/uploads", { method: "POST", body: { content_type: file.type, size_bytes: file.size } }),
+    instance: () => call("/v1/instance"),
   };
 }
 
 export function stampsApi(baseUrl) {
+  const call = client(baseUrl);
   return {
-    health: () => request(`${baseUrl}/health`).then((r) => r.data),
-    list: () => request(`${baseUrl}/stamps?limit=12`).then((r) => r.data),
+    health: () => call("/health"),
+    list: () => call("/stamps?limit=12"),
   };
 }
 

@@ -48,11 +48,41 @@ function renderCard(card) {
   ]);
 }
 
+// The thumbnails function works after the photo is stored, so a new card's photo is "pending" at
+// first. Its card asks again after growing pauses (about a minute in all) until the photo is settled;
+// a card no longer on the page (the feed was reloaded) stops asking.
+const PHOTO_RECHECK_DELAYS_MS = [500, 1000, 1500, 2000, 3000, 5000, 5000, 10000, 10000, 20000];
+
+async function watchPhoto(api, cardId, node) {
+  for (const delay of PHOTO_RECHECK_DELAYS_MS) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (!node.isConnected) return;
+    let card;
+    try {
+      card = await api.get(cardId);
+    } catch {
+      continue; // a passing failure: the next round asks again
+    }
+    if (!node.isConnected) return;
+    if (card.photo?.status !== "pending") {
+      node.replaceWith(renderCard(card));
+      return;
+    }
+  }
+  node.querySelector(".photo-note").textContent = "Photo is still being processed: reload the page later.";
+}
+
 function feed(api) {
   let cursor = null;
   const list = $("#postcards");
   const status = $("#feed-status");
   const more = $("#load-more");
+
+  function show(card) {
+    const node = renderCard(card);
+    if (card.photo?.status === "pending") watchPhoto(api, card.id, node);
+    return node;
+  }
 
   async function load({ reset = false } = {}) {
     if (reset) cursor = null;
@@ -60,7 +90,7 @@ function feed(api) {
     try {
       const page = await api.list(cursor);
       if (reset) list.replaceChildren();
-      list.append(...page.items.map(renderCard));
+      list.append(...page.items.map(show));
       cursor = page.next_cursor;
       more.hidden = !cursor;
       status.textContent = list.children.length ? "" : "No postcards yet: write the first one.";
@@ -82,7 +112,8 @@ async function loadStamps(api) {
     const { items } = await api.list();
     note.remove();
     items.forEach((stamp, index) => {
-      const input = element("input", { type: "radio", name: "stamp", value: stamp.id, checked: index === 0 });
+      // The default (not just the current) choice, so the form's reset after a send picks it again.
+      const input = element("input", { type: "radio", name: "stamp", value: stamp.id, defaultChecked: index === 0 });
       const label = element("label", { className: "stamp", title: stamp.name ?? stamp.id }, [
         input,
         element("span", { textContent: stamp.name ?? stamp.id }),
@@ -95,6 +126,46 @@ async function loadStamps(api) {
 }
 
 // --- compose ---------------------------------------------------------------------------------------
+
+// The service's limits for a photo (functions/common/uploads.py), checked before anything is sent so
+// the user reads them in plain words rather than the API's generic validation error.
+const PHOTO_TYPES = new Set(["image/jpeg", "image/png", "image/webp"]);
+const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
+
+function photoProblem(file) {
+  if (!PHOTO_TYPES.has(file.type) || file.size > MAX_PHOTO_BYTES) {
+    return "the photo must be a JPEG, PNG or WebP image of at most 5 MiB";
+  }
+  return file.size === 0 ? "the photo file is empty" : null;
+}
+
+// Sent with one idempotency key, so however often it is tried at most one card is stored. Tried
+// again: at once after a lost response (a network error), and after a short pause when the API says
+// to retry (409: the same key's first request is still running, or the photo's upload was being
+// updated by the thumbnails function at that very moment).
+const SEND_ATTEMPTS = 3;
+const RETRY_LATER = new Set(["request_in_progress", "upload_claim_contended"]);
+
+async function send(api, card, key) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await api.create(card, key);
+    } catch (error) {
+      const later = error instanceof ApiError && RETRY_LATER.has(error.code);
+      const lost = error instanceof ApiError && error.status === 0;
+      if (attempt === SEND_ATTEMPTS || !(later || lost)) throw error;
+      if (later) await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+// The API's reasons that a user should read in their own words.
+function sendProblem(error) {
+  if (error instanceof ApiError && error.code === "upload_failed") {
+    return "the photo could not be used (it is not a readable JPEG, PNG or WebP image)";
+  }
+  return describe(error);
+}
 
 function compose(api, onSent) {
   const form = $("#compose");
@@ -112,12 +183,17 @@ function compose(api, onSent) {
       status.textContent = "Please fill in who it is from and a message.";
       return;
     }
+    const file = form.photo.files[0];
+    const problem = file ? photoProblem(file) : null;
+    if (problem) {
+      status.textContent = `Not sent: ${problem}.`;
+      return;
+    }
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     const key = crypto.randomUUID();
     try {
       const card = { author, message };
-      const file = form.photo.files[0];
       if (file) {
         status.textContent = "Uploading photo…";
         const upload = await api.createUpload(file);
@@ -125,19 +201,13 @@ function compose(api, onSent) {
         card.upload_id = upload.id;
       }
       status.textContent = "Sending…";
-      try {
-        await api.create(card, key);
-      } catch (error) {
-        // A lost response is retried once with the same key: at most one card is stored.
-        if (!(error instanceof ApiError) || error.status !== 0) throw error;
-        await api.create(card, key);
-      }
+      await send(api, card, key);
       form.reset();
       counter.textContent = "0";
       status.textContent = "Sent!";
       onSent();
     } catch (error) {
-      status.textContent = `Not sent: ${describe(error)}.`;
+      status.textContent = `Not sent: ${sendProblem(error)}.`;
     } finally {
       button.disabled = false;
     }
@@ -195,17 +265,12 @@ function instances(api) {
 
 // --- start -----------------------------------------------------------------------------------------
 
-async function main() {
-  let config;
-  try {
-    config = await loadConfig();
-  } catch (error) {
-    setService("#status-lambda", "down", describe(error));
-    setService("#status-container", "down", describe(error));
-    return;
-  }
-  const postcards = postcardsApi(config.apiUrl);
-  const stamps = stampsApi(config.containerApiUrl);
+// Everything is wired at once, before config.json is in: what a quick user types or sends waits for
+// it, and if it fails each part of the page says so on its own.
+function main() {
+  const config = loadConfig();
+  const postcards = postcardsApi(config.then((c) => c.apiUrl));
+  const stamps = stampsApi(config.then((c) => c.containerApiUrl));
 
   postcards.health().then(
     (h) => setService("#status-lambda", "up", `v${h.version}`),
@@ -219,7 +284,8 @@ async function main() {
   const cards = feed(postcards);
   compose(postcards, () => cards.load({ reset: true }));
   instances(postcards);
-  await Promise.all([cards.load({ reset: true }), loadStamps(stamps)]);
+  cards.load({ reset: true });
+  loadStamps(stamps);
 }
 
 main();
