@@ -34,7 +34,7 @@ CHECKOV_VERSION := 3.3.30
 UV_VERSION := 0.13.8
 
 .PHONY: help venv lock build lint fmt test test-unit test-build test-terraform test-local test-browser \
-	bench up plan deploy destroy tf-init tf-modules clean
+	chromium bench up plan deploy destroy tf-init tf-modules clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -112,10 +112,29 @@ test-terraform: venv tf-modules ## terraform test (mock provider) and apply to m
 	@TF_DATA_DIR=$(TF_TEST_DATA) terraform -chdir=$(TF_DIR) test -no-color
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/terraform
 
-test-local: venv $(TF_RC) ## The local cloud end to end (starts its own cloud on free ports)
+test-local: venv $(TF_RC) chromium ## The local cloud end to end (starts its own cloud on free ports)
 	@echo "==> local cloud tests"
 	@$(MAKE) build ARCH=$(HOST_ARCH)
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/local
+
+test-browser: venv $(TF_RC) chromium ## Only the site's browser tests (a local cloud of their own)
+	@$(MAKE) build ARCH=$(HOST_ARCH)
+	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/local/test_site_browser.py
+
+# The browser tests drive Debian's chromium through Playwright; Playwright's own browser downloads
+# are never used. Installed with apt-get when this user may (root or passwordless sudo).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else \
+			echo "error: $(CHROMIUM) is missing. The browser tests need Debian's chromium:" >&2; \
+			echo "       sudo apt-get install chromium   (or CHROMIUM=/path/to/chromium)" >&2; exit 1; fi; \
+		echo "==> installing chromium (apt-get)"; \
+		$$sudo apt-get update -qq; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		test -x "$(CHROMIUM)" || { echo "error: still no $(CHROMIUM) after apt-get install chromium" >&2; exit 1; }; \
+	fi
 
 bench: venv ## Benchmarks, JSON results in build/bench/ (one with its args: BENCH="coldstart --rounds 5")
 	@PATH="$(BIN):$$PATH" $(PY) -m tests.bench $(BENCH)
