@@ -67,7 +67,7 @@ def _find(node: _Node, segments: list[str], index: int, params: dict[str, str]) 
     return None
 
 
-@dataclass(slots=True)  # one per request: not frozen, frozen __init__ costs
+@dataclass(frozen=True)
 class Match:
     resource: Resource
     method: Method
@@ -96,7 +96,7 @@ class StageRoutes:
         return Match(resource, method, params)
 
 
-@dataclass(slots=True)  # one per request: not frozen, frozen __init__ costs
+@dataclass(frozen=True)
 class Target:
     """Which stage a request addresses and the resource path left once the prefix is consumed."""
 

@@ -52,6 +52,7 @@ log = logging.getLogger("local.apigateway")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4580
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's 10 MB payload quota -> 413
+ROUTE_CACHE_SIZE = 4096  # (host, path, method)s whose route a snapshot remembers
 
 __all__ = ["AdminRoute", "ApiGateway", "Snapshot", "start"]
 
@@ -68,6 +69,17 @@ class RouteRuntime:
     timeout_s: float
     required_parameters: tuple[str, ...]
     validators: ModelValidators | None  # set when the body is validated
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a request goes, found once per (host, raw path, method) and snapshot: the stage and
+    resource path (None: no such stage), the resource and method (None: no such route), and what
+    the hot path needs for them."""
+
+    target: Target | None
+    match: Match | None
+    runtime: RouteRuntime | None
 
 
 class Rejected(Exception):
@@ -104,6 +116,7 @@ class Snapshot:
     def __init__(self, state: GatewayState) -> None:
         self.state = state
         self.table = RoutingTable(state)
+        self._routes: dict[tuple[str, str, str], Route] = {}
         self._runtimes: dict[tuple[str, str, str, str], RouteRuntime] = {}
         for (api_id, stage_name), routes in self.table.stages.items():
             validators = ModelValidators(api_id, routes.api.models) if routes.api.models else None
@@ -149,6 +162,23 @@ class Snapshot:
 
     def runtime(self, routes: StageRoutes, resource: Resource, method: Method) -> RouteRuntime:
         return self._runtimes[(routes.api.id, routes.stage.name, resource.id, method.http_method)]
+
+    def route(self, host: str, raw_path: str, http_method: str) -> Route:
+        """The route of a request; remembered, as clients repeat their requests (a health check,
+        a list): a repeat costs one lookup instead of resolving the host, stage and resource tree."""
+        key = (host, raw_path, http_method)
+        route = self._routes.get(key)
+        if route is None:
+            target = self.table.resolve(host, raw_path)
+            match = target.routes.match(http_method, target.resource_path) if target is not None else None
+            runtime = None
+            if target is not None and match is not None:
+                runtime = self.runtime(target.routes, match.resource, match.method)
+            route = Route(target, match, runtime)
+            if len(self._routes) >= ROUTE_CACHE_SIZE:  # bounded: a crawler's paths do not pile up
+                self._routes.clear()
+            self._routes[key] = route
+        return route
 
 
 def load_snapshot(aws_endpoint_url: str, region: str, terraform_state: Path | None) -> Snapshot:
@@ -292,13 +322,13 @@ class ApiGateway:
         started = time.perf_counter()
         snapshot = self.snapshot
         ids = RequestIds.new(request.headers.get("X-Amzn-Trace-Id"))
-        target = snapshot.table.resolve(request.host, request.path)
+        route = snapshot.route(request.host, request.path, request.method)
         accepted = None
         integration_ms = None
         error = None
         result = None
         try:
-            accepted = self._accept(snapshot, request, target)
+            accepted = self._accept(request, route)
             integration_started = time.perf_counter()
             try:
                 result = await self._integrate(snapshot, request, accepted, ids)
@@ -309,7 +339,8 @@ class ApiGateway:
         except IntegrationFailure as failure:
             log.warning("%s %s -> %d: %s", request.method, request.path, failure.error.status, failure.detail)
             error = failure.error
-        return self._finish(request, target, Outcome(ids, started, accepted, integration_ms, error), result)
+        outcome = Outcome(ids, started, accepted, integration_ms, error)
+        return self._finish(request, route.target, outcome, result)
 
     def _refuse_too_large(self, request: Request) -> responses.HttpResponse:
         """A body over the 10 MB quota, refused before it is read: 413, unless API Gateway's order
@@ -317,13 +348,13 @@ class ApiGateway:
         started = time.perf_counter()
         snapshot = self.snapshot
         ids = RequestIds.new(request.headers.get("X-Amzn-Trace-Id"))
-        target = snapshot.table.resolve(request.host, request.path)
+        route = snapshot.route(request.host, request.path, request.method)
         error = responses.REQUEST_TOO_LARGE
         try:
-            self._route(snapshot, request, target)
+            self._admit(route)
         except Rejected as rejected:
             error = rejected.error
-        return self._finish(request, target, Outcome(ids, started, None, None, error), None)
+        return self._finish(request, route.target, Outcome(ids, started, None, None, error), None)
 
     def _finish(
         self,
@@ -395,23 +426,19 @@ class ApiGateway:
         self._access_log(settings.log_group, f"{routes.api.id}_{routes.stage.name}", compiled.render(values))
 
     @staticmethod
-    def _route(snapshot: Snapshot, request: Request, target: Target | None) -> tuple[Match, RouteRuntime]:
-        """Routing and throttling, the first of API Gateway's checks (before the body's)."""
-        if target is None:
+    def _admit(route: Route) -> tuple[Target, Match, RouteRuntime]:
+        """A route, then throttling: the first of API Gateway's checks (before the body's)."""
+        target, match, runtime = route.target, route.match, route.runtime
+        if target is None or match is None or runtime is None:
             raise Rejected(responses.MISSING_AUTHENTICATION_TOKEN)
-        match = target.routes.match(request.method, target.resource_path)
-        if match is None:
-            raise Rejected(responses.MISSING_AUTHENTICATION_TOKEN)
-        runtime = snapshot.runtime(target.routes, match.resource, match.method)
         if runtime.bucket is not None and not runtime.bucket.try_acquire():
             raise Rejected(responses.THROTTLED)
-        return match, runtime
+        return target, match, runtime
 
-    def _accept(self, snapshot: Snapshot, request: Request, target: Target | None) -> Accepted:
+    def _accept(self, request: Request, route: Route) -> Accepted:
         """Routing, throttling, API key and request validation, in API Gateway's order (the HTTP
         server has refused bodies over the payload limit already, see ``_refuse_too_large``)."""
-        match, runtime = self._route(snapshot, request, target)
-        assert target is not None
+        target, match, runtime = self._admit(route)
         method = match.method
         api = target.routes.api
         headers = request.headers  # case-insensitive, as API Gateway treats header names
