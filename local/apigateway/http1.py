@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -35,6 +34,7 @@ from typing import Any, cast
 import httptools
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from local.apigateway.eager import start_eagerly
 from local.apigateway.responses import HttpResponse
 
 log = logging.getLogger("local.apigateway.http")
@@ -110,17 +110,6 @@ def _text(raw: bytes) -> str:
         return raw.decode()
     except UnicodeDecodeError:
         return raw.decode("latin-1")
-
-
-_EAGER_TASKS = sys.version_info >= (3, 12)
-
-
-def _start_eagerly(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-    """Run the handler at once up to its first real wait (Python 3.12+): an answer that needs no
-    wait (a 403, a throttled request, an instant integration) costs no loop turn."""
-    if _EAGER_TASKS:
-        return asyncio.Task(coroutine, loop=loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
-    return loop.create_task(coroutine)
 
 
 class _Stop(Exception):
@@ -407,7 +396,7 @@ class _Connection(asyncio.Protocol):
                 self._send(item, head_only=False, keep_alive=False, http10=False)
                 break
             assert isinstance(item, Request)
-            task = _start_eagerly(self._loop, self._server.handler(item))
+            task = start_eagerly(self._loop, self._server.handler(item))
             if not task.done():
                 self.active, self._active_request = task, item
                 task.add_done_callback(self._answered)

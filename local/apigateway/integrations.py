@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +19,7 @@ import orjson
 from multidict import CIMultiDict
 
 from local.apigateway import responses
+from local.apigateway.eager import start_eagerly
 from local.apigateway.models import Integration, LambdaTarget
 from local.apigateway.responses import GatewayError, HttpResponse, MalformedProxyResponse
 from local.invoke import InvokeError, Invoker, InvokeResult
@@ -70,15 +71,6 @@ class RequestParts:
 # --- AWS_PROXY --------------------------------------------------------------------------------
 
 
-def _start(
-    loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, InvokeResult]
-) -> asyncio.Task[InvokeResult]:
-    """Run the Invoke eagerly up to its first wait (Python 3.12+): one loop turn less per request."""
-    eager = getattr(asyncio, "eager_task_factory", None)
-    task = eager(loop, coroutine) if eager is not None else loop.create_task(coroutine)
-    return task
-
-
 def _release(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
@@ -103,7 +95,7 @@ async def invoke_lambda(
     # On timeout API Gateway answers 504 but the invocation runs on in Lambda: the Invoke runs as a
     # task of its own, never cancelled here, so the executor's environment finishes (or times out) by
     # its own rules. (A bare future and timer: asyncio.wait costs more on this path.)
-    task = _start(loop, invoker.invoke(target.function_name, payload, qualifier=target.qualifier))
+    task = start_eagerly(loop, invoker.invoke(target.function_name, payload, qualifier=target.qualifier))
     if not task.done():
         waiter = loop.create_future()
         timer = loop.call_later(timeout_s, _release, waiter)
