@@ -1,9 +1,10 @@
 """Chromium for the site's browser tests: how it is launched, what each page is watched for, and the
 page itself as a user sees it (``SitePage``).
 
-The browser is Debian's ``chromium`` driven by Playwright; Playwright's own browser downloads are never
-used. Every request stays on loopback: the host resolver maps any name but ``localhost`` and
-``*.localhost`` to "not found", and ``PageWatch`` reports any request to another host.
+The browser is Debian's ``chromium`` (``CHROMIUM`` overrides the path) driven by Playwright;
+Playwright's own browser downloads are never used. Every request stays on loopback: the host resolver
+maps any host but ``localhost``, ``*.localhost`` and the loopback addresses to "not found", and
+``PageWatch`` reports any request to another host.
 """
 
 from __future__ import annotations
