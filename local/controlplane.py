@@ -14,8 +14,9 @@ Run as ``python -m local.controlplane --port 4567 --edge-url http://127.0.0.1:45
   so that a re-``make up`` finds what Terraform created and Terraform sees no changes.
 - ``GET /_local/health``.
 
-At start it also sends each service the root module uses one read-only request (``warm_up``), so
-moto's per-service set-up is done while Terraform still plans, not in the apply's first wave.
+When it starts empty it also sends each service the root module uses one read-only request
+(``warm_up``), so moto's per-service set-up is done while Terraform still plans, not in the apply's
+first wave.
 
 It also patches moto's in-process Lambda invocation (S3 notifications, and anything else moto would
 run in Docker) into asynchronous invocations through the edge: see ``local.s3_notifications``.
@@ -537,8 +538,11 @@ def main(argv: list[str] | None = None) -> None:
     loaded = snapshot.load()
     app = ControlPlaneApp(DomainDispatcherApplication(create_backend_app), provisioned, snapshot)
     server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
-    own_url = f"http://{args.host}:{server.server_port}"
-    threading.Thread(target=warm_up, args=(own_url,), name="warm-up", daemon=True).start()
+    if not loaded:
+        # Only a fresh control plane: a restored one is served at once while Terraform merely
+        # confirms in the background, and warming up would compete with the data planes' start.
+        own_url = f"http://{args.host}:{server.server_port}"
+        threading.Thread(target=warm_up, args=(own_url,), name="warm-up", daemon=True).start()
 
     def stop(signum: int, frame: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
