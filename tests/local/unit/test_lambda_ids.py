@@ -25,5 +25,7 @@ def test_trace_headers_have_the_x_ray_shape_and_the_sampling_decision() -> None:
     # Then both are Root=1-<8 hex epoch>-<24 hex>;Parent=<16 hex>;Sampled=<0|1>
     shape = re.compile(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=([01])")
     first, second = shape.fullmatch(sampled), shape.fullmatch(unsampled)
-    assert first is not None and first.group(1) == "1"
-    assert second is not None and second.group(1) == "0"
+    assert first is not None
+    assert first.group(1) == "1"
+    assert second is not None
+    assert second.group(1) == "0"

@@ -46,7 +46,8 @@ def test_a_long_invocation_reports_the_kernels_peak_even_after_the_memory_was_fr
         peak = reader.peak_mib(invocation_s=memory.LONG_INVOCATION_S)
         current = reader.current_mib()
         # Then it is the high-water mark, above what the process holds now
-        assert peak is not None and current is not None
+        assert peak is not None
+        assert current is not None
         assert peak >= 64
         assert current < peak - 32
     finally:
@@ -65,11 +66,13 @@ def test_short_invocations_read_the_current_size_until_the_peak_is_due_again(
         # When a short invocation ends within the peak interval
         short = reader.peak_mib(invocation_s=0.001)
         # Then the figure is the current size (the peak it has not re-read yet is missing)
-        assert short is not None and short < 64
+        assert short is not None
+        assert short < 64
         # When the interval has passed, even a short invocation re-reads the peak
         now[0] += memory.PEAK_EVERY_S
         later = reader.peak_mib(invocation_s=0.001)
-        assert later is not None and later >= 64
+        assert later is not None
+        assert later >= 64
         # And the figure never goes down again
         assert reader.peak_mib(invocation_s=0.001) == later
     finally:
