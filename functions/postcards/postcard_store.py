@@ -32,6 +32,7 @@ class Postcard:
     message: str
     created_at: str
     upload_id: str | None = None
+    stamp: str | None = None
 
     @property
     def feed_key(self) -> str:
@@ -143,17 +144,21 @@ def _to_item(postcard: Postcard) -> dict[str, AttributeValueTypeDef]:
     }
     if postcard.upload_id is not None:
         item["upload_id"] = {"S": postcard.upload_id}
+    if postcard.stamp is not None:
+        item["stamp"] = {"S": postcard.stamp}
     return item
 
 
 def _from_item(item: dict[str, Any]) -> Postcard:
     upload = item.get("upload_id")
+    stamp = item.get("stamp")
     return Postcard(
         id=item["id"]["S"],
         author=item["author"]["S"],
         message=item["message"]["S"],
         created_at=item["created_at"]["S"],
         upload_id=upload["S"] if upload else None,
+        stamp=stamp["S"] if stamp else None,
     )
 
 

@@ -18,6 +18,7 @@ def postcard(card: Postcard, upload: Upload | None) -> dict[str, Any]:
         "message": card.message,
         "created_at": card.created_at,
         "photo": _photo(card.upload_id, upload) if card.upload_id else None,
+        "stamp": card.stamp,
     }
 
 

@@ -60,6 +60,17 @@ class Fields:
             return self._fail(name, "must be an upload id (32 lowercase hex characters)", None)
         return str(value)
 
+    def optional_token(self, name: str, pattern: re.Pattern[str], expected: str) -> str | None:
+        """A string matching ``pattern`` exactly, as is (no normalisation); absent and null mean none."""
+        value = self._body.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            return self._fail(name, f"must be a string, got {_json_type(value)}", None)
+        if not pattern.fullmatch(value):
+            return self._fail(name, f"must be {expected}", None)
+        return value
+
     def choice(self, name: str, allowed: tuple[str, ...]) -> str:
         value = self._body.get(name)
         if name not in self._body:

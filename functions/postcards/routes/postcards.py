@@ -31,6 +31,13 @@ MAX_LIMIT: Final = 50
 AUTHOR_MAX_CHARS: Final = 40
 MESSAGE_MAX_CHARS: Final = 280
 _LIMIT: Final = re.compile(r"[0-9]{1,3}")
+# A stamp id as the container API gives them ("alpine-meadow"): the shape is checked, never whether
+# the container API knows it. Asking it on every write would make sending a postcard fail (or wait)
+# whenever the container service is down or slow, and tie this service's availability and latency
+# to another's; the site shows an unknown id plainly instead. Same shape as NewPostcard.stamp in
+# the OpenAPI document, so the gateway and the function agree.
+STAMP_ID: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+STAMP_ID_EXPECTED: Final = "a stamp id (1 to 40 lowercase letters, digits or hyphens; not first a hyphen)"
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class NewPostcard:
     author: str
     message: str
     upload_id: str | None
+    stamp: str | None
 
 
 @router.get("/v1/postcards")
@@ -84,12 +92,13 @@ def create_postcard() -> Response[Any]:
 
 
 def _new_postcard(body: Any) -> NewPostcard:
-    fields = Fields(body, required=("author", "message"), optional=("upload_id",))
+    fields = Fields(body, required=("author", "message"), optional=("upload_id", "stamp"))
     author = fields.text("author", max_chars=AUTHOR_MAX_CHARS)
     message = fields.text("message", max_chars=MESSAGE_MAX_CHARS, multiline=True)
     upload_id = fields.optional_id("upload_id")
+    stamp = fields.optional_token("stamp", STAMP_ID, STAMP_ID_EXPECTED)
     fields.raise_if_invalid()
-    return NewPostcard(author=author, message=message, upload_id=upload_id)
+    return NewPostcard(author=author, message=message, upload_id=upload_id, stamp=stamp)
 
 
 def _write(draft: NewPostcard) -> dict[str, Any]:
@@ -99,6 +108,7 @@ def _write(draft: NewPostcard) -> dict[str, Any]:
         message=draft.message,
         created_at=clock.now_iso(),
         upload_id=draft.upload_id,
+        stamp=draft.stamp,
     )
     try:
         postcard_store.put(card)

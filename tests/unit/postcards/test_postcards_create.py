@@ -26,12 +26,14 @@ def test_created_postcard_is_201_with_location_and_stored(api: ApiClient, tables
     assert card["author"] == "Ann"
     assert card["message"] == "Greetings from the seaside"
     assert card["photo"] is None
+    assert card["stamp"] is None
     assert card["created_at"].endswith("+00:00")
     [item] = tables.postcards()
     assert item["id"]["S"] == card["id"]
     assert item["feed"]["S"] == "all"
     assert item["feed_key"]["S"] == f"{card['created_at']}#{card['id']}"
     assert "upload_id" not in item
+    assert "stamp" not in item
 
 
 def test_location_keeps_the_stage_when_called_through_the_stage_url(api: ApiClient) -> None:
@@ -88,6 +90,68 @@ def test_upload_id_null_means_no_photo(api: ApiClient) -> None:
     assert reply.json["photo"] is None
 
 
+class TestStamp:
+    def test_the_picked_stamp_is_stored_and_returned_by_create_get_and_the_feed(
+        self, api: ApiClient, tables: Any
+    ) -> None:
+        # Given a postcard sent with a stamp id as the container API gives them
+        created = api.post("/v1/postcards", {**VALID, "stamp": "alpine-meadow"})
+
+        # When it is read back one by one and in the feed
+        one = api.get(created.headers["location"])
+        feed = api.get("/v1/postcards")
+
+        # Then the stamp is on the item and in every answer
+        assert created.status == 201
+        assert created.json["stamp"] == "alpine-meadow"
+        [item] = tables.postcards()
+        assert item["stamp"] == {"S": "alpine-meadow"}
+        assert one.json == created.json
+        assert feed.json["items"] == [created.json]
+
+    def test_a_stamp_unknown_to_the_container_api_is_kept_as_sent(self, api: ApiClient, tables: Any) -> None:
+        # The id is not looked up: the container API may be down, or know stamps the site has not seen.
+        reply = api.post("/v1/postcards", {**VALID, "stamp": "x" * 40})
+
+        assert reply.status == 201
+        assert reply.json["stamp"] == "x" * 40
+        assert tables.postcards()[0]["stamp"] == {"S": "x" * 40}
+
+    def test_stamp_null_means_no_stamp(self, api: ApiClient, tables: Any) -> None:
+        reply = api.post("/v1/postcards", {**VALID, "stamp": None})
+
+        assert reply.status == 201
+        assert reply.json["stamp"] is None
+        assert "stamp" not in tables.postcards()[0]
+
+    def test_a_stamp_and_a_photo_go_together(self, api: ApiClient, tables: Any) -> None:
+        tables.put_upload(UPLOAD_ID, "pending")
+
+        reply = api.post("/v1/postcards", {**VALID, "upload_id": UPLOAD_ID, "stamp": "night-train"})
+
+        assert reply.status == 201
+        assert reply.json["stamp"] == "night-train"
+        assert reply.json["photo"]["upload_id"] == UPLOAD_ID
+
+    def test_a_retry_with_the_same_key_and_stamp_replays_and_another_stamp_is_409(
+        self, api: ApiClient, tables: Any
+    ) -> None:
+        # Given a keyed postcard sent with a stamp
+        headers: dict[str, str | list[str]] = {"Idempotency-Key": "stamped-1"}
+        first = api.post("/v1/postcards", {**VALID, "stamp": "lighthouse"}, headers=headers)
+
+        # When it is retried as is, and then with the same key but another stamp
+        retry = api.post("/v1/postcards", {**VALID, "stamp": "lighthouse"}, headers=headers)
+        changed = api.post("/v1/postcards", {**VALID, "stamp": "night-train"}, headers=headers)
+
+        # Then the retry answers the first card again, the changed body is refused, one card is stored
+        assert retry.headers["idempotent-replayed"] == "true"
+        assert retry.body == first.body
+        assert changed.status == 409
+        assert changed.error["code"] == "idempotency_key_reused"
+        assert [item["stamp"]["S"] for item in tables.postcards()] == ["lighthouse"]
+
+
 @pytest.mark.parametrize(
     "content_type",
     ["Application/JSON; charset=UTF-8", 'application/json;charset="utf-8"', "application/json; v=1"],
@@ -133,6 +197,16 @@ class TestValidation:
             ({**VALID, "upload_id": "../../etc"}, "upload_id", "must be an upload id"),
             ({**VALID, "upload_id": "AB" * 16}, "upload_id", "must be an upload id"),
             ({**VALID, "upload_id": "ab" * 16 + "\n"}, "upload_id", "must be an upload id"),
+            ({**VALID, "stamp": 7}, "stamp", "must be a string, got number"),
+            ({**VALID, "stamp": ["alpine-meadow"]}, "stamp", "must be a string, got array"),
+            ({**VALID, "stamp": ""}, "stamp", "must be a stamp id"),
+            ({**VALID, "stamp": "Alpine-Meadow"}, "stamp", "must be a stamp id"),
+            ({**VALID, "stamp": "alpine meadow"}, "stamp", "must be a stamp id"),
+            ({**VALID, "stamp": "-alpine"}, "stamp", "must be a stamp id"),
+            ({**VALID, "stamp": "../../etc"}, "stamp", "must be a stamp id"),
+            ({**VALID, "stamp": "<img src=x>"}, "stamp", "must be a stamp id"),
+            ({**VALID, "stamp": "x" * 41}, "stamp", "must be a stamp id"),
+            ({**VALID, "stamp": "alpine-meadow\n"}, "stamp", "must be a stamp id"),
         ],
     )
     def test_invalid_field_is_422_naming_the_field(

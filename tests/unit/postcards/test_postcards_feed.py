@@ -64,7 +64,7 @@ def test_feed_lists_newest_first_with_every_field(api: ApiClient) -> None:
     # Then they come newest first, exactly as they were returned on creation
     assert reply.status == 200
     assert reply.json["items"] == list(reversed(cards))
-    assert set(reply.json["items"][0]) == {"id", "author", "message", "created_at", "photo"}
+    assert set(reply.json["items"][0]) == {"id", "author", "message", "created_at", "photo", "stamp"}
 
 
 def test_pagination_walks_every_postcard_once_across_pages(api: ApiClient) -> None:
