@@ -26,6 +26,37 @@ function describe(error) {
   return error instanceof ApiError ? error.message : "something went wrong";
 }
 
+// --- stamps on cards -------------------------------------------------------------------------------
+
+// The stamps the container API listed, by id. A card stores only its stamp's id (the Lambda API never
+// asks the container API), so its name and colours are looked up here; until the stamps are in, or
+// when the container API is down or no longer lists that stamp, the card shows the plain id.
+const knownStamps = new Map();
+
+function paintStamp(mark) {
+  const id = mark.dataset.stamp;
+  const stamp = knownStamps.get(id);
+  mark.dataset.known = String(Boolean(stamp));
+  mark.textContent = stamp?.name ?? id;
+  mark.title = stamp
+    ? `Stamp: ${[stamp.name, stamp.denomination, stamp.country, stamp.year].filter(Boolean).join(" · ")}`
+    : `Stamp ${id}`;
+  // CSSOM, not a style attribute: the site's Content-Security-Policy allows no inline styles.
+  const [first, second] = Array.isArray(stamp?.colors) ? stamp.colors : [];
+  mark.style.setProperty("--stamp-ink", first ?? "");
+  mark.style.setProperty("--stamp-paper", second ?? "");
+}
+
+function stampMark(id) {
+  const mark = element("span", { className: "card-stamp", dataset: { stamp: id } });
+  paintStamp(mark);
+  return mark;
+}
+
+function repaintStamps() {
+  document.querySelectorAll("#postcards .card-stamp").forEach(paintStamp);
+}
+
 // --- feed ------------------------------------------------------------------------------------------
 
 function renderCard(card) {
@@ -39,6 +70,7 @@ function renderCard(card) {
   }
   const when = new Date(card.created_at);
   return element("li", { className: "card", dataset: { id: card.id } }, [
+    card.stamp ? stampMark(card.stamp) : null,
     figure,
     element("blockquote", { textContent: card.message }),
     element("p", { className: "byline" }, [
@@ -111,6 +143,8 @@ async function loadStamps(api) {
   try {
     const { items } = await api.list();
     note.remove();
+    for (const stamp of items) knownStamps.set(stamp.id, stamp);
+    repaintStamps(); // cards the feed showed before the stamps were in
     items.forEach((stamp, index) => {
       // The default (not just the current) choice, so the form's reset after a send picks it again.
       const input = element("input", { type: "radio", name: "stamp", value: stamp.id, defaultChecked: index === 0 });
@@ -194,6 +228,9 @@ function compose(api, onSent) {
     const key = crypto.randomUUID();
     try {
       const card = { author, message };
+      // The checked radio's id; none when the stamps never loaded (the card goes out unstamped).
+      const stamp = form.elements.namedItem("stamp")?.value;
+      if (stamp) card.stamp = stamp;
       if (file) {
         status.textContent = "Uploading photo…";
         const upload = await api.createUpload(file);

@@ -150,6 +150,10 @@ class SitePage:
     def stamps(self) -> Locator:
         return self.page.locator("#stamps label.stamp")
 
+    def card_stamp(self, message: str) -> Locator:
+        """The stamp shown on the card with this message."""
+        return self.card(message).locator(".card-stamp")
+
     @property
     def feed_status(self) -> Locator:
         return self.page.locator("#feed-status")

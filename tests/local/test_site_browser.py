@@ -243,19 +243,75 @@ def test_a_written_postcard_appears_at_the_top_of_the_feed_and_the_form_is_clear
     stamp = site_page.stamps.nth(2).inner_text().strip()
     message = unique("Wish you were here")
 
-    # When the user writes a postcard, picks a stamp and sends it (the postcards API has no stamp
-    # field, so the choice is not stored: only the form's handling of it is checked)
+    # When the user writes a postcard, picks a stamp and sends it
     site_page.write("Browser Tester", message, stamp=stamp)
 
-    # Then the page says so, the card tops the feed and the form is ready for the next one
+    # Then the page says so, the card tops the feed with its stamp and the form is ready for the next one
     expect(site_page.compose_status).to_have_text("Sent!")
     expect(site_page.cards.first.locator("blockquote")).to_have_text(message)
     expect(site_page.cards.first.locator(".byline")).to_contain_text("— Browser Tester")
+    expect(site_page.cards.first.locator(".card-stamp")).to_have_text(stamp)
     expect(site_page.page.get_by_label("Message")).to_have_value("")
     expect(site_page.page.locator("#message-count")).to_have_text("0")
     expect(site_page.stamps.first.locator("input")).to_be_checked()
     # and the API stored exactly one card
     assert len(site.cards_with(message)) == 1
+    assert watch.problems() == []
+
+
+def test_a_card_sent_with_a_stamp_shows_that_stamp_in_the_feed_also_after_reload(
+    site: Site, site_page: SitePage, watch: PageWatch
+) -> None:
+    # Given the page with the container API's stamps loaded
+    stamps = requests.get(
+        f"{site.container_api_url}/stamps", params={"limit": 12}, timeout=HTTP_TIMEOUT_S
+    ).json()["items"]
+    picked = stamps[-1]
+    site_page.open()
+    expect(site_page.stamps).to_have_count(len(stamps))
+    message = unique("Stamped and sent")
+
+    # When the user picks a stamp other than the default and sends a postcard
+    site_page.write("Collector", message, stamp=picked["name"])
+    expect(site_page.compose_status).to_have_text("Sent!")
+
+    # Then the API stored the stamp's id, and the card shows the stamp by its name
+    [stored] = site.cards_with(message)
+    assert stored["stamp"] == picked["id"]
+    mark = site_page.card_stamp(message)
+    expect(mark).to_have_text(picked["name"])
+    expect(mark).to_have_attribute("data-known", "true")
+    expect(mark).to_have_attribute("title", re.compile(re.escape(picked["denomination"])))
+
+    # When the page is reloaded
+    site_page.page.reload()
+
+    # Then the card read back from the feed still shows that stamp
+    expect(site_page.card_stamp(message)).to_have_text(picked["name"])
+    expect(site_page.card(message)).to_have_count(1)
+    assert watch.problems() == []
+
+
+def test_a_stamp_the_stamps_list_lacks_shows_as_its_id_and_unstamped_cards_show_none(
+    site: Site, site_page: SitePage, watch: PageWatch
+) -> None:
+    # Given a card whose stamp the container API does not list (retired, or past the first page),
+    # and one sent without a stamp
+    retired = unique("Retired stamp")
+    unstamped = unique("No stamp at all")
+    site.post_card("Archivist", retired, stamp="penny-black-1840")
+    site.post_card("Minimalist", unstamped)
+
+    # When the user opens the site
+    site_page.open()
+    expect(site_page.stamps).not_to_have_count(0)
+
+    # Then the first card shows the plain stamp id and the other no stamp; both cards are whole
+    expect(site_page.card_stamp(retired)).to_have_text("penny-black-1840")
+    expect(site_page.card_stamp(retired)).to_have_attribute("data-known", "false")
+    expect(site_page.card(retired).locator(".byline")).to_contain_text("— Archivist")
+    expect(site_page.card(unstamped)).to_be_visible()
+    expect(site_page.card_stamp(unstamped)).to_have_count(0)
     assert watch.problems() == []
 
 
@@ -695,7 +751,9 @@ def test_an_instance_burst_shows_each_environment_its_calls_and_its_cold_start(
 def test_with_the_container_api_unreachable_postcards_still_work(
     site: Site, site_page: SitePage, watch: PageWatch
 ) -> None:
-    # Given the browser cannot reach the container API
+    # Given a card stored with a stamp, and the browser cannot reach the container API
+    stamped = unique("Stamped before the outage")
+    site.post_card("Early", stamped, stamp="night-train")
     block(site_page.page, site.container_origin, "unreachable")
     message = unique("Sent without a stamp")
 
@@ -710,10 +768,15 @@ def test_with_the_container_api_unreachable_postcards_still_work(
     )
     expect(site_page.stamps).to_have_count(0)
     site_page.expect_service("lambda", "up", re.compile(r"^v\S+$"))
-    # and a postcard still goes out and shows in the feed
+    # and the stamped card shows its stamp's plain id, the rest of the card intact
+    expect(site_page.card_stamp(stamped)).to_have_text("night-train")
+    expect(site_page.card(stamped).locator(".byline")).to_contain_text("— Early")
+    # and a postcard still goes out, unstamped, and shows in the feed
     site_page.write("Stampless", message)
     expect(site_page.compose_status).to_have_text("Sent!")
     expect(site_page.card(message)).to_be_visible()
+    expect(site_page.card_stamp(message)).to_have_count(0)
+    assert [card["stamp"] for card in site.cards_with(message)] == [None]
     assert problems_besides(watch, site.container_origin) == []
 
 
