@@ -9,8 +9,8 @@ planes fall back to it for those parts (and say so in their logs).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ class ResourceInstance:
 @dataclass(frozen=True)
 class TerraformState:
     instances: tuple[ResourceInstance, ...]
+    outputs: Mapping[str, Any] = field(default_factory=dict)  # root outputs: name -> value
 
     @classmethod
     def empty(cls) -> TerraformState:
@@ -44,7 +45,12 @@ class TerraformState:
             raise StateError(f"{path} is not JSON: {error}") from error
         if not isinstance(document, dict) or document.get("version") != 4:
             raise StateError(f"{path} is not a Terraform state (format version 4)")
-        return cls(tuple(_instances(document)))
+        outputs = {
+            name: output.get("value")
+            for name, output in (document.get("outputs") or {}).items()
+            if isinstance(output, dict)
+        }
+        return cls(tuple(_instances(document)), outputs)
 
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
         """Attributes of every managed instance of ``resource_type``, in state order."""

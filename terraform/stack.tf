@@ -212,13 +212,15 @@ module "site" {
     api_url           = local.api_url
     container_api_url = var.container_api_url
   }
-  # The two APIs and the media bucket's upload endpoints (the browser POSTs images straight to S3).
-  connect_origins = distinct([
+  # The two APIs and the media bucket's upload endpoints (the browser POSTs images straight to S3;
+  # on the local cloud the presigned POST goes to its AWS endpoint).
+  connect_origins = distinct(concat([
     local.api_url,
     local.container_api_origin,
     "https://${local.media_bucket.regional_domain_name}",
     "https://${local.media_bucket.name}.s3.amazonaws.com",
-  ])
+  ], local.is_local ? [regex("^(https?://[^/]+)", var.local_endpoint)[0]] : []))
+  upgrade_insecure_requests = !local.plain_http_endpoint
 
   deny_insecure_transport         = !local.plain_http_endpoint
   response_headers_policy_enabled = !local.is_local

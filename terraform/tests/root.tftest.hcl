@@ -202,4 +202,34 @@ run "aws_defaults" {
     condition     = strcontains(output.site_security_headers["Content-Security-Policy"], "connect-src 'self' https://api.example.com https://legacy.example.net ")
     error_message = "The site's CSP must admit the API and the container API's origin."
   }
+  assert {
+    condition     = endswith(output.site_security_headers["Content-Security-Policy"], "; upgrade-insecure-requests") && !strcontains(output.site_security_headers["Content-Security-Policy"], "http://")
+    error_message = "On AWS the CSP upgrades insecure requests and admits no plain-HTTP origin."
+  }
+}
+
+run "local_cloud_csp_admits_its_plain_http_endpoints" {
+  command   = apply
+  state_key = "local_cloud_csp" # its own state: the plan runs above must not see these resources
+
+  # example.com: the file's ACM overrides answer validation records for its names.
+  variables {
+    local_endpoint    = "http://127.0.0.1:4566"
+    public_site_url   = "http://www.postcards.localhost:4590"
+    public_api_url    = "http://api.postcards.localhost:4580"
+    container_api_url = "http://127.0.0.1:4570"
+  }
+
+  assert {
+    condition     = strcontains(output.site_security_headers["Content-Security-Policy"], "connect-src 'self' http://api.postcards.localhost:4580 http://127.0.0.1:4570 ")
+    error_message = "The local site's CSP must admit the two plain-HTTP API origins browsers use."
+  }
+  assert {
+    condition     = endswith(regex("connect-src ([^;]*)", output.site_security_headers["Content-Security-Policy"])[0], " http://127.0.0.1:4566")
+    error_message = "Photos are POSTed to the local AWS endpoint there: connect-src must admit it."
+  }
+  assert {
+    condition     = !strcontains(output.site_security_headers["Content-Security-Policy"], "upgrade-insecure-requests")
+    error_message = "upgrade-insecure-requests would send the local site's plain-HTTP API calls to HTTPS."
+  }
 }

@@ -30,6 +30,23 @@ def test_endpoints_json_names_every_url_and_each_answers(cloud: RunningCloud) ->
     }
 
 
+def test_the_site_is_served_with_the_security_headers_terraform_gives(cloud: RunningCloud) -> None:
+    # Given the headers the root gives the site (CloudFront's response headers policy on AWS)
+    given = cloud.endpoints["terraform_outputs"]["site_security_headers"]
+
+    # When the page is fetched from the CloudFront stand-in
+    headers = requests.get(cloud.endpoints["site_url"] + "/", timeout=10).headers
+
+    # Then it carries them, with a CSP that admits the plain-HTTP origins the local site talks to
+    for name, value in given.items():
+        assert headers[name] == value
+    policy = headers["Content-Security-Policy"]
+    browser_api = cloud.endpoints["terraform_outputs"]["browser_urls"]["api_url"]
+    assert f" {browser_api} " in policy
+    assert f" {cloud.aws_endpoint_url}" in policy  # presigned photo uploads go there
+    assert "upgrade-insecure-requests" not in policy
+
+
 def test_a_second_up_on_the_same_state_folder_says_one_is_running(cloud: RunningCloud) -> None:
     # When another cloud is started on the running one's state folder
     second = subprocess.run(

@@ -1,7 +1,7 @@
 # Security headers on every site response. The CSP lets scripts talk to exactly the origins the site
 # needs (the two APIs and the media upload endpoint) and nothing else.
 locals {
-  content_security_policy = join("; ", [
+  content_security_policy = join("; ", concat([
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
@@ -12,8 +12,7 @@ locals {
     "frame-ancestors 'none'",
     "base-uri 'self'",
     "object-src 'none'",
-    "upgrade-insecure-requests",
-  ])
+  ], var.upgrade_insecure_requests ? ["upgrade-insecure-requests"] : []))
 
   security_headers = {
     "Content-Security-Policy"   = local.content_security_policy

@@ -82,6 +82,12 @@ variable "response_headers_policy_enabled" {
   default     = true
 }
 
+variable "upgrade_insecure_requests" {
+  description = "Put upgrade-insecure-requests in the CSP (browsers then fetch every http:// URL over HTTPS). Off only where the APIs are plain HTTP: the local cloud."
+  type        = bool
+  default     = true
+}
+
 variable "publish_functions" {
   description = "Publish the CloudFront Function to LIVE (required on AWS before a distribution may use it; the local cloud lacks PublishFunction)."
   type        = bool

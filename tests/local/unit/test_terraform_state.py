@@ -69,3 +69,21 @@ def test_a_missing_or_foreign_file_is_a_clear_error(tmp_path: Path) -> None:
         TerraformState.load(tmp_path.joinpath("bad.tfstate")) if (tmp_path / "bad.tfstate").write_text(
             "{"
         ) else None
+
+
+def test_root_outputs_are_read_by_name(tmp_path: Path) -> None:
+    # Given a state with root outputs (Terraform keeps each as {"value", "type", "sensitive"?})
+    document = {
+        "version": 4,
+        "resources": [],
+        "outputs": {
+            "site_url": {"value": "http://www.postcards.localhost:4590", "type": "string"},
+            "site_security_headers": {"value": {"X-Frame-Options": "DENY"}, "type": ["map", "string"]},
+        },
+    }
+    # When it is loaded
+    state = TerraformState.load(_write(tmp_path / "terraform.tfstate", document))
+    # Then each output's value is there under its name, and a state without outputs has none
+    assert state.outputs["site_url"] == "http://www.postcards.localhost:4590"
+    assert state.outputs["site_security_headers"] == {"X-Frame-Options": "DENY"}
+    assert TerraformState.empty().outputs == {}
