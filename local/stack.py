@@ -201,6 +201,7 @@ class Stack:
 
     def apply(self) -> Applied:
         """init (when needed), apply with the local variables, and read the outputs."""
+        self._refuse_backend_override()
         terraform = self._terraform()
         self.folder.mkdir(parents=True, exist_ok=True)
         data_dir = self.init(terraform)
@@ -220,6 +221,19 @@ class Stack:
         changed = "Resources: 0 added, 0 changed, 0 destroyed" not in summary
         self.applied_stamp.write_text(self.inputs_fingerprint())
         return Applied(self.outputs(), changed, summary)
+
+    def _refuse_backend_override(self) -> None:
+        """``make tf-init BACKEND_CONFIG=…`` writes terraform/backend_override.tf for AWS deploys.
+        Terraform would read it here too and keep the local cloud's state in that backend (the team's
+        S3 bucket), not under the state folder: stop before anything is written there."""
+        override = self.root / "backend_override.tf"
+        if override.exists():
+            raise StackError(
+                f"{override.relative_to(self.config.root)} (from make tf-init BACKEND_CONFIG=...) would "
+                "send the local cloud's Terraform state to that S3 backend. Move it aside while the "
+                "local cloud runs (make tf-init BACKEND_CONFIG=... writes it again for AWS), or use "
+                "--no-terraform."
+            )
 
     def inputs_fingerprint(self) -> str:
         """Everything an apply depends on besides the control plane: terraform/ (code, OpenAPI, the

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from local.config import Config
-from local.stack import Stack
+from local.stack import Stack, StackError
 
 MODULE = 'resource "terraform_data" "each" {\n  for_each = toset(["a b", "c"])\n  input    = each.key\n}\n'
 
@@ -81,3 +81,21 @@ def test_progress_names_resources_whose_keys_hold_spaces(root: Path, tmp_path: P
     created = [line.strip() for line in said if "creation complete" in line]
     assert any(line.startswith('module.things.terraform_data.each["a b"]:') for line in created), said
     assert any(line.startswith('module.things.terraform_data.each["c"]:') for line in created), said
+
+
+def test_a_backend_override_for_aws_stops_the_local_apply_before_anything_is_written(
+    root: Path, tmp_path: Path
+) -> None:
+    # Given the backend override make tf-init BACKEND_CONFIG=... leaves for AWS deploys
+    (root / "terraform" / "backend_override.tf").write_text('terraform {\n  backend "s3" {}\n}\n')
+    stack = _stack(root, "state", tmp_path / "cache", [])
+
+    # When the local cloud applies the root
+    with pytest.raises(StackError) as refused:
+        stack.apply()
+
+    # Then it refuses, naming the file and what to do, and no state or data folder was made
+    assert "terraform/backend_override.tf" in str(refused.value)
+    assert "Move it aside" in str(refused.value)
+    assert not stack.state_file.exists()
+    assert not (tmp_path / "cache").exists()
