@@ -96,7 +96,11 @@ lint: venv $(TOOLS)/checkov/bin/checkov tf-modules ## ruff, mypy, shellcheck, te
 	@TF_DATA_DIR=$(TF_TEST_DATA) terraform -chdir=$(TF_DIR) validate -no-tests -no-color >/dev/null
 	@$(TOOLS)/checkov/bin/checkov --quiet --compact --skip-download --directory $(TF_DIR) --framework terraform
 
-test: lint test-unit test-build test-terraform test-local ## Lint, then every test suite
+test: lint test-unit test-build ## Lint, then every test suite
+	@$(MAKE) --no-print-directory build ARCH=$(HOST_ARCH)
+	@# The Terraform and local-cloud suites mostly wait (the AWS provider's fixed waits, cold starts),
+	@# so they run side by side; each one's output is printed whole when it ends.
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-terraform test-local
 	@echo "==> all tests passed"
 
 test-unit: venv ## Unit tests of functions/ with moto (coverage >= 90 %)
