@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
-_getrandbits = random.getrandbits
+from local import ids
 
 
 class RequestIds(NamedTuple):  # one per request: a tuple is built in a third of a frozen dataclass's time
@@ -29,19 +28,11 @@ class RequestIds(NamedTuple):  # one per request: a tuple is built in a third of
 
     @classmethod
     def new(cls, incoming_trace_header: str | None = None) -> RequestIds:
-        # Ids need to be unique, not secret: the Mersenne Twister spares a syscall per request
-        # (uuid4 and secrets read os.urandom).
-        bits = _getrandbits(256)
-        hexed = f"{bits:064x}"
-        # A version 4 UUID (RFC 9562 variant bits) without uuid.UUID's overhead on the hot path.
-        request_id = (
-            f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-{'89ab'[bits & 3]}{hexed[17:20]}-{hexed[20:32]}"
-        )
-        # 80 more bits as API Gateway shows them: 14 base64 characters and "=".
-        extended = binascii.b2a_base64(bits.to_bytes(32)[16:26], newline=False)[:14].decode() + "="
+        # 80 random bits as API Gateway shows them: 14 base64 characters and "=".
+        extended = binascii.b2a_base64(ids.random_bits(80).to_bytes(10), newline=False)[:14].decode() + "="
         if incoming_trace_header and (root := _trace_root(incoming_trace_header)):
-            return cls(request_id, extended, root)
-        return cls(request_id, extended, f"Root=1-{int(time.time()):08x}-{hexed[40:64]}")
+            return cls(ids.request_id(), extended, root)
+        return cls(ids.request_id(), extended, ids.trace_root())
 
 
 def _trace_root(header: str) -> str | None:

@@ -17,7 +17,6 @@ import enum
 import json
 import math
 import os
-import random
 import select
 import signal
 import struct
@@ -29,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from local import ids
 from local.lambda_ import memory
 from local.lambda_.functions import FunctionVersion
 from local.lambda_.runtime_api import RuntimeApiServer
@@ -579,18 +579,6 @@ def _bootstrap(task_root: Path, opt_dir: Path) -> Path:
     )
 
 
-# Ids must be unique, not secret: a seeded PRNG, where uuid4/secrets cost a getrandom syscall each.
-_ids = random.Random()  # noqa: S311 (ids, not secrets)
-
-
-def new_request_id() -> str:
-    """A random (version 4) UUID, as Lambda's request ids are."""
-    digits = f"{_ids.getrandbits(128):032x}"
-    variant = "89ab"[int(digits[16], 16) & 3]
-    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
-
-
 def new_trace_id(sampled: bool) -> str:
     """An X-Ray trace header as Lambda passes it to the runtime."""
-    root = f"1-{int(time.time()):08x}-{_ids.getrandbits(96):024x}"
-    return f"Root={root};Parent={_ids.getrandbits(64):016x};Sampled={int(sampled)}"
+    return f"{ids.trace_root()};Parent={ids.random_bits(64):016x};Sampled={int(sampled)}"

@@ -30,6 +30,7 @@ from typing import Any
 
 import orjson
 
+from local import ids
 from local.config import ExecutorSettings
 from local.control_client import ControlPlaneClient, ControlPlaneError
 from local.invoke import InvocationType, InvokeError, InvokeResult
@@ -41,7 +42,6 @@ from local.lambda_.environment import (
     InitType,
     Invocation,
     Outcome,
-    new_request_id,
     new_trace_id,
 )
 from local.lambda_.functions import FunctionDirectory, FunctionVersion, split_function_name
@@ -142,7 +142,7 @@ class Executor:
         ``log_type="Tail"`` (X-Amz-Log-Type), ``client_context`` (X-Amz-Client-Context, base64)."""
         name, qualifier = split_function_name(function_name, qualifier)
         function = await self.directory.resolve(name, qualifier)
-        request_id = new_request_id()
+        request_id = ids.request_id()
         headers = {"x-amzn-RequestId": request_id}
         if invocation_type == "DryRun":
             return InvokeResult(204, executed_version=function.version, headers=headers)

@@ -1,22 +1,23 @@
-"""Request ids and trace headers the executor makes for each invocation."""
+"""Request ids (the executor's and the API gateway's) and the trace headers Lambda passes on."""
 
 from __future__ import annotations
 
 import re
 import uuid
 
-from local.lambda_.environment import new_request_id, new_trace_id
+from local import ids
+from local.lambda_.environment import new_trace_id
 
 
 def test_request_ids_are_distinct_version_4_uuids_in_canonical_form() -> None:
     # When many request ids are made
-    ids = [new_request_id() for _ in range(2000)]
+    made = [ids.request_id() for _ in range(2000)]
     # Then each is a canonical RFC 4122 version 4 UUID, and no two are the same
-    for request_id in ids:
+    for request_id in made:
         parsed = uuid.UUID(request_id)
         assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
         assert str(parsed) == request_id
-    assert len(set(ids)) == len(ids)
+    assert len(set(made)) == len(made)
 
 
 def test_trace_headers_have_the_x_ray_shape_and_the_sampling_decision() -> None:
