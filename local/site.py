@@ -33,7 +33,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local import cloudfront_functions
 from local.aws_clients import control_plane_client
 from local.cloudfront_functions import FunctionError, ViewerRequestFunction
-from local.http_serving import serve
 from local.terraform_state import StateError, TerraformState
 
 log = logging.getLogger("local.site")
@@ -376,7 +375,12 @@ class SiteServer:
         app = web.Application()
         app.router.add_post("/_local/site/reload", self._reload)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner, self.port = await serve(app, self.host, self.port)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        if self.port == 0:
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         if self._runner is not None:
