@@ -22,6 +22,8 @@ import boto3
 import pytest
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
+from tests.local.conftest import free_ports
+
 ROOT = Path(__file__).resolve().parents[2]
 ARCH = "x86_64" if os.uname().machine in ("x86_64", "amd64") else "arm64"
 REGION = "us-east-1"
@@ -31,12 +33,6 @@ MOTO_START_TIMEOUT_S = 30
 # Every terraform command is bounded: a provider retrying a failing call would otherwise wait for
 # its own operation timeouts (up to an hour).
 TERRAFORM_COMMAND_TIMEOUT_S = 900
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], deadline_s: float) -> None:
@@ -65,7 +61,7 @@ def moto_endpoint(moto_log: Path) -> Iterator[str]:
     patch set. Its edge URL points at a port nothing listens on: this test runs no functions, so an
     S3 notification (none is sent here) would only be logged as undeliverable.
     """
-    port = _free_port()
+    port, edge_port = free_ports(2)
     env = {**os.environ, "MOTO_ACM_VALIDATION_WAIT": "1", "PYTHONUNBUFFERED": "1"}
     log = moto_log.open("wb")
     process = subprocess.Popen(
@@ -78,7 +74,7 @@ def moto_endpoint(moto_log: Path) -> Iterator[str]:
             "--port",
             str(port),
             "--edge-url",
-            f"http://127.0.0.1:{_free_port()}",
+            f"http://127.0.0.1:{edge_port}",
         ],
         cwd=ROOT,
         env=env,
