@@ -44,6 +44,7 @@ import requests
 
 from tests.bench import _coldstart_scenarios as scenarios
 from tests.bench import _results, coldstart
+from tests.bench._load import bounded_clients
 from tests.bench._processes import tree_cpu_seconds
 from tests.bench._results import percentile, write
 from tests.local.conftest import ROOT, RunningCloud, free_ports, start_cloud, stop_cloud, zip_of
@@ -270,19 +271,10 @@ async def _run(
 ) -> dict[str, float]:
     """``clients`` keep-alive clients until ``total`` requests or ``seconds``; with ``server_pid``,
     also the CPU time its process tree spent per request."""
-    samples: list[float] = []
-    deadline = time.monotonic() + seconds
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
         await asyncio.gather(*(_get(session, url) for _ in range(clients * 10)))  # warm
-
-        async def client() -> None:
-            while len(samples) < total and time.monotonic() < deadline:
-                samples.append(await _get(session, url))
-
         cpu = tree_cpu_seconds(server_pid) if server_pid else 0.0
-        started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
+        samples, elapsed = await bounded_clients(lambda: _get(session, url), clients, total, seconds)
         cpu = tree_cpu_seconds(server_pid) - cpu if server_pid else 0.0
     measured = {"server_cpu_us_per_request": cpu / len(samples) * 1e6} if server_pid else {}
     return measured | {

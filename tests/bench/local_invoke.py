@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.bench._load import bounded_clients
 from tests.bench._processes import cpu_seconds, descendants
 from tests.bench._results import percentile, write
 from tests.local.conftest import RunningCloud, start_cloud, stop_cloud, zip_of
@@ -90,21 +91,16 @@ async def _sequential(url: str, count: int) -> dict[str, float]:
 async def _concurrent(
     cloud: RunningCloud, url: str, clients: int, total: int, seconds: float
 ) -> dict[str, float]:
-    samples: list[float] = []
-    deadline = time.monotonic() + seconds
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector) as session:
         await asyncio.gather(*(_invoke(session, url) for _ in range(clients * 20)))  # warm every environment
 
-        async def client() -> None:
-            while len(samples) < total and time.monotonic() < deadline:
-                samples.append((await _invoke(session, url))[0])
+        async def latency() -> float:
+            return (await _invoke(session, url))[0]
 
         environments = _environment_pids(cloud.process.pid)
         cpu_up, cpu_env = cpu_seconds(cloud.process.pid), sum(cpu_seconds(p) for p in environments)
-        started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
+        samples, elapsed = await bounded_clients(latency, clients, total, seconds)
         cpu_up = cpu_seconds(cloud.process.pid) - cpu_up
         cpu_env = sum(cpu_seconds(p) for p in environments) - cpu_env
     return {
