@@ -14,24 +14,23 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from python_terraform import IsFlagged, Terraform
 
+from local.apply_progress import ApplyProgress, deferrable_type
 from local.config import Config
 
-# Terraform's per-resource lines worth showing: "<address>: Creation complete after 1s [id=...]".
-# An address may hold spaces (for_each keys such as alias["www.example.com A"]).
-_PROGRESS = re.compile(
-    r"^(?P<address>.+?): (?P<what>Creation|Modifications|Destruction) complete after (?P<after>(\d+m)?\d+s)"
-)
+# How long to look for a completed change in the state file: Terraform writes it right after saying
+# the change is complete (and with no announcement of its own).
+_STATE_WRITE_WAIT_S = 2.0
 
 
 class StackError(Exception):
@@ -52,6 +51,9 @@ class Stack:
         self.root = config.root / "terraform"
         self.folder = config.terraform_dir
         self.state_file = self.folder / "terraform.tfstate"
+        # What the data planes read: a whole copy of the state, taken when it was complete enough
+        # to serve (Terraform rewrites its own file in place, so a reader could see it half written).
+        self.served_state = self.folder / "served.tfstate"
         self.applied_stamp = self.folder / "applied.sha256"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -89,6 +91,7 @@ class Stack:
             "AWS_DEFAULT_REGION": self.config.region,
             "TF_IN_AUTOMATION": "1",
             "TF_INPUT": "0",
+            "CHECKPOINT_DISABLE": "1",  # no version check with HashiCorp: make up talks to loopback only
         }
         cli_config = self._cli_config()
         if cli_config is not None:
@@ -131,9 +134,17 @@ class Stack:
             raise StackError("terraform is not on PATH (https://developer.hashicorp.com/terraform/install)")
         return Terraform(working_dir=str(self.root), state=str(self.state_file))
 
-    def _run(self, terraform: Terraform, command: str, data_dir: Path, *args: str, **options: Any) -> str:
-        """Run a terraform command with ``data_dir`` as its data folder; show what it creates,
-        changes and destroys as it goes.
+    def _run(
+        self,
+        terraform: Terraform,
+        command: str,
+        data_dir: Path,
+        *args: str,
+        on_line: Callable[[str], None] | None = None,
+        **options: Any,
+    ) -> tuple[int, list[str]]:
+        """Run a terraform command with ``data_dir`` as its data folder, handing each output line to
+        ``on_line`` as it comes; its exit status and lines.
 
         python-terraform builds the command line; we run it ourselves because its own runner only
         returns the output at the end (and cannot run asynchronously without passing a bogus flag).
@@ -156,13 +167,11 @@ class Stack:
             for raw in process.stdout:
                 line = raw.decode(errors="replace").rstrip()
                 lines.append(line)
-                if (match := _PROGRESS.search(line)) is not None:
-                    self.say(f"      {match['address']}: {match['what'].lower()} complete ({match['after']})")
+                if on_line is not None:
+                    on_line(line)
         self._process = None
         terraform.temp_var_files.clean_up()
-        if process.returncode != 0:
-            raise StackError(f"terraform {command} failed:\n" + "\n".join(lines[-60:]))
-        return "\n".join(lines)
+        return process.returncode, lines
 
     def _init_fingerprint(self) -> str:
         """What ``terraform init`` reads: the root's and modules' .tf and .hcl files (the provider
@@ -195,32 +204,94 @@ class Stack:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not (stamp.is_file() and stamp.read_text() == fingerprint):
                 self.say("    terraform init")
-                self._run(terraform, "init", data_dir, input=False, upgrade=False)
+                status, lines = self._run(terraform, "init", data_dir, input=False, upgrade=False)
+                if status != 0:
+                    raise StackError("terraform init failed:\n" + "\n".join(lines[-60:]))
                 stamp.write_text(fingerprint)
         return data_dir
 
-    def apply(self) -> Applied:
-        """init (when needed), apply with the local variables, and read the outputs."""
+    def apply(
+        self,
+        on_ready: Callable[[list[str]], None] | None = None,
+        served_outputs: Iterable[str] = (),
+        deferrable: Callable[[Mapping[str, Any]], bool] = deferrable_type,
+    ) -> Applied:
+        """init (when needed), apply with the local variables, publish the state and read the outputs.
+
+        With ``on_ready``, an apply that only creates may call it before it ends, once every change
+        the data planes need is complete and in the state (``local.apply_progress``), with the
+        addresses still pending; the state is published for the data planes then, and again at the
+        end. ``served_outputs`` names root outputs the data planes read, which must be in it too;
+        ``deferrable`` says which planned changes may finish after serving.
+        """
         self._refuse_backend_override()
         terraform = self._terraform()
         self.folder.mkdir(parents=True, exist_ok=True)
         data_dir = self.init(terraform)
         self.say("    terraform apply")
         variables = [f"{name}={value}" for name, value in self.variables().items()]
-        out = self._run(
+        progress = ApplyProgress(deferrable, tuple(served_outputs))
+        ready = on_ready is None
+
+        def follow(line: str) -> None:
+            nonlocal ready
+            try:
+                message = json.loads(line)
+            except ValueError:
+                return  # not Terraform's JSON (a crash trace, say): kept in the lines for the error
+            if not isinstance(message, dict):
+                return
+            if (shown := progress.feed(message)) is not None:
+                self.say(f"      {shown}")
+            if not ready and progress.may_serve_early() and not progress.waiting_for():
+                ready = self._publish_when_served(progress)
+                if ready and on_ready is not None:
+                    on_ready(progress.pending())
+
+        status, lines = self._run(
             terraform,
             "apply",
             data_dir,
+            on_line=follow,
+            json=IsFlagged,
             auto_approve=IsFlagged,
             input=False,
             state=str(self.state_file),
             var=variables,
             parallelism=20,
         )
-        summary = next((line for line in out.splitlines() if line.startswith("Apply complete!")), "")
-        changed = "Resources: 0 added, 0 changed, 0 destroyed" not in summary
+        if status != 0:
+            details = progress.errors or [line for line in lines[-60:] if not line.startswith("{")]
+            raise StackError("terraform apply failed:\n" + "\n".join(details))
         self.applied_stamp.write_text(self.inputs_fingerprint())
-        return Applied(self.outputs(), changed, summary)
+        self.publish_state()
+        return Applied(self.outputs(), progress.changed, progress.summary)
+
+    def publish_state(self) -> None:
+        """Give the data planes the state as it is now (between Terraform runs: a whole file)."""
+        if self.state_file.is_file():
+            self._publish(self.state_file.read_bytes())
+
+    def _publish(self, content: bytes) -> None:
+        partial = self.served_state.with_suffix(".partial")
+        partial.write_bytes(content)
+        partial.replace(self.served_state)
+
+    def _publish_when_served(self, progress: ApplyProgress) -> bool:
+        """Publish the state file once it holds what ``progress`` needs; false if it does not within
+        a moment (an output the data planes read may only be written with a later change)."""
+        deadline = time.monotonic() + _STATE_WRITE_WAIT_S
+        while True:
+            try:
+                content = self.state_file.read_bytes()
+                if progress.served_by(json.loads(content)):
+                    self._publish(content)
+                    return True
+            except (OSError, ValueError):
+                pass  # not there yet, or being rewritten
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
 
     def _refuse_backend_override(self) -> None:
         """``make tf-init BACKEND_CONFIG=…`` writes terraform/backend_override.tf for AWS deploys.
@@ -280,6 +351,7 @@ class Stack:
         for path in (
             self.state_file,
             self.state_file.with_name("terraform.tfstate.backup"),
+            self.served_state,
             self.applied_stamp,
         ):
             path.unlink(missing_ok=True)

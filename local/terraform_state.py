@@ -45,6 +45,11 @@ class TerraformState:
             raise StateError(f"{path} is not JSON: {error}") from error
         if not isinstance(document, dict) or document.get("version") != 4:
             raise StateError(f"{path} is not a Terraform state (format version 4)")
+        return cls.from_document(document)
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> TerraformState:
+        """A parsed state (v4) document."""
         outputs = {
             name: output.get("value")
             for name, output in (document.get("outputs") or {}).items()
@@ -57,7 +62,7 @@ class TerraformState:
         return [i.attributes for i in self.instances if i.type == resource_type]
 
 
-def _instances(document: dict[str, Any]) -> Iterator[ResourceInstance]:
+def _instances(document: Mapping[str, Any]) -> Iterator[ResourceInstance]:
     for resource in document.get("resources", []):
         if resource.get("mode") != "managed":
             continue
@@ -65,5 +70,5 @@ def _instances(document: dict[str, Any]) -> Iterator[ResourceInstance]:
         address = f"{prefix}{resource['type']}.{resource['name']}"
         for instance in resource.get("instances", []):
             key = instance.get("index_key")
-            suffix = "" if key is None else f"[{json.dumps(key)}]"
+            suffix = "" if key is None else f"[{json.dumps(key, ensure_ascii=False)}]"
             yield ResourceInstance(address + suffix, resource["type"], instance.get("attributes") or {})

@@ -5,7 +5,8 @@
    Terraform state still matches it;
 3. the edge (AWS endpoint) and the Lambda executor, in this process;
 4. the stand-in of the container API (a process of its own);
-5. ``terraform apply`` of ``terraform/`` against the edge;
+5. ``terraform apply`` of ``terraform/`` against the edge; a first apply serves as soon as everything
+   the data planes read exists, and finishes the rest (``local.apply_progress``) in the background;
 6. provisioned concurrency, schedules, the API Gateway data plane and the site;
 7. ``endpoints.json`` and the URLs.
 
@@ -28,7 +29,8 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,6 +48,10 @@ log = logging.getLogger("local.up")
 
 RUNTIME = "python3.13"
 
+# Root outputs the data planes read from the Terraform state: the site's response headers, and the
+# URLs browsers open (endpoints.json).
+SERVED_OUTPUTS = ("site_security_headers", "browser_urls")
+
 
 class UpError(Exception):
     """A step failed; the message says which and why."""
@@ -53,6 +59,14 @@ class UpError(Exception):
 
 class AlreadyRunningError(UpError):
     pass
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A first apply far enough along to serve: what is still being applied, and the outputs."""
+
+    pending: list[str]
+    outputs: dict[str, Any]
 
 
 class Progress:
@@ -152,9 +166,10 @@ class LocalCloud:
         self.controlplane: asyncio.subprocess.Process | None = None
         self.container_api: asyncio.subprocess.Process | None = None
         self.services: list[Any] = []  # data planes with an async stop()
-        self.endpoints: dict[str, Any] = {}
+        self.endpoints: dict[str, Any] = {}  # endpoints.json, made from self.parts
+        self.parts: dict[str, Any] = {}  # what the steps reported
         self.applied = False
-        self.background: asyncio.Task[None] | None = None
+        self.background: asyncio.Task[Any] | None = None  # an apply that runs while the cloud serves
         # Provisioned concurrency changes are followed once the initial apply is over (during it,
         # pre-warmed environments would create log groups before Terraform does).
         self.provisioning = False
@@ -189,6 +204,7 @@ class LocalCloud:
             await self.edge.start()
             self.executor.start()
         outputs: dict[str, Any] = {}
+        serving: Serving | None = None
         async with progress.stage(
             f"control plane (moto) on {config.controlplane_url}, container API, runtime, terraform apply"
         ):
@@ -198,22 +214,35 @@ class LocalCloud:
                 self._start_controlplane(),
                 self._start_container_api(),
                 self.executor.prepare_runtime(RUNTIME),
-                _nothing() if verify_later else self._apply(),
+                _nothing() if verify_later else self._apply_until_ready(),
             )
             progress.say(f"    {RUNTIME}: {runtime.python} (Python {runtime.python_version})")
             if verify_later:
                 self.applied = True  # the control plane holds what the last apply made
+                self.stack.publish_state()
                 outputs = self.stack.outputs()
+                self.parts["terraform"] = {"status": "applying", "why": "confirming the restored state"}
                 progress.say(
                     "    terraform: inputs unchanged since the last apply and the control plane restored; "
                     "confirming with terraform apply in the background"
                 )
+            elif isinstance(applied, Serving):
+                serving, outputs = applied, applied.outputs
+                progress.say(
+                    f"    terraform: serving; {len(serving.pending)} change(s) the data planes do not read "
+                    "finish in the background (the AWS provider's fixed waits):"
+                )
+                for address in serving.pending:
+                    progress.say(f"      {address}")
+                self.parts["terraform"] = {"status": "applying", "pending": serving.pending}
             elif applied is not None:
                 outputs = applied.outputs
                 progress.say(f"    terraform: {applied.summary or 'applied'}")
+                self.parts["terraform"] = {"status": "applied"}
                 await self._save_snapshot()
             else:
                 progress.say("    terraform skipped (--no-terraform): the control plane starts empty")
+                self.parts["terraform"] = {"status": "skipped"}
         async with progress.stage("provisioned concurrency, schedules, API Gateway, site"):
             self.provisioning = True
             provisioned = await self.executor.sync_provisioned()
@@ -221,26 +250,32 @@ class LocalCloud:
             await self._start_data_planes(outputs)
         self._write_endpoints()
         if verify_later:
-            self.background = asyncio.create_task(self._confirm_apply())
+            self.background = asyncio.create_task(self._finish_apply(self._apply()))
+        elif serving is not None:
+            assert self.background is not None  # the apply itself
+            self.background = asyncio.create_task(self._finish_apply(self.background))
         return self.endpoints
 
     def _write_endpoints(self) -> None:
         self.endpoints = self._endpoints()
-        self.config.endpoints_file.write_text(json.dumps(self.endpoints, indent=2) + "\n")
+        partial = self.config.endpoints_file.with_suffix(".partial")  # readers never see half a file
+        partial.write_text(json.dumps(self.endpoints, indent=2) + "\n")
+        partial.replace(self.config.endpoints_file)
 
-    async def _confirm_apply(self) -> None:
-        """The background apply of a fast start: report it; reload the data planes if it changed
-        anything (something Terraform reads outside its inputs, or drift in the control plane)."""
+    async def _finish_apply(self, applying: Awaitable[Applied | None]) -> None:
+        """An apply that runs while the cloud serves (one confirming a fast start, or the rest of a
+        first one): report it; reload the data planes if it changed anything (the rest of a first
+        apply; something Terraform reads outside its inputs; drift in the control plane)."""
         started = time.monotonic()
         try:
-            applied = await self._apply()
+            applied = await applying
         except UpError as error:
             self.progress.say(f"==> warning: background terraform apply failed: {error}")
+            self.parts["terraform"] = {"status": "failed", "error": str(error)}
+            self._write_endpoints()
             return
         assert applied is not None
-        self.progress.say(
-            f"==> terraform (background, {time.monotonic() - started:.1f} s): {applied.summary}"
-        )
+        took = time.monotonic() - started
         if applied.changed:
             assert self.executor is not None
             await self.executor.sync_provisioned()
@@ -248,15 +283,37 @@ class LocalCloud:
                 refresh = getattr(service, "reload", None) or getattr(service, "refresh", None)
                 if refresh is not None:
                     await _quietly(refresh())
-            self.endpoints["outputs"] = applied.outputs
-            self._write_endpoints()
+            self.parts["outputs"] = applied.outputs
+        self.parts["terraform"] = {"status": "applied"}
+        self._write_endpoints()
+        self.progress.say(f"==> terraform (background, {took:.1f} s): {applied.summary}")  # all in place
         await self._save_snapshot()
 
-    async def _apply(self) -> Applied | None:
+    async def _apply_until_ready(self) -> Applied | Serving | None:
+        """Apply; return when it is done, or as soon as the data planes can serve (a first apply,
+        see ``local.apply_progress``): then the apply goes on as ``self.background``."""
+        if not self.config.apply_terraform:
+            return None
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[list[str]] = loop.create_future()
+
+        def on_ready(pending: list[str]) -> None:  # in the apply's thread
+            loop.call_soon_threadsafe(lambda: None if ready.done() else ready.set_result(pending))
+
+        applying = asyncio.create_task(self._apply(on_ready))
+        self.background = applying  # stop() interrupts it
+        either: set[asyncio.Future[Any]] = {applying, ready}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if applying.done():
+            self.background = None
+            return applying.result()
+        return Serving(ready.result(), self.stack.outputs())
+
+    async def _apply(self, on_ready: Callable[[list[str]], None] | None = None) -> Applied | None:
         if not self.config.apply_terraform:
             return None
         try:
-            applied = await asyncio.to_thread(self.stack.apply)
+            applied = await asyncio.to_thread(self.stack.apply, on_ready, SERVED_OUTPUTS)
         except StackError as error:
             raise UpError(str(error)) from error
         self.applied = True
@@ -353,7 +410,7 @@ class LocalCloud:
 
     async def _start_data_planes(self, outputs: dict[str, Any]) -> None:
         """Schedules, then the gateway (which serves the schedules' admin routes), beside the site."""
-        self.endpoints["outputs"] = outputs
+        self.parts["outputs"] = outputs
         await _all(
             self._optional("schedules and API Gateway", self._start_schedules_and_gateway()),
             self._optional("site", self._start_site()),
@@ -395,12 +452,12 @@ class LocalCloud:
             host=config.host,
             port=config.ports.apigateway,
             region=config.region,
-            terraform_state=self.stack.state_file,
+            terraform_state=self.stack.served_state,
             admin_routes=admin_routes,
             **options,
         )
         self.services.append(gateway)
-        self.endpoints["apigateway"] = gateway.endpoints()
+        self.parts["apigateway"] = gateway.endpoints()
 
     async def _start_site(self) -> None:
         config = self.config
@@ -414,24 +471,25 @@ class LocalCloud:
             host=config.host,
             port=config.ports.site,
             region=config.region,
-            terraform_state=self.stack.state_file,
+            terraform_state=self.stack.served_state,
             alias=f"www.{config.domain_name}",
         )
         self.services.append(started)
-        self.endpoints["site"] = started.url
+        self.parts["site"] = started.url
 
     def _endpoints(self) -> dict[str, Any]:
         config = self.config
-        gateway = self.endpoints.get("apigateway") or []
+        parts = self.parts
+        gateway = parts.get("apigateway") or []
         stage: dict[str, Any] = next((e for e in gateway if "url" in e), {})
         custom: dict[str, Any] = next((e for e in gateway if "custom_domain_url" in e), {})
-        outputs: dict[str, Any] = self.endpoints.get("outputs", {})
+        outputs: dict[str, Any] = parts.get("outputs", {})
         # Browsers open the site by the name its CORS origin and thumbnails use (Terraform's
         # browser_urls; *.localhost is loopback in browsers, not in every resolver), scripts by address.
         browser_site = (outputs.get("browser_urls") or {}).get("site_origin")
         document: dict[str, Any] = {
-            "site_url": self.endpoints.get("site"),
-            "site_browser_url": browser_site or self.endpoints.get("site"),
+            "site_url": parts.get("site"),
+            "site_browser_url": browser_site or parts.get("site"),
             "api_url": stage.get("url"),
             "api_custom_domain_url": custom.get("custom_domain_url"),
             "api_execute_api_url": stage.get("execute_api_url"),
@@ -448,6 +506,7 @@ class LocalCloud:
             "state_dir": str(config.state_dir),
             "apigateway_endpoints": gateway,
             "terraform_outputs": outputs,
+            "terraform": parts.get("terraform"),  # status: applying (in the background), applied, failed
         }
         return document
 

@@ -120,6 +120,11 @@ run "the_async_function_retries_and_keeps_failures" {
     ])
     error_message = "Only the async function gets retries, an event age limit and an encrypted on-failure queue."
   }
+
+  assert {
+    condition     = local.failure_queue_arns == { worker = "arn:aws:sqs:eu-west-1:123456789012:${aws_sqs_queue.failures["worker"].name}" }
+    error_message = "The role policy names the failure queue by the ARN its name, region and account make."
+  }
 }
 
 run "a_manifest_for_another_architecture_is_refused" {

@@ -47,6 +47,28 @@ def test_the_site_is_served_with_the_security_headers_terraform_gives(cloud: Run
     assert "upgrade-insecure-requests" not in policy
 
 
+def test_a_first_up_serves_before_the_provider_waits_on_what_no_data_plane_reads(cloud: RunningCloud) -> None:
+    # Given the session's cloud as it was when it said it was up (a first apply, on an empty state)
+    terraform = cloud.endpoints["terraform"]
+
+    # Then only changes no data plane reads were still pending (S3 lifecycle rules, DNS records)
+    assert terraform["status"] == "applying"
+    pending_types = {address.split("[")[0].rsplit(".", 2)[-2] for address in terraform["pending"]}
+    assert pending_types <= {"aws_s3_bucket_lifecycle_configuration", "aws_route53_record"}, terraform
+
+    # When the apply ends in the background
+    cloud.wait_for_log("==> terraform (background", timeout_s=180)
+
+    # Then endpoints.json says so, and what was pending exists
+    after = json.loads((cloud.state_dir / "endpoints.json").read_text())
+    assert after["terraform"] == {"status": "applied"}
+    assert after["site_url"] == cloud.endpoints["site_url"]
+    media = cloud.endpoints["terraform_outputs"]["media_bucket"]
+    rules = cloud.client("s3").get_bucket_lifecycle_configuration(Bucket=media)["Rules"]
+    assert {rule["ID"] for rule in rules} == {"expire-stale-uploads", "tidy-versions"}
+    assert requests.get(cloud.endpoints["api_url"] + "/v1/health", timeout=30).status_code == 200
+
+
 def test_a_second_up_on_the_same_state_folder_says_one_is_running(cloud: RunningCloud) -> None:
     # When another cloud is started on the running one's state folder
     second = subprocess.run(
@@ -258,6 +280,7 @@ def test_a_second_up_comes_back_with_its_data_and_terraform_sees_no_changes(tmp_
         )
     ]
     first = start_cloud(tmp_path / "first", "--state-dir", str(tmp_path / "state"), *flags)
+    first.wait_for_log("==> terraform (background", timeout_s=300)  # the first apply's last changes
     marker = f"kept-{time.time_ns()}"
     bucket = next(b["Name"] for b in first.client("s3").list_buckets()["Buckets"] if "media" in b["Name"])
     first.client("s3").put_object(Bucket=bucket, Key=f"uploads/{marker}", Body=b"kept")

@@ -80,6 +80,24 @@ def test_functions_are_traced_and_invoked_through_live_aliases(applied_stack: Ap
     assert len(env["CURSOR_SIGNING_KEY"]) == 64
 
 
+def test_async_functions_may_send_failed_events_to_their_own_queue(applied_stack: AppliedStack) -> None:
+    # Given the applied stack, when each async function's role policy is read, then it lets the
+    # function send to its failure queue, named by the queue's real ARN (the policy builds the ARN
+    # from the name, so that the functions need not wait for the queues).
+    iam, sqs = applied_stack.client("iam"), applied_stack.client("sqs")
+    queues = applied_stack.output("failure_queues")
+    assert set(queues) == {"thumbnails", "housekeeping"}
+    for key, queue in queues.items():
+        arn = sqs.get_queue_attributes(QueueUrl=queue["url"], AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        role = applied_stack.output("function_names")[key]
+        policy = iam.get_role_policy(RoleName=role, PolicyName="least-privilege")["PolicyDocument"]
+        document = json.loads(policy) if isinstance(policy, str) else policy
+        granted = [s for s in document["Statement"] if s.get("Sid") == "SendFailedEvents"]
+        assert [statement["Resource"] for statement in granted] == [arn], key
+
+
 def test_reserved_concurrency_follows_the_defaults(applied_stack: AppliedStack) -> None:
     lam = applied_stack.client("lambda")
     names = applied_stack.output("function_names")

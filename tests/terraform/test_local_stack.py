@@ -1,11 +1,14 @@
 """``local.stack.Stack`` drives a real terraform on a small root of its own (one local module and
 ``terraform_data`` resources, which need no provider download): Terraform's data folder is shared
-between state folders and initialised once per set of init inputs, and the apply's progress names
-every resource."""
+between state folders and initialised once per set of init inputs, the apply's progress names
+every resource, and a first apply says when it can serve while a slow resource is still pending."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,3 +102,89 @@ def test_a_backend_override_for_aws_stops_the_local_apply_before_anything_is_wri
     assert "Move it aside" in str(refused.value)
     assert not stack.state_file.exists()
     assert not (tmp_path / "cache").exists()
+
+
+# A resource that stays "creating" until the test lets it go (a stand-in for the AWS provider's fixed
+# waits): its provisioner waits for a file, for at most 60 s.
+FIRST = """
+resource "terraform_data" "first" {
+  input = "c"
+}
+output "quick" {
+  value = terraform_data.first.output
+}
+"""
+GATED = (
+    FIRST
+    + """
+resource "terraform_data" "second" {
+  input = terraform_data.first.output
+}
+resource "terraform_data" "slow" {
+  input = terraform_data.first.output
+  provisioner "local-exec" {
+    command = "for i in $(seq 1 1200); do [ -e release ] && exit 0; sleep 0.05; done; exit 1"
+  }
+}
+"""
+)
+
+
+def _slow(resource: Mapping[str, Any]) -> bool:
+    return resource.get("resource_name") == "slow"
+
+
+def _applied_first(root: Path, tmp_path: Path) -> tuple[Stack, Path]:
+    """The root with only "first" and the output the data planes read, applied."""
+    module = root / "terraform" / "modules" / "things" / "main.tf"
+    module.write_text(FIRST)
+    root_file = root / "terraform" / "main.tf"
+    root_file.write_text(root_file.read_text() + 'output "quick" {\n  value = module.things.quick\n}\n')
+    stack = _stack(root, "state", tmp_path / "cache", [])
+    stack.apply(served_outputs=["quick"], deferrable=_slow)
+    return stack, module
+
+
+def test_an_apply_that_only_creates_says_when_it_can_serve_before_a_deferrable_change_is_done(
+    root: Path, tmp_path: Path
+) -> None:
+    # Given an applied root that gains a resource and a slow one that may finish after serving
+    # (it waits to be released); the output the data planes read stays as it is
+    stack, module = _applied_first(root, tmp_path)
+    module.write_text(GATED)
+    seen: dict[str, Any] = {}
+
+    def on_ready(pending: list[str]) -> None:
+        seen["pending"] = pending
+        seen["served"] = json.loads(stack.served_state.read_text())
+        (root / "terraform" / "release").touch()  # only now may the slow resource finish
+
+    # When it is applied
+    applied = stack.apply(on_ready, served_outputs=["quick"], deferrable=_slow)
+
+    # Then it was ready while only the slow resource was pending: the state published for the data
+    # planes held the rest and the output they read; at the end, the whole state is published.
+    assert seen["pending"] == ["module.things.terraform_data.slow"]
+    served = {f"{r['module']}.{r['type']}.{r['name']}" for r in seen["served"]["resources"]}
+    assert {"module.things.terraform_data.first", "module.things.terraform_data.second"} <= served
+    assert seen["served"]["outputs"]["quick"]["value"] == "c"
+    assert "Resources: 2 added" in applied.summary
+    assert json.loads(stack.served_state.read_text()) == json.loads(stack.state_file.read_text())
+
+
+def test_an_apply_that_changes_what_exists_serves_only_when_done(root: Path, tmp_path: Path) -> None:
+    # Given an applied root with a deferrable resource
+    stack, module = _applied_first(root, tmp_path)
+    module.write_text(GATED)
+    (root / "terraform" / "release").touch()
+    stack.apply(served_outputs=["quick"], deferrable=_slow)
+
+    # When a change replaces what exists (the data planes could not tell its new state from the old)
+    module.write_text(GATED.replace('input = "c"', 'input = "d"'))
+    calls: list[list[str]] = []
+    applied = stack.apply(calls.append, served_outputs=["quick"], deferrable=_slow)
+
+    # Then it never says it can serve early; it just ends
+    assert calls == []
+    assert applied.changed
+    assert stack.outputs()["quick"] == "d"

@@ -37,7 +37,7 @@ data "aws_iam_policy_document" "function" {
   }
 
   dynamic "statement" {
-    for_each = each.value.async == null ? [] : [aws_sqs_queue.failures[each.key].arn]
+    for_each = each.value.async == null ? [] : [local.failure_queue_arns[each.key]]
     content {
       sid       = "SendFailedEvents"
       actions   = ["sqs:SendMessage"]
