@@ -46,6 +46,7 @@ class ApplyProgress:
     summary: str = ""  # "Apply complete! Resources: ..."
     changes: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    failed: set[str] = field(default_factory=set)  # changes Terraform reported as errored
 
     def feed(self, message: Mapping[str, Any]) -> str | None:
         """Take one message; return a progress line worth showing, if any."""
@@ -74,6 +75,9 @@ class ApplyProgress:
             self.done.add((hook.get("resource") or {}).get("addr", ""))
             if (match := _COMPLETE.search(str(message.get("@message", "")))) is not None:
                 return f"{match['address']}: {match['what'].lower()} complete ({match['after']})"
+        elif kind == "apply_errored":
+            hook = message.get("hook") or {}
+            self.failed.add((hook.get("resource") or {}).get("addr", ""))
         elif kind == "diagnostic" and message.get("@level") == "error":
             diagnostic = message.get("diagnostic") or {}
             where = diagnostic.get("address")
@@ -95,8 +99,8 @@ class ApplyProgress:
         """Only an apply that creates things may serve before it ends: a change to something that
         exists, or to an output the data planes read, is only seen in the state when it is written,
         which Terraform does not announce. (A first ``make up`` creates everything.)"""
-        if not self.plan_complete or not self.deferred:
-            return False
+        if not self.plan_complete or not self.deferred or self.failed or self.errors:
+            return False  # an apply that already failed somewhere is reported whole, at its end
         if any(action not in {"create", "read"} for action in self.planned.values()):
             return False
         if self.output_actions is None:

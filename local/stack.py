@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -56,10 +57,15 @@ class Stack:
         self.served_state = self.folder / "served.tfstate"
         self.applied_stamp = self.folder / "applied.sha256"
         self._process: subprocess.Popen[bytes] | None = None
+        self._cancelled = False
+        self._starting = threading.Lock()  # cancel() vs starting a terraform command
 
     def cancel(self) -> None:
-        """Interrupt a running terraform command (it stops as after Ctrl-C and saves its state)."""
-        process = self._process
+        """Interrupt a running terraform command (it stops as after Ctrl-C and saves its state), and
+        start no other."""
+        with self._starting:
+            self._cancelled = True
+            process = self._process
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
@@ -151,18 +157,22 @@ class Stack:
         """
         argv = terraform.generate_cmd_string(command, *args, no_color=IsFlagged, **options)
         lines = []
-        # A session of its own: the terminal's Ctrl-C reaches `make up`, which then interrupts
-        # Terraform exactly once (cancel()); a second interrupt would make it quit without its state.
-        with subprocess.Popen(
-            argv,
-            cwd=self.root,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "TF_DATA_DIR": str(data_dir)},
-            start_new_session=True,
-        ) as process:
+        with self._starting:
+            if self._cancelled:
+                raise StackError(f"terraform {command} not started: stopping")
+            # A session of its own: the terminal's Ctrl-C reaches `make up`, which then interrupts
+            # Terraform exactly once (cancel()); a second interrupt would make it quit without its state.
+            process = subprocess.Popen(
+                argv,
+                cwd=self.root,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "TF_DATA_DIR": str(data_dir)},
+                start_new_session=True,
+            )
             self._process = process
+        with process:
             assert process.stdout is not None
             for raw in process.stdout:
                 line = raw.decode(errors="replace").rstrip()
@@ -243,7 +253,13 @@ class Stack:
                 return
             if (shown := progress.feed(message)) is not None:
                 self.say(f"      {shown}")
-            if not ready and progress.may_serve_early() and not progress.waiting_for():
+            # Terraform writes the state right after a change completes, so that is when to look.
+            if (
+                not ready
+                and message.get("type") == "apply_complete"
+                and progress.may_serve_early()
+                and not progress.waiting_for()
+            ):
                 ready = self._publish_when_served(progress)
                 if ready and on_ready is not None:
                     on_ready(progress.pending())

@@ -170,6 +170,7 @@ class LocalCloud:
         self.parts: dict[str, Any] = {}  # what the steps reported
         self.applied = False
         self.background: asyncio.Task[Any] | None = None  # an apply that runs while the cloud serves
+        self.stopping = False
         # Provisioned concurrency changes are followed once the initial apply is over (during it,
         # pre-warmed environments would create log groups before Terraform does).
         self.provisioning = False
@@ -243,6 +244,7 @@ class LocalCloud:
             else:
                 progress.say("    terraform skipped (--no-terraform): the control plane starts empty")
                 self.parts["terraform"] = {"status": "skipped"}
+                self.stack.publish_state()  # a state folder's earlier state, if kept
         async with progress.stage("provisioned concurrency, schedules, API Gateway, site"):
             self.provisioning = True
             provisioned = await self.executor.sync_provisioned()
@@ -269,13 +271,21 @@ class LocalCloud:
         started = time.monotonic()
         try:
             applied = await applying
-        except UpError as error:
+            assert applied is not None
+        except Exception as error:  # reported, never lost: the cloud goes on serving
+            if self.stopping:
+                return  # Terraform was interrupted on purpose
             self.progress.say(f"==> warning: background terraform apply failed: {error}")
             self.parts["terraform"] = {"status": "failed", "error": str(error)}
             self._write_endpoints()
             return
-        assert applied is not None
-        took = time.monotonic() - started
+        try:
+            await self._take_applied(applied, time.monotonic() - started)
+        except Exception as error:
+            self.progress.say(f"==> warning: after the background terraform apply: {error!r}")
+
+    async def _take_applied(self, applied: Applied, took: float) -> None:
+        """What a finished background apply means for the running cloud."""
         if applied.changed:
             assert self.executor is not None
             await self.executor.sync_provisioned()
@@ -307,7 +317,10 @@ class LocalCloud:
         if applying.done():
             self.background = None
             return applying.result()
-        return Serving(ready.result(), self.stack.outputs())
+        try:
+            return Serving(ready.result(), self.stack.outputs())
+        except StackError as error:
+            raise UpError(str(error)) from error
 
     async def _apply(self, on_ready: Callable[[list[str]], None] | None = None) -> Applied | None:
         if not self.config.apply_terraform:
@@ -540,6 +553,7 @@ class LocalCloud:
 
     async def stop(self) -> None:
         """Stop everything started so far, newest first; never raises."""
+        self.stopping = True
         if self.background is not None and not self.background.done():
             await asyncio.to_thread(self.stack.cancel)
             self.background.cancel()
@@ -623,8 +637,10 @@ async def _serve(config: Config) -> int:
     starting = True
 
     def on_signal() -> None:
+        nonlocal starting
         stop.set()
-        if starting:  # interrupt whatever step is running
+        if starting:  # interrupt whatever step is running, once: a second signal must not cut stop()
+            starting = False
             main.cancel()
 
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -53,6 +53,7 @@ def test_a_first_up_serves_before_the_provider_waits_on_what_no_data_plane_reads
 
     # Then only changes no data plane reads were still pending (S3 lifecycle rules, DNS records)
     assert terraform["status"] == "applying"
+    assert terraform["pending"]
     pending_types = {address.split("[")[0].rsplit(".", 2)[-2] for address in terraform["pending"]}
     assert pending_types <= {"aws_s3_bucket_lifecycle_configuration", "aws_route53_record"}, terraform
 

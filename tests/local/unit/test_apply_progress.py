@@ -34,11 +34,11 @@ def plan_outputs(**actions: str) -> dict[str, Any]:
     return {"type": "outputs", "outputs": {name: {"action": action} for name, action in actions.items()}}
 
 
-def complete(address: str, after: str = "1s") -> dict[str, Any]:
+def complete(address: str, after: str = "1s", verb: str = "Creation") -> dict[str, Any]:
     return {
         "type": "apply_complete",
-        "@message": f"{address}: Creation complete after {after} [id=x]",
-        "hook": {"resource": {"addr": address}, "action": "create"},
+        "@message": f"{address}: {verb} complete after {after} [id=x]",
+        "hook": {"resource": {"addr": address}, "action": "create" if verb == "Creation" else "read"},
     }
 
 
@@ -119,8 +119,19 @@ def test_data_sources_read_during_the_apply_are_waited_for_but_never_in_the_stat
     progress = fed(planned(POLICY_DOC, "read"), planned(LIFECYCLE), plan_summary(), plan_outputs())
     assert progress.may_serve_early()
     assert progress.waiting_for() == [POLICY_DOC]
-    progress.feed(complete(POLICY_DOC))
+    progress.feed(complete(POLICY_DOC, after="0s", verb="Read"))
+    assert progress.waiting_for() == []
     assert progress.served_by(state())
+
+
+def test_an_apply_with_an_error_never_serves_early() -> None:
+    # Given a first apply whose deferrable change failed while the rest went on
+    progress = fed(planned(TABLE), planned(LIFECYCLE), plan_summary(), plan_outputs())
+    progress.feed({"type": "apply_errored", "hook": {"resource": {"addr": LIFECYCLE}, "action": "create"}})
+    progress.feed(complete(TABLE))
+
+    # Then it does not serve: the apply's failure is reported whole, at its end
+    assert not progress.may_serve_early()
 
 
 def test_progress_lines_name_each_completed_change_and_errors_are_kept() -> None:
