@@ -56,6 +56,7 @@ class Stack:
         # to serve (Terraform rewrites its own file in place, so a reader could see it half written).
         self.served_state = self.folder / "served.tfstate"
         self.applied_stamp = self.folder / "applied.sha256"
+        self.plugin_cache = config.cache_dir / "terraform" / "plugins"
         self._process: subprocess.Popen[bytes] | None = None
         self._cancelled = False
         self._starting = threading.Lock()  # cancel() vs starting a terraform command
@@ -102,6 +103,13 @@ class Stack:
         cli_config = self._cli_config()
         if cli_config is not None:
             env["TF_CLI_CONFIG_FILE"] = str(cli_config)
+        if not os.environ.get("TF_PROVIDER_MIRROR") and not os.environ.get("TF_PLUGIN_CACHE_DIR"):
+            # From the registry, every new data folder (any change to the root's files makes one)
+            # would download the AWS provider again (~100 MB; ~600 MB unpacked): one copy is kept
+            # here and linked into each. (A filesystem mirror is linked from directly.)
+            plugins = self.plugin_cache
+            plugins.mkdir(parents=True, exist_ok=True)  # Terraform requires it to exist
+            env["TF_PLUGIN_CACHE_DIR"] = str(plugins)
         return env
 
     def prepare_environment(self) -> None:
@@ -203,14 +211,15 @@ class Stack:
         """The data folder for the root as it is now, initialised by ``terraform init`` if not yet.
 
         Shared by every state folder (a new --state-dir, each test's cloud): one per fingerprint of
-        init's inputs, so only a change to them runs init again. A lock keeps two clouds starting
-        at once from initialising the same folder together.
+        init's inputs, so only a change to them runs init again. One lock for every init keeps two
+        clouds starting at once from initialising the same folder, or filling the plugin cache,
+        together.
         """
         fingerprint = self._init_fingerprint()
         data_dir = self.config.cache_dir / "terraform" / fingerprint[:16]
         stamp = data_dir / "init.sha256"
         data_dir.mkdir(parents=True, exist_ok=True)
-        with (data_dir.parent / f"{data_dir.name}.lock").open("a") as lock:
+        with (data_dir.parent / "init.lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not (stamp.is_file() and stamp.read_text() == fingerprint):
                 self.say("    terraform init")

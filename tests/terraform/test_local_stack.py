@@ -188,3 +188,24 @@ def test_an_apply_that_changes_what_exists_serves_only_when_done(root: Path, tmp
     assert calls == []
     assert applied.changed
     assert stack.outputs()["quick"] == "d"
+
+
+def test_providers_from_the_registry_are_kept_once_for_every_data_folder(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given no provider mirror and no plugin cache of the caller's
+    monkeypatch.delenv("TF_PROVIDER_MIRROR", raising=False)
+    monkeypatch.delenv("TF_PLUGIN_CACHE_DIR", raising=False)
+    stack = _stack(root, "state", tmp_path / "cache", [])
+
+    # Then Terraform gets a plugin cache in the local cloud's cache (each data folder links to it)
+    cache = Path(stack.environment()["TF_PLUGIN_CACHE_DIR"])
+    assert cache == tmp_path / "cache" / "terraform" / "plugins"
+    assert cache.is_dir()
+
+    # Given a mirror, providers are linked from it; given the caller's own cache, it is left as is
+    monkeypatch.setenv("TF_PROVIDER_MIRROR", str(tmp_path / "mirror"))
+    assert "TF_PLUGIN_CACHE_DIR" not in stack.environment()
+    monkeypatch.delenv("TF_PROVIDER_MIRROR")
+    monkeypatch.setenv("TF_PLUGIN_CACHE_DIR", str(tmp_path / "mine"))
+    assert "TF_PLUGIN_CACHE_DIR" not in stack.environment()
