@@ -1,9 +1,9 @@
 """A small asynchronous AWS client for the local cloud's own calls to the control plane.
 
 boto3 blocks, and the executor and log shipper live on the event loop next to the hot invoke path,
-so they speak the two wire protocols they need (Lambda's REST-JSON, CloudWatch Logs' JSON 1.1)
-over one keep-alive aiohttp session. moto checks no signature; the Authorization header only names
-the service and region, which is how moto routes a request.
+so they speak the wire protocols they need (Lambda's REST-JSON; JSON 1.0/1.1 for CloudWatch Logs,
+SQS and EventBridge; SNS's query) over one keep-alive aiohttp session. moto checks no signature;
+the Authorization header only names the service and region, which is how moto routes a request.
 """
 
 from __future__ import annotations
@@ -54,12 +54,12 @@ class ControlPlaneClient:
         query = {"Qualifier": qualifier} if qualifier else None
         return dict(await self.lambda_api("GET", f"/2015-03-31/functions/{quote(name, safe='')}", query))
 
-    async def json_call(self, service: str, target: str, body: dict[str, Any]) -> Any:
-        """A JSON 1.1 call (CloudWatch Logs, ...): X-Amz-Target names the operation."""
+    async def json_call(self, service: str, target: str, body: dict[str, Any], version: str = "1.1") -> Any:
+        """A JSON call (1.1: CloudWatch Logs, EventBridge; 1.0: SQS): X-Amz-Target names the operation."""
         headers = {
             "Authorization": self._authorization(service),
             "X-Amz-Target": target,
-            "Content-Type": "application/x-amz-json-1.1",
+            "Content-Type": f"application/x-amz-json-{version}",
         }
         async with self.session.post(
             self.url + "/", data=json.dumps(body).encode(), headers=headers
@@ -69,11 +69,23 @@ class ControlPlaneClient:
                 raise _error(response.status, "", raw)
             return json.loads(raw) if raw else {}
 
+    async def query_call(self, service: str, action: str, params: dict[str, str]) -> None:
+        """A query-protocol call (SNS) whose answer is not needed beyond its success."""
+        headers = {"Authorization": self._authorization(service)}
+        form = {"Action": action, "Version": _QUERY_VERSIONS[service], **params}
+        async with self.session.post(self.url + "/", data=form, headers=headers) as response:
+            raw = await response.read()
+            if response.status >= 400:
+                raise ControlPlaneError(response.status, action, raw[:300].decode(errors="replace"))
+
     async def download(self, url: str) -> bytes:
         async with self.session.get(url) as response:
             if response.status != 200:
                 raise ControlPlaneError(response.status, "DownloadFailed", f"GET {url}")
             return await response.read()
+
+
+_QUERY_VERSIONS = {"sns": "2010-03-31"}
 
 
 def _error(status: int, header_code: str, raw: bytes) -> ControlPlaneError:

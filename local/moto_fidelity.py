@@ -1,8 +1,8 @@
-"""Fixes to moto's models where it forgets what AWS remembers, so Terraform sees no drift.
+"""Fixes to moto's models where they differ from AWS in ways the local cloud would show.
 
-Installed in the control-plane process before it serves. Each fix keeps a field AWS returns as it
-was sent; without them, every ``terraform plan`` against the local cloud proposes the same update
-again (and a re-``make up`` is never a no-change apply).
+Installed in the control-plane process before it serves. Most keep a field AWS returns as it was
+sent; without them, every ``terraform plan`` against the local cloud proposes the same update again
+(and a re-``make up`` is never a no-change apply).
 
 - Lambda (moto 5.2): GetFunction leaves out ``Concurrency`` when the reserved concurrency is 0 (a
   function switched off), so a reader would think it unlimited.
@@ -15,6 +15,9 @@ again (and a re-``make up`` is never a no-change apply).
   ``force_destroy`` does to a versioned bucket) raises AttributeError (``FakeDeleteMarker`` has no
   ``dispose``), so DeleteObjects fails with a 500 forever; a delete marker holds no data, so disposing
   of it is a no-op.
+- EventBridge (moto 5.2): a rule with no event pattern (a scheduled rule) matches every event sent
+  to its bus, and PutEvents then fails with a 500 on the rule's Lambda target. On AWS a scheduled
+  rule never matches an event (the local cloud's schedules fire it).
 
 This is the one patch set: the local control plane installs it, and so does the Terraform apply test
 (it runs the same control plane).
@@ -35,6 +38,7 @@ def install() -> None:
     _lambda()
     _cloudfront()
     _s3()
+    _events()
 
 
 def _lambda() -> None:
@@ -96,3 +100,16 @@ def _s3() -> None:
         """A delete marker owns no buffer: nothing to release."""
 
     FakeDeleteMarker.dispose = dispose  # type: ignore[attr-defined]
+
+
+def _events() -> None:
+    from moto.events.models import Rule
+
+    send_to_targets = Rule.send_to_targets
+
+    def send_when_matched(self: Any, event: Any, transform_input: bool = True) -> None:
+        if not self.event_pattern.get_pattern():
+            return  # a scheduled rule: events never match it
+        send_to_targets(self, event, transform_input)
+
+    Rule.send_to_targets = send_when_matched  # type: ignore[method-assign,assignment]

@@ -11,7 +11,8 @@
   code or configuration changed are retired.
 - ``Event`` invocations are queued (202 at once) and run in the background: throttles are retried
   with backoff for up to the maximum event age, function errors twice (or the function's
-  MaximumRetryAttempts), then the event is dropped with a log line.
+  MaximumRetryAttempts), then the event is dropped with a log line. A record of the invocation goes
+  to the on-success or on-failure destination when one is configured (``destinations``).
 
 https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
 https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
@@ -35,6 +36,7 @@ from local.config import ExecutorSettings
 from local.control_client import ControlPlaneClient, ControlPlaneError
 from local.invoke import InvocationType, InvokeError, InvokeResult
 from local.lambda_.artifacts import Artifacts
+from local.lambda_.destinations import Condition, Destinations, EventConfig, invocation_record
 from local.lambda_.environment import (
     EnvironmentSpec,
     ExecutionEnvironment,
@@ -116,6 +118,7 @@ class Executor:
         self.say = say
         self.directory = FunctionDirectory(client)
         self.artifacts = Artifacts(client, cache_dir)
+        self.destinations = Destinations(client, self._invoke_destination)
         self._pools: dict[tuple[str, str], Pool] = {}  # (function ARN, version)
         self._concurrency: dict[str, FunctionConcurrency] = {}  # function ARN
         self._in_flight = 0
@@ -301,49 +304,95 @@ class Executor:
     async def _run_event(
         self, name: str, qualifier: str | None, function: FunctionVersion, request: Request
     ) -> None:
-        retries, max_age = await self._event_invoke_config(name, qualifier)
+        config = await self._event_invoke_config(name, qualifier)
         received = time.monotonic()
         attempt = 0
         backoff = THROTTLE_BACKOFF_S[0]
         trace_id = new_trace_id(function.tracing_mode == "Active")
+        outcome: Outcome | None = None
         while not self._closed:
             try:
                 function = await self.directory.resolve(name, qualifier)
                 outcome = await self.run(function, request.invocation(trace_id))
             except InvokeError as error:
                 age = time.monotonic() - received
-                if error.status_code == 429 and age + backoff < max_age:
+                if error.status_code == 429 and age + backoff < config.max_age_s:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, THROTTLE_BACKOFF_S[1])
                     continue
+                condition: Condition = "EventAgeExceeded" if error.status_code == 429 else "RetriesExhausted"
                 self._drop(name, request.request_id, f"{error.error_type}: {error.message}")
+                await self._record(
+                    config.on_failure, request, function, outcome, condition=condition, invoke_count=attempt
+                )
                 return
             if not outcome.failed:
+                runs = attempt + 1
+                await self._record(
+                    config.on_success, request, function, outcome, condition="Success", invoke_count=runs
+                )
                 return
-            if attempt >= retries:
+            if attempt >= config.retries:
                 self._drop(
                     name, request.request_id, f"failed {attempt + 1} times, last error {outcome.error_type}"
+                )
+                await self._record(
+                    config.on_failure,
+                    request,
+                    function,
+                    outcome,
+                    condition="RetriesExhausted",
+                    invoke_count=attempt + 1,
                 )
                 return
             delays = self.settings.async_retry_delays_s
             await asyncio.sleep(delays[min(attempt, len(delays) - 1)])
             attempt += 1
 
-    async def _event_invoke_config(self, name: str, qualifier: str | None) -> tuple[int, float]:
-        """(MaximumRetryAttempts, MaximumEventAgeInSeconds) of the function, Lambda's defaults else."""
+    async def _record(
+        self,
+        destination: str | None,
+        request: Request,
+        function: FunctionVersion,
+        outcome: Outcome | None,
+        *,
+        condition: Condition,
+        invoke_count: int,
+    ) -> None:
+        """Send the invocation's record to ``destination``, if the configuration names one."""
+        if destination is None:
+            return
+        record = invocation_record(
+            request_id=request.request_id,
+            invoked_arn=request.invoked_arn,
+            condition=condition,
+            invoke_count=invoke_count,
+            payload=request.payload,
+            outcome=outcome,
+            executed_version=function.version,
+        )
+        await self.destinations.send(destination, record)
+
+    async def _invoke_destination(self, function: str, payload: bytes) -> None:
+        """A Lambda destination: the record invokes it asynchronously, as Lambda does."""
+        try:
+            await self.invoke(function, payload, invocation_type="Event")
+        except InvokeError as error:
+            raise ControlPlaneError(error.status_code, error.error_type, error.message) from error
+
+    async def _event_invoke_config(self, name: str, qualifier: str | None) -> EventConfig:
+        """The function's (or alias's) event invoke configuration, Lambda's defaults else."""
         query = {"Qualifier": qualifier} if qualifier else None
         try:
-            config = await self.client.lambda_api(
+            document = await self.client.lambda_api(
                 "GET", f"/2019-09-25/functions/{name}/event-invoke-config", query
             )
         except (ControlPlaneError, OSError):
-            config = {}
-        retries = int(config.get("MaximumRetryAttempts", 2))
-        max_age = float(config.get("MaximumEventAgeInSeconds", self.settings.async_max_event_age_s))
-        return retries, max_age
+            document = {}
+        return EventConfig.from_api(document, self.settings.async_max_event_age_s)
 
     def _drop(self, name: str, request_id: str, reason: str) -> None:
-        # No on-failure destination or DLQ locally: the console is where a dropped event shows up.
+        # Beside the on-failure destination (if any), the console is where a dropped event shows up.
         print(
             f"lambda: dropped asynchronous event {request_id} for {name}: {reason}",
             file=sys.stderr,

@@ -218,6 +218,115 @@ def test_an_event_invocation_is_retried_twice_then_dropped(cloud: RunningCloud, 
     assert len(starts) == 3
 
 
+def _queue(cloud: RunningCloud, name: str) -> tuple[str, str]:
+    """A new SQS queue: (URL, ARN)."""
+    sqs = cloud.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def _receive_one(cloud: RunningCloud, queue_url: str) -> dict[str, Any]:
+    """The first message's body as JSON, long-polling for at most ~30 s."""
+    sqs = cloud.client("sqs")
+    for _ in range(6):
+        messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=5).get("Messages", [])
+        if messages:
+            return dict(json.loads(messages[0]["Body"]))
+    raise AssertionError(f"no message in {queue_url}")
+
+
+def _send_records_to(cloud: RunningCloud, name: str, **destinations: str) -> None:
+    """No retries; OnSuccess / OnFailure destinations as given (ARNs)."""
+    cloud.client("lambda").put_function_event_invoke_config(
+        FunctionName=name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={when: {"Destination": arn} for when, arn in destinations.items()},
+    )
+
+
+def test_a_failed_event_leaves_its_record_in_the_on_failure_queue(
+    cloud: RunningCloud, deploy: Deploy
+) -> None:
+    # Given a function that always fails, without retries, whose failures go to an SQS queue
+    name = deploy(cloud)
+    queue_url, queue_arn = _queue(cloud, f"{name}-failures")
+    _send_records_to(cloud, name, OnFailure=queue_arn)
+
+    # When it is invoked asynchronously
+    answer, _ = invoke(cloud, name, {"raise": "always"}, InvocationType="Event")
+
+    # Then the queue gets Lambda's record of the invocation: what was asked, and how it failed
+    record = _receive_one(cloud, queue_url)
+    context = record["requestContext"]
+    assert context["requestId"] == answer["ResponseMetadata"]["RequestId"]
+    assert context["condition"] == "RetriesExhausted"
+    assert context["approximateInvokeCount"] == 1
+    assert context["functionArn"].endswith(f":function:{name}:$LATEST")
+    assert record["requestPayload"] == {"raise": "always"}
+    assert record["responseContext"] == {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    }
+    assert record["responsePayload"]["errorType"] == "ValueError"
+    assert record["responsePayload"]["errorMessage"] == "always"
+
+
+def test_a_successful_event_invokes_the_on_success_function_with_its_record(
+    cloud: RunningCloud, deploy: Deploy
+) -> None:
+    # Given a function whose successes go to another function (which logs what it gets)
+    name, receiver = deploy(cloud), deploy(cloud)
+    receiver_arn = cloud.client("lambda").get_function(FunctionName=receiver)["Configuration"]["FunctionArn"]
+    _send_records_to(cloud, name, OnSuccess=receiver_arn)
+
+    # When it is invoked asynchronously and succeeds
+    answer, _ = invoke(cloud, name, {"hello": "destinations"}, InvocationType="Event")
+
+    # Then the receiver is invoked with the record, the function's answer in it
+    logged = _wait_for_messages(cloud, receiver, "event ", count=1)[0]
+    record = json.loads(logged.split("event ", 1)[1])
+    assert record["requestContext"]["requestId"] == answer["ResponseMetadata"]["RequestId"]
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["requestPayload"] == {"hello": "destinations"}
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
+    assert record["responsePayload"]["event"] == {"hello": "destinations"}
+
+
+def test_records_reach_sns_topics_and_eventbridge_buses(cloud: RunningCloud, deploy: Deploy) -> None:
+    # Given a failing function recorded to an SNS topic and a succeeding one to the default event
+    # bus, each delivering on to a queue
+    failing, succeeding = deploy(cloud), deploy(cloud)
+    sns_queue, sns_queue_arn = _queue(cloud, f"{failing}-sns")
+    topic = cloud.client("sns").create_topic(Name=f"{failing}-records")["TopicArn"]
+    cloud.client("sns").subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=sns_queue_arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    _send_records_to(cloud, failing, OnFailure=topic)
+    bus_queue, bus_queue_arn = _queue(cloud, f"{succeeding}-bus")
+    events = cloud.client("events")
+    rule = f"{succeeding}-records"
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["lambda"]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "queue", "Arn": bus_queue_arn}])
+    bus = events.describe_event_bus(Name="default")["Arn"]
+    _send_records_to(cloud, succeeding, OnSuccess=bus)
+
+    # When each is invoked asynchronously
+    failed, _ = invoke(cloud, failing, {"raise": "via sns"}, InvocationType="Event")
+    succeeded, _ = invoke(cloud, succeeding, {"via": "eventbridge"}, InvocationType="Event")
+
+    # Then the topic carried the failure's record, and the bus the success's, as Lambda's event
+    record = _receive_one(cloud, sns_queue)
+    assert record["requestContext"]["requestId"] == failed["ResponseMetadata"]["RequestId"]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    event = _receive_one(cloud, bus_queue)
+    assert event["source"] == "lambda"
+    assert event["detail-type"] == "Lambda Function Invocation Result - Success"
+    assert event["detail"]["requestContext"]["requestId"] == succeeded["ResponseMetadata"]["RequestId"]
+    assert event["detail"]["requestPayload"] == {"via": "eventbridge"}
+
+
 def test_an_event_invocation_that_succeeds_runs_once(cloud: RunningCloud, deploy: Deploy) -> None:
     name = deploy(cloud)
 
