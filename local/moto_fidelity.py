@@ -5,7 +5,10 @@ sent; without them, every ``terraform plan`` against the local cloud proposes th
 (and a re-``make up`` is never a no-change apply).
 
 - Lambda (moto 5.2): GetFunction leaves out ``Concurrency`` when the reserved concurrency is 0 (a
-  function switched off), so a reader would think it unlimited.
+  function switched off), so a reader would think it unlimited. Event invoke configurations ignore
+  the ``Qualifier``, and Put appends while Get answers the first one ever stored: they are kept per
+  qualifier here (``$LATEST`` when none is given), Put replaces and Update merges, as on AWS; the
+  executor reads the alias's to decide retries and destinations.
 - CloudFront (moto 5.2): cache behaviours drop their function and Lambda@Edge associations and
   invent ``ForwardedValues`` when a cache policy is used; origins drop ``OriginAccessControlId``;
   the viewer certificate claims ``CloudFrontDefaultCertificate`` next to an ACM certificate.
@@ -25,6 +28,8 @@ This is the one patch set: the local control plane installs it, and so does the 
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 _installed = False
@@ -36,6 +41,7 @@ def install() -> None:
         return
     _installed = True
     _lambda()
+    _lambda_event_invoke_configs()
     _cloudfront()
     _s3()
     _events()
@@ -53,6 +59,61 @@ def _lambda() -> None:
         return document
 
     LambdaFunction.get_code = get_code_with_zero_concurrency  # type: ignore[method-assign]
+
+
+def _lambda_event_invoke_configs() -> None:
+    from urllib.parse import unquote
+
+    from moto.awslambda.exceptions import UnknownEventConfig
+    from moto.awslambda.models import EventInvokeConfig
+    from moto.awslambda.responses import LambdaResponse
+
+    def target(response: Any, segments_after_name: int = 1) -> tuple[Any, str, dict[str, Any]]:
+        """(the function, the qualifier, its stored configurations) of a request."""
+        name = unquote(response.path.rsplit("/", segments_after_name + 1)[1])
+        qualifier = response.querystring.get("Qualifier", [None])[0] or "$LATEST"
+        function = response.backend.get_function(name)
+        return function, qualifier, function.__dict__.setdefault("local_event_invoke_configs", {})
+
+    def store(response: Any, merge: bool) -> tuple[int, dict[str, str], str]:
+        function, qualifier, configs = target(response)
+        given = dict(response.json_body)
+        if merge and qualifier in configs:
+            given = {**configs[qualifier].config, **given}
+        # LastModified is this configuration's, in epoch seconds as REST-JSON timestamps go (moto's
+        # own answer carries the function's as a string, which the AWS SDK for Go refuses).
+        config = EventInvokeConfig(f"{function.function_arn}:{qualifier}", time.time(), given)  # type: ignore[arg-type]
+        configs[qualifier] = config
+        return 200, {}, json.dumps(config.response())
+
+    def get(self: Any) -> tuple[int, dict[str, str], str]:
+        function, qualifier, configs = target(self)
+        if qualifier not in configs:
+            raise UnknownEventConfig(f"{function.function_arn}:{qualifier}")
+        return 200, {}, json.dumps(configs[qualifier].response())
+
+    def delete(self: Any) -> tuple[int, dict[str, str], str]:
+        function, qualifier, configs = target(self)
+        if configs.pop(qualifier, None) is None:
+            raise UnknownEventConfig(f"{function.function_arn}:{qualifier}")
+        return 204, {}, ""
+
+    def list_all(self: Any) -> tuple[int, dict[str, str], str]:
+        _, _, configs = target(self, segments_after_name=2)
+        return 200, {}, json.dumps({"FunctionEventInvokeConfigs": [c.response() for c in configs.values()]})
+
+    def put(self: Any) -> tuple[int, dict[str, str], str]:
+        return store(self, merge=False)
+
+    def update(self: Any) -> tuple[int, dict[str, str], str]:
+        return store(self, merge=True)
+
+    patched: Any = LambdaResponse  # moto types these as ActionResult / str; a tuple is served alike
+    patched.put_function_event_invoke_config = put
+    patched.update_function_event_invoke_config = update
+    patched.get_function_event_invoke_config = get
+    patched.delete_function_event_invoke_config = delete
+    patched.list_function_event_invoke_configs = list_all
 
 
 def _cloudfront() -> None:

@@ -21,6 +21,9 @@ from local.control_client import ControlPlaneClient, ControlPlaneError
 from local.lambda_.environment import Outcome
 
 Condition = Literal["Success", "RetriesExhausted", "EventAgeExceeded"]
+# The largest message each destination takes; a larger record goes without its payloads, as Lambda
+# sends it. (S3 bucket destinations are not served locally.)
+_LIMITS = {"sqs": 1024 * 1024, "sns": 256 * 1024, "lambda": 1024 * 1024, "events": 256 * 1024}
 # Invokes a function asynchronously: (function name or ARN, payload).
 AsyncInvoke = Callable[[str, bytes], Awaitable[Any]]
 
@@ -92,6 +95,9 @@ class Destinations:
         """Deliver ``record``; a destination that cannot take it is reported, never raised."""
         service = destination.split(":")[2] if destination.count(":") >= 5 else ""
         body = json.dumps(record)
+        if len(body.encode()) > _LIMITS.get(service, len(body) * 4):
+            record = {k: v for k, v in record.items() if k not in {"requestPayload", "responsePayload"}}
+            body = json.dumps(record)
         try:
             if service == "sqs":
                 await self._to_queue(destination, body)
@@ -103,8 +109,11 @@ class Destinations:
                 await self._to_bus(destination, record, body)
             else:
                 raise ControlPlaneError(400, "InvalidDestination", f"unsupported destination {destination}")
-        except (ControlPlaneError, OSError) as error:
-            print(f"lambda: could not send the invocation record to {destination}: {error}", file=sys.stderr)
+        except Exception as error:  # any failure of delivery: reported, and the event's task goes on
+            print(
+                f"lambda: could not send the invocation record to {destination}: {error!r}",
+                file=sys.stderr,
+            )
 
     async def _to_queue(self, arn: str, body: str) -> None:
         _, _, _, _, account, name = arn.split(":", 5)
@@ -121,7 +130,7 @@ class Destinations:
             "Source": "lambda",
             "DetailType": f"Lambda Function Invocation Result - {'Success' if success else 'Failure'}",
             "Detail": body,
-            "Resources": [record["requestContext"]["functionArn"], arn],
+            "Resources": [arn, record["requestContext"]["functionArn"]],
             "EventBusName": arn,
         }
         answer = await self.client.json_call("events", "AWSEvents.PutEvents", {"Entries": [entry]})

@@ -387,7 +387,13 @@ class Executor:
             document = await self.client.lambda_api(
                 "GET", f"/2019-09-25/functions/{name}/event-invoke-config", query
             )
-        except (ControlPlaneError, OSError):
+        except ControlPlaneError:
+            document = {}  # none configured (404): Lambda's defaults
+        except Exception as error:  # the control plane unreachable: defaults, and say so
+            print(
+                f"lambda: event invoke config of {name} unreadable, defaults used: {error!r}",
+                file=sys.stderr,
+            )
             document = {}
         return EventConfig.from_api(document, self.settings.async_max_event_age_s)
 

@@ -236,12 +236,15 @@ def _receive_one(cloud: RunningCloud, queue_url: str) -> dict[str, Any]:
     raise AssertionError(f"no message in {queue_url}")
 
 
-def _send_records_to(cloud: RunningCloud, name: str, **destinations: str) -> None:
-    """No retries; OnSuccess / OnFailure destinations as given (ARNs)."""
+def _send_records_to(
+    cloud: RunningCloud, name: str, qualifier: str | None = None, **destinations: str
+) -> None:
+    """No retries; OnSuccess / OnFailure destinations as given (ARNs), for ``qualifier`` or $LATEST."""
     cloud.client("lambda").put_function_event_invoke_config(
         FunctionName=name,
         MaximumRetryAttempts=0,
         DestinationConfig={when: {"Destination": arn} for when, arn in destinations.items()},
+        **({"Qualifier": qualifier} if qualifier else {}),
     )
 
 
@@ -271,6 +274,37 @@ def test_a_failed_event_leaves_its_record_in_the_on_failure_queue(
     }
     assert record["responsePayload"]["errorType"] == "ValueError"
     assert record["responsePayload"]["errorMessage"] == "always"
+
+
+def test_an_alias_has_an_event_invoke_config_of_its_own(cloud: RunningCloud, deploy: Deploy) -> None:
+    # Given a failing function whose live alias sends its failures to one queue (replacing an
+    # earlier choice) and whose unqualified $LATEST sends them to another, as Terraform configures
+    # the alias
+    name = deploy(cloud)
+    lam = cloud.client("lambda")
+    lam.create_alias(
+        FunctionName=name, Name="live", FunctionVersion=lam.publish_version(FunctionName=name)["Version"]
+    )
+    _, replaced_arn = _queue(cloud, f"{name}-replaced")
+    live_url, live_arn = _queue(cloud, f"{name}-live")
+    latest_url, latest_arn = _queue(cloud, f"{name}-latest")
+    _send_records_to(cloud, name, "live", OnFailure=replaced_arn)
+    _send_records_to(cloud, name, "live", OnFailure=live_arn)
+    _send_records_to(cloud, name, OnFailure=latest_arn)
+
+    # When the alias and the function are each invoked asynchronously
+    through_alias, _ = invoke(cloud, name, {"raise": "live"}, InvocationType="Event", Qualifier="live")
+    unqualified, _ = invoke(cloud, name, {"raise": "latest"}, InvocationType="Event")
+
+    # Then each record went to its own configuration's queue
+    live = _receive_one(cloud, live_url)
+    assert live["requestContext"]["requestId"] == through_alias["ResponseMetadata"]["RequestId"]
+    assert live["requestContext"]["functionArn"].endswith(f":function:{name}:live")
+    latest = _receive_one(cloud, latest_url)
+    assert latest["requestContext"]["requestId"] == unqualified["ResponseMetadata"]["RequestId"]
+    config = lam.get_function_event_invoke_config(FunctionName=name, Qualifier="live")
+    assert config["FunctionArn"].endswith(":live")
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == live_arn
 
 
 def test_a_successful_event_invokes_the_on_success_function_with_its_record(
