@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 InvocationType = Literal["RequestResponse", "Event", "DryRun"]
+# The largest payload each kind of Invoke takes.
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+MAX_ASYNC_PAYLOAD = 1024 * 1024  # 256 KB until Oct 2025, 1 MB since
 
 
 @dataclass(frozen=True)

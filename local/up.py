@@ -264,14 +264,13 @@ class LocalCloud:
         partial.write_text(json.dumps(self.endpoints, indent=2) + "\n")
         partial.replace(self.config.endpoints_file)
 
-    async def _finish_apply(self, applying: Awaitable[Applied | None]) -> None:
+    async def _finish_apply(self, applying: Awaitable[Applied]) -> None:
         """An apply that runs while the cloud serves (one confirming a fast start, or the rest of a
         first one): report it; reload the data planes if it changed anything (the rest of a first
         apply; something Terraform reads outside its inputs; drift in the control plane)."""
         started = time.monotonic()
         try:
             applied = await applying
-            assert applied is not None
         except Exception as error:  # reported, never lost: the cloud goes on serving
             if self.stopping:
                 return  # Terraform was interrupted on purpose
@@ -322,9 +321,7 @@ class LocalCloud:
         except StackError as error:
             raise UpError(str(error)) from error
 
-    async def _apply(self, on_ready: Callable[[list[str]], None] | None = None) -> Applied | None:
-        if not self.config.apply_terraform:
-            return None
+    async def _apply(self, on_ready: Callable[[list[str]], None] | None = None) -> Applied:
         try:
             applied = await asyncio.to_thread(self.stack.apply, on_ready, SERVED_OUTPUTS)
         except StackError as error:

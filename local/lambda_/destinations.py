@@ -18,12 +18,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from local.control_client import ControlPlaneClient, ControlPlaneError
+from local.invoke import MAX_ASYNC_PAYLOAD
 from local.lambda_.environment import Outcome
 
 Condition = Literal["Success", "RetriesExhausted", "EventAgeExceeded"]
 # The largest message each destination takes; a larger record goes without its payloads, as Lambda
 # sends it. (S3 bucket destinations are not served locally.)
-_LIMITS = {"sqs": 1024 * 1024, "sns": 256 * 1024, "lambda": 1024 * 1024, "events": 256 * 1024}
+_LIMITS = {"sqs": 1024 * 1024, "sns": 256 * 1024, "lambda": MAX_ASYNC_PAYLOAD, "events": 256 * 1024}
 # Invokes a function asynchronously: (function name or ARN, payload).
 AsyncInvoke = Callable[[str, bytes], Awaitable[Any]]
 

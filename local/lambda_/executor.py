@@ -34,7 +34,7 @@ import orjson
 from local import ids
 from local.config import ExecutorSettings
 from local.control_client import ControlPlaneClient, ControlPlaneError
-from local.invoke import InvocationType, InvokeError, InvokeResult
+from local.invoke import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, InvocationType, InvokeError, InvokeResult
 from local.lambda_.artifacts import Artifacts
 from local.lambda_.destinations import Condition, Destinations, EventConfig, invocation_record
 from local.lambda_.environment import (
@@ -50,8 +50,6 @@ from local.lambda_.functions import FunctionDirectory, FunctionVersion, split_fu
 from local.logs import LogSink
 from local.runtime import Runtime, RuntimeUnavailableError, provision
 
-MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
-MAX_ASYNC_PAYLOAD = 1024 * 1024  # 256 KB until Oct 2025, 1 MB since
 LOG_TAIL_BYTES = 4096
 MEMORY_CHECK_INTERVAL_S = 0.1
 THROTTLE_BACKOFF_S = (0.05, 5.0)  # first and largest delay between retries of a throttled event

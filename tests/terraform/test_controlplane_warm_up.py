@@ -8,12 +8,13 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from typing import Any
 
-import boto3
 import pytest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
+from local.aws_clients import control_plane_client
 from local.controlplane import WARM_UP_CALLS, warm_up
 
 # The SigV4 signing names the AWS provider signs with, one per service the root module uses (moto
@@ -61,14 +62,8 @@ class Served:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def client(self, service: str) -> object:
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+    def client(self, service: str) -> Any:
+        return control_plane_client(service, self.url, "us-east-1")
 
 
 @contextlib.contextmanager
@@ -113,8 +108,8 @@ def test_every_warm_up_call_is_a_real_read_only_operation(warmed: Served) -> Non
     for service, operation in WARM_UP_CALLS:
         assert hasattr(warmed.client(service), operation), f"{service}.{operation}"
         assert operation.startswith(("get_", "list_", "describe_")), f"{service}.{operation} may write"
-    assert warmed.client("s3").list_buckets()["Buckets"] == []  # type: ignore[attr-defined]
-    assert warmed.client("lambda").list_functions()["Functions"] == []  # type: ignore[attr-defined]
+    assert warmed.client("s3").list_buckets()["Buckets"] == []
+    assert warmed.client("lambda").list_functions()["Functions"] == []
 
 
 def test_a_failing_call_is_reported_and_the_others_still_run(
