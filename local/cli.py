@@ -73,7 +73,7 @@ def config_from(args: argparse.Namespace) -> settings.Config:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "up":
-        from local.up import up
+        from local.cloud.up import up
 
         return up(config_from(args))
     return 2

@@ -18,7 +18,7 @@ from aiohttp.web_request import BaseRequest
 from local.edge import lambda_api
 from local.edge.proxy import Forwarder
 from local.invoke import InvokeError
-from local.lambda_.functions import split_function_name
+from local.services.lambda_.functions import split_function_name
 
 
 class Edge:

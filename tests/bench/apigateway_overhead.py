@@ -29,11 +29,19 @@ from typing import Any
 import aiohttp
 import orjson
 
-from local.apigateway.events import EventContext, RequestIds, build_event, header_pairs, query_pairs
-from local.apigateway.models import GatewayState, Integration, Method, Resource, RestApi, Stage, Throttle
-from local.apigateway.responses import from_lambda_proxy
-from local.apigateway.routing import RoutingTable
 from local.invoke import InvocationType, InvokeResult
+from local.services.apigateway.events import EventContext, RequestIds, build_event, header_pairs, query_pairs
+from local.services.apigateway.models import (
+    GatewayState,
+    Integration,
+    Method,
+    Resource,
+    RestApi,
+    Stage,
+    Throttle,
+)
+from local.services.apigateway.responses import from_lambda_proxy
+from local.services.apigateway.routing import RoutingTable
 from tests.bench._results import percentile, write
 
 ANSWER = {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok": true}'}
@@ -85,9 +93,9 @@ RAW_REQUEST = (
 def _serve(kind: str, port_pipe: Any, loop: str) -> None:
     from aiohttp import web
 
-    from local.apigateway.http1 import HttpServer, Request
-    from local.apigateway.responses import HttpResponse
-    from local.apigateway.server import ApiGateway, Snapshot
+    from local.services.apigateway.http1 import HttpServer, Request
+    from local.services.apigateway.responses import HttpResponse
+    from local.services.apigateway.server import ApiGateway, Snapshot
 
     async def main() -> None:
         if kind == "gateway":
@@ -246,7 +254,7 @@ class _Transport:
 
 async def _server_path(iterations: int) -> dict[str, float]:
     """Raw request bytes through the gateway's HTTP protocol and back, no sockets."""
-    from local.apigateway.server import ApiGateway, Snapshot
+    from local.services.apigateway.server import ApiGateway, Snapshot
 
     gateway = ApiGateway(InstantInvoker(), lambda: Snapshot(_state()), port=0)
     await gateway.start()

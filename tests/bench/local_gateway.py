@@ -103,7 +103,7 @@ def install_peer() -> Path:
 
 def _python_first_path() -> str:
     """PATH with a python3.13 first: serverless-offline runs ``python3`` for python3.13 handlers."""
-    from local.runtime import find_interpreter
+    from local.services.lambda_.runtime import find_interpreter
 
     python, _, _ = find_interpreter("3.13")
     return os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])

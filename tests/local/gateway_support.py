@@ -58,7 +58,7 @@ def moto_server() -> Iterator[MotoServer]:
     """A fixture body: moto on a free port in this process, reset afterwards."""
     from moto.server import ThreadedMotoServer  # heavy: only for the tests that start one
 
-    from local.apigateway import moto_patches
+    from local.services.apigateway import moto_patches
 
     moto_patches.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

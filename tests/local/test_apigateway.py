@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from local.apigateway import ApiGateway, start
 from local.invoke import InvokeError, InvokeResult
+from local.services.apigateway import ApiGateway, start
 from tests.local.gateway_support import (
     ACCOUNT,
     REGION,

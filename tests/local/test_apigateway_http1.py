@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from local.apigateway.admin import AdminRoute
-from local.apigateway.http1 import Handler, HttpServer, Request
-from local.apigateway.models import GatewayState, Integration, Method, Resource, RestApi, Stage
-from local.apigateway.responses import HttpResponse
-from local.apigateway.server import MAX_PAYLOAD_BYTES, ApiGateway, Snapshot
 from local.invoke import InvokeResult
+from local.services.apigateway.admin import AdminRoute
+from local.services.apigateway.http1 import Handler, HttpServer, Request
+from local.services.apigateway.models import GatewayState, Integration, Method, Resource, RestApi, Stage
+from local.services.apigateway.responses import HttpResponse
+from local.services.apigateway.server import MAX_PAYLOAD_BYTES, ApiGateway, Snapshot
 from tests.local.gateway_support import (
     ACCOUNT,
     REGION,
@@ -103,7 +103,7 @@ def _functions(function: str, event: dict[str, Any], qualifier: str | None) -> A
 
 
 async def _poke(request: web.Request) -> web.Response:
-    """An admin handler written against aiohttp, as local.schedules' are."""
+    """An admin handler written against aiohttp, as local.services.events.schedules' are."""
     return web.json_response({"poked": request.match_info["name"]}, status=202)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from local.apigateway import start
+from local.services.apigateway import start
 from tests.local.gateway_support import (
     ACCOUNT,
     REGION,

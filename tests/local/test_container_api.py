@@ -50,7 +50,15 @@ def _request(url: str, method: str = "GET", headers: dict[str, str] | None = Non
 def container_api() -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.container_api", "--port", str(port), "--cors-origin", SITE_ORIGIN],
+        [
+            sys.executable,
+            "-m",
+            "local.standins.container_api",
+            "--port",
+            str(port),
+            "--cors-origin",
+            SITE_ORIGIN,
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
@@ -136,7 +144,7 @@ def test_cors_for_the_site_origin_only(container_api: str) -> None:
 def test_sigterm_stops_it_promptly() -> None:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.container_api", "--port", str(port)],
+        [sys.executable, "-m", "local.standins.container_api", "--port", str(port)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )

@@ -12,8 +12,8 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from local.lambda_.environment import Invocation
-from local.lambda_.runtime_api import RuntimeApiServer
+from local.services.lambda_.environment import Invocation
+from local.services.lambda_.runtime_api import RuntimeApiServer
 
 NEXT = b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: rt\r\n\r\n"
 

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from local import apigateway, schedules
 from local.invoke import InvokeError, InvokeResult
-from local.schedules import Schedules, read_schedules
+from local.services import apigateway
+from local.services.events import schedules
+from local.services.events.schedules import Schedules, read_schedules
 from tests.local.gateway_support import (
     ACCOUNT,
     REGION,

@@ -1,4 +1,4 @@
-"""``local.stack.Stack`` drives a real terraform on a small root of its own (one local module and
+"""``local.cloud.stack.Stack`` drives a real terraform on a small root of its own (one local module and
 ``terraform_data`` resources, which need no provider download): Terraform's data folder is shared
 between state folders and initialised once per set of init inputs, the apply's progress names
 every resource, and a first apply says when it can serve while a slow resource is still pending."""
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from local.cloud.stack import Stack, StackError
 from local.config import Config
-from local.stack import Stack, StackError
 
 MODULE = 'resource "terraform_data" "each" {\n  for_each = toset(["a b", "c"])\n  input    = each.key\n}\n'
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from local.apigateway.openapi import OpenApiExtras, extract
+from local.services.apigateway.openapi import OpenApiExtras, extract
 from tests.local.gateway_support import render_openapi
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from local.apigateway.access_logs import AccessLogFormat, log_group_of
+from local.services.apigateway.access_logs import AccessLogFormat, log_group_of
 
 TERRAFORM_FORMAT = json.dumps(
     {
@@ -41,7 +41,7 @@ def test_log_group_from_destination_arn() -> None:
 
 
 def test_access_log_streams_reuse_one_stream_per_group_and_name() -> None:
-    from local.apigateway.access_logs import AccessLogStreams
+    from local.services.apigateway.access_logs import AccessLogStreams
 
     class Sink:
         def __init__(self) -> None:

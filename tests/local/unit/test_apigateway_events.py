@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 
-from local.apigateway.events import (
+from local.services.apigateway.events import (
     EventContext,
     RequestIds,
     build_event,

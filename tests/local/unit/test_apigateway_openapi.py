@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from local.apigateway.models import RequestValidator
-from local.apigateway.openapi import OpenApiError, OpenApiExtras, extract, parse_document
+from local.services.apigateway.models import RequestValidator
+from local.services.apigateway.openapi import OpenApiError, OpenApiExtras, extract, parse_document
 
 
 def test_validators_of_the_contract_are_read(contract_extras: OpenApiExtras) -> None:

@@ -7,9 +7,13 @@ import json
 
 import pytest
 
-from local.apigateway import responses
-from local.apigateway.models import GatewayResponse
-from local.apigateway.responses import MalformedProxyResponse, from_lambda_proxy, render_gateway_error
+from local.services.apigateway import responses
+from local.services.apigateway.models import GatewayResponse
+from local.services.apigateway.responses import (
+    MalformedProxyResponse,
+    from_lambda_proxy,
+    render_gateway_error,
+)
 
 
 def _payload(**document: object) -> bytes:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from local.apigateway import server
-from local.apigateway.models import GatewayState, Integration, Method, Resource, RestApi, Stage
-from local.apigateway.server import Snapshot
+from local.services.apigateway import server
+from local.services.apigateway.models import GatewayState, Integration, Method, Resource, RestApi, Stage
+from local.services.apigateway.server import Snapshot
 
 HOST = "127.0.0.1:4580"
 

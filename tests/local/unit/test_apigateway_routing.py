@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local.apigateway.models import (
+from local.services.apigateway.models import (
     BasePathMapping,
     GatewayState,
     Integration,
@@ -14,7 +14,7 @@ from local.apigateway.models import (
     RestApi,
     Stage,
 )
-from local.apigateway.routing import RoutingTable
+from local.services.apigateway.routing import RoutingTable
 
 MOCK = Integration(type="MOCK")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from local.apigateway.models import Throttle
-from local.apigateway.throttling import TokenBucket, bucket_for
+from local.services.apigateway.models import Throttle
+from local.services.apigateway.throttling import TokenBucket, bucket_for
 
 
 class Clock:

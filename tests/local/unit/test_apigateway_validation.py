@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from local.apigateway.models import Method
-from local.apigateway.openapi import OpenApiExtras
-from local.apigateway.validation import ModelValidators, missing_parameters, model_for, validate_body
+from local.services.apigateway.models import Method
+from local.services.apigateway.openapi import OpenApiExtras
+from local.services.apigateway.validation import ModelValidators, missing_parameters, model_for, validate_body
 
 
 def _validators(extras: OpenApiExtras) -> ModelValidators:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.apply_progress import ApplyProgress
+from local.cloud.apply_progress import ApplyProgress
 
 LIFECYCLE = "module.data.aws_s3_bucket_lifecycle_configuration.media"
 TABLE = "module.data.aws_dynamodb_table.postcards"

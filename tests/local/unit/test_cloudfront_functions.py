@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from local.cloudfront_functions import FunctionError, NodeFunction, UriRewriteFunction
+from local.services.cloudfront.functions import FunctionError, NodeFunction, UriRewriteFunction
 
 ROOT = Path(__file__).resolve().parents[3]
 STRIP_MEDIA = (ROOT / "terraform/modules/site/cloudfront-functions/strip-media-prefix.js").read_text()

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.lambda_ import memory
-from local.lambda_.memory import ProcessMemory
+from local.services.lambda_ import memory
+from local.services.lambda_.memory import ProcessMemory
 
 # A process that touches 64 MiB, frees it, says so, and waits for stdin to close.
 BALLOON = """

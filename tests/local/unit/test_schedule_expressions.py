@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from local.schedule_expressions import Rate, ScheduleExpressionError, parse
+from local.services.events.schedule_expressions import Rate, ScheduleExpressionError, parse
 
 # A Thursday.
 NOW = datetime(2026, 11, 26, 8, 50, 30, tzinfo=UTC)

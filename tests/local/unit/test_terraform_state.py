@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local.apigateway.loader import openapi_bodies_from_state
+from local.services.apigateway.loader import openapi_bodies_from_state
 from local.terraform_state import StateError, TerraformState
 
 

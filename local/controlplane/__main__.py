@@ -1,0 +1,3 @@
+from local.controlplane.server import main
+
+main()

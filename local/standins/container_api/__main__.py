@@ -1,0 +1,29 @@
+"""``python -m local.standins.container_api --port 4570 [--host 127.0.0.1] [--cors-origin URL ...]``"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from aiohttp import web
+
+from .app import build_app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="container_api", description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "4570")))
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        dest="cors_origins",
+        help="a site origin allowed by CORS (repeatable); default: any origin",
+    )
+    args = parser.parse_args()
+    origins = args.cors_origins or os.environ.get("CORS_ORIGINS", "*").split(",")
+    web.run_app(build_app(origins), host=args.host, port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
