@@ -41,6 +41,7 @@ from local.cloud.stack import Applied, Stack, StackError
 from local.config import Config
 from local.control_client import ControlPlaneClient
 from local.edge.server import Edge
+from local.lifecycle import Service
 from local.services.lambda_.executor import Executor
 from local.services.logs.sink import LogSink
 
@@ -165,7 +166,7 @@ class LocalCloud:
         self.edge: Edge | None = None
         self.controlplane: asyncio.subprocess.Process | None = None
         self.container_api: asyncio.subprocess.Process | None = None
-        self.services: list[Any] = []  # data planes with an async stop()
+        self.services: list[Service] = []  # data planes, in start order
         self.endpoints: dict[str, Any] = {}  # endpoints.json, made from self.parts
         self.parts: dict[str, Any] = {}  # what the steps reported
         self.applied = False
@@ -289,9 +290,7 @@ class LocalCloud:
             assert self.executor is not None
             await self.executor.sync_provisioned()
             for service in self.services:
-                refresh = getattr(service, "reload", None) or getattr(service, "refresh", None)
-                if refresh is not None:
-                    await _quietly(refresh())
+                await _quietly(service.reload())
             self.parts["outputs"] = applied.outputs
         self.parts["terraform"] = {"status": "applied"}
         self._write_endpoints()

@@ -212,7 +212,7 @@ class Schedules:
         return [entry.rule for entry in self._entries.values()]
 
     async def start(self) -> None:
-        await self.refresh()
+        await self.reload()
         self._task = asyncio.create_task(self._run(), name="schedules")
 
     async def stop(self) -> None:
@@ -222,7 +222,7 @@ class Schedules:
                 await self._task
             self._task = None
 
-    async def refresh(self) -> None:
+    async def reload(self) -> None:
         """Re-read the control plane; rules that did not change keep their next fire time."""
         rules = await asyncio.to_thread(self._read)
         now = self._clock()
@@ -249,7 +249,7 @@ class Schedules:
             now = self._clock()
             if (now - last_refresh).total_seconds() >= self._refresh_s:
                 try:
-                    await self.refresh()
+                    await self.reload()
                 except Exception as error:  # the control plane may be restarting; keep the old rules
                     log.warning("could not re-read schedules: %s", error)
                 last_refresh = now
