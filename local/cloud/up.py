@@ -473,10 +473,10 @@ class LocalCloud:
 
     async def _start_site(self) -> None:
         config = self.config
-        if importlib.util.find_spec("local.services.cloudfront.site") is None:
+        if importlib.util.find_spec("local.services.cloudfront.server") is None:
             self.progress.say("    (local/site not present: no site)")
             return
-        from local.services.cloudfront import site
+        from local.services.cloudfront import server as site
 
         started = await site.start(
             config.edge_url,

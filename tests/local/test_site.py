@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from local.services.cloudfront import site
-from local.services.cloudfront.site import SiteServer
+from local.services.cloudfront import server as site
+from local.services.cloudfront.server import SiteServer
 from tests.local.gateway_support import ROOT, LoopThread, MotoServer, Reply, http, loop_thread, moto_server
 
 SITE_BUCKET = "postcards-site-123456789012"

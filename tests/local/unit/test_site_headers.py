@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.services.cloudfront.site import Behavior, _response_headers
+from local.services.cloudfront.loader import _response_headers
+from local.services.cloudfront.models import Behavior
 from local.terraform_state import TerraformState
 
 CSP = "default-src 'self'; connect-src 'self' http://api.postcards.localhost:4580"
