@@ -34,7 +34,7 @@ import orjson
 from local import ids
 from local.config import ExecutorSettings
 from local.control_client import ControlPlaneClient, ControlPlaneError
-from local.invoke import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, InvocationType, InvokeError, InvokeResult
+from local.invoke import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, InvokeError, InvokeRequest, InvokeResult
 from local.services.lambda_.artifacts import Artifacts
 from local.services.lambda_.destinations import Condition, Destinations, EventConfig, invocation_record
 from local.services.lambda_.environment import (
@@ -128,26 +128,16 @@ class Executor:
 
     # --- Invoker -----------------------------------------------------------------------------
 
-    async def invoke(
-        self,
-        function_name: str,
-        payload: bytes,
-        *,
-        qualifier: str | None = None,
-        invocation_type: InvocationType = "RequestResponse",
-        log_type: str | None = None,
-        client_context: str | None = None,
-        cognito_identity: str | None = None,
-    ) -> InvokeResult:
-        """Lambda's Invoke. Extra keywords (beyond ``Invoker``) carry the Invoke API's headers:
-        ``log_type="Tail"`` (X-Amz-Log-Type), ``client_context`` (X-Amz-Client-Context, base64)."""
-        name, qualifier = split_function_name(function_name, qualifier)
+    async def invoke(self, invoke: InvokeRequest) -> InvokeResult:
+        """Lambda's Invoke."""
+        name, qualifier = split_function_name(invoke.function_name, invoke.qualifier)
         function = await self.directory.resolve(name, qualifier)
         request_id = ids.request_id()
         headers = {"x-amzn-RequestId": request_id}
+        invocation_type = invoke.invocation_type
         if invocation_type == "DryRun":
             return InvokeResult(204, executed_version=function.version, headers=headers)
-        payload = payload or b"{}"
+        payload = invoke.payload or b"{}"
         limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
         if len(payload) > limit:
             operation = "InvokeAsync" if invocation_type == "Event" else "Invoke"
@@ -157,22 +147,24 @@ class Executor:
                 f"Request must be smaller than {limit} bytes for the {operation} operation",
             )
         _check_json(payload)
+        client_context = invoke.client_context
         if client_context is not None:
             client_context = _decode_client_context(client_context)
         request = Request(
-            request_id, payload, function.qualified_arn(qualifier), client_context, cognito_identity
+            request_id, payload, function.qualified_arn(qualifier), client_context, invoke.cognito_identity
         )
         if invocation_type == "Event":
             self._spawn_task(self._run_event(name, qualifier, function, request))
             return InvokeResult(202, executed_version=function.version, headers=headers)
-        invocation = request.invocation(new_trace_id(function.tracing_mode == "Active"), log_type == "Tail")
+        tail = invoke.log_type == "Tail"
+        invocation = request.invocation(new_trace_id(function.tracing_mode == "Active"), tail)
         outcome = await self.run(function, invocation)
         return InvokeResult(
             200,
             payload=outcome.payload,
             function_error="Unhandled" if outcome.failed else None,
             executed_version=function.version,
-            log_tail=_tail(invocation.log_lines) if log_type == "Tail" else "",
+            log_tail=_tail(invocation.log_lines) if tail else "",
             headers=headers,
         )
 
@@ -374,7 +366,7 @@ class Executor:
     async def _invoke_destination(self, function: str, payload: bytes) -> None:
         """A Lambda destination: the record invokes it asynchronously, as Lambda does."""
         try:
-            await self.invoke(function, payload, invocation_type="Event")
+            await self.invoke(InvokeRequest(function, payload, invocation_type="Event"))
         except InvokeError as error:
             raise ControlPlaneError(error.status_code, error.error_type, error.message) from error
 
