@@ -23,14 +23,14 @@ import struct
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from local import ids
 from local.services.lambda_ import memory
 from local.services.lambda_.functions import FunctionVersion
+from local.services.lambda_.invocation import Invocation, Outcome, platform_error
 from local.services.lambda_.runtime import Runtime
 from local.services.lambda_.runtime_api import RuntimeApiServer
 from local.services.logs.sink import LogSink, LogStream
@@ -49,37 +49,6 @@ class State(enum.Enum):
 
 
 InitType = Literal["on-demand", "provisioned-concurrency"]
-
-
-@dataclass
-class Outcome:
-    """How an invocation ended. ``error_type`` is set for every failure (REPORT's Error Type)."""
-
-    payload: bytes
-    error_type: str | None = None
-    status: Literal["success", "error", "timeout"] = "success"
-
-    @property
-    def failed(self) -> bool:
-        return self.error_type is not None
-
-
-@dataclass
-class Invocation:
-    request_id: str
-    payload: bytes
-    invoked_arn: str
-    trace_id: str
-    client_context: str | None = None
-    cognito_identity: str | None = None
-    capture_logs: bool = False
-    result: asyncio.Future[Outcome] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-    deadline_ms: int = 0
-    started: float = 0.0  # perf_counter when handed to the runtime
-    init_duration_ms: float | None = None  # set on the invocation that follows a cold start
-    log_lines: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -250,7 +219,7 @@ class ExecutionEnvironment:
         if self.init_error is not None and not self.initialized.done():
             self.initialized.set_exception(InitFailure(*self.init_error))
         elif not self.initialized.done():
-            error = self._kill_outcome or _platform_error(
+            error = self._kill_outcome or platform_error(
                 "Runtime.ExitError", f"Runtime exited with error: {reason}"
             )
             self.initialized.set_exception(
@@ -265,7 +234,7 @@ class ExecutionEnvironment:
             elif self.init_error is not None:
                 outcome = Outcome(self.init_error[0], self.init_error[1], "error")
             else:
-                outcome = _platform_error(
+                outcome = platform_error(
                     "Runtime.ExitError",
                     f"RequestId: {invocation.request_id} Error: Runtime exited with error: {reason}",
                 )
@@ -370,7 +339,7 @@ class ExecutionEnvironment:
         if len(body) > MAX_RESPONSE_BYTES:
             self._finish(
                 invocation,
-                _platform_error(
+                platform_error(
                     "Function.ResponseSizeTooLarge",
                     "Response payload size exceeded maximum allowed payload size "
                     f"({MAX_RESPONSE_BYTES} bytes).",
@@ -395,7 +364,7 @@ class ExecutionEnvironment:
 
     def _init_timed_out(self) -> None:
         seconds = self.spec.init_timeout_s
-        self.kill(_platform_error("Runtime.InitTimeout", f"Init phase timed out after {seconds:.2f} seconds"))
+        self.kill(platform_error("Runtime.InitTimeout", f"Init phase timed out after {seconds:.2f} seconds"))
         self.log.write(f"INIT_REPORT Init Duration: {seconds * 1000:.2f} ms\tPhase: init\tStatus: timeout")
 
     def _timed_out(self, invocation: Invocation) -> None:
@@ -405,7 +374,7 @@ class ExecutionEnvironment:
         message = f"RequestId: {invocation.request_id} Error: Task timed out after {seconds:.2f} seconds"
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         self.log.write(f"{stamp} {invocation.request_id} Task timed out after {seconds:.2f} seconds")
-        outcome = _platform_error("Sandbox.Timedout", message)
+        outcome = platform_error("Sandbox.Timedout", message)
         outcome.status = "timeout"
         self.kill(outcome)
         self._finish(invocation, outcome)
@@ -426,7 +395,7 @@ class ExecutionEnvironment:
             and self.max_memory_mib > limit
             and outcome.error_type != "Sandbox.Timedout"
         ):
-            outcome = _platform_error(
+            outcome = platform_error(
                 "Runtime.OutOfMemory",
                 f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed",
             )
@@ -476,7 +445,7 @@ class ExecutionEnvironment:
         if used is not None and used > self.function.memory_mb:
             self.max_memory_mib = max(self.max_memory_mib, used)
             invocation = self.current
-            outcome = _platform_error(
+            outcome = platform_error(
                 "Runtime.OutOfMemory",
                 f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed",
             )
@@ -551,12 +520,6 @@ def _read_available(fd: int) -> tuple[bytes, bool]:
     return b"".join(chunks), eof
 
 
-def _platform_error(error_type: str, message: str) -> Outcome:
-    return Outcome(
-        json.dumps({"errorType": error_type, "errorMessage": message}).encode(), error_type, "error"
-    )
-
-
 def _error_type(body: bytes) -> str | None:
     try:
         document = json.loads(body)
@@ -577,8 +540,3 @@ def _bootstrap(task_root: Path, opt_dir: Path) -> Path:
         ).encode(),
         "Runtime.InvalidEntrypoint",
     )
-
-
-def new_trace_id(sampled: bool) -> str:
-    """An X-Ray trace header as Lambda passes it to the runtime."""
-    return f"{ids.trace_root()};Parent={ids.random_bits(64):016x};Sampled={int(sampled)}"

@@ -37,16 +37,9 @@ from local.control_client import ControlPlaneClient, ControlPlaneError
 from local.invoke import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, InvokeError, InvokeRequest, InvokeResult
 from local.services.lambda_.artifacts import Artifacts
 from local.services.lambda_.destinations import Condition, Destinations, EventConfig, invocation_record
-from local.services.lambda_.environment import (
-    EnvironmentSpec,
-    ExecutionEnvironment,
-    InitFailure,
-    InitType,
-    Invocation,
-    Outcome,
-    new_trace_id,
-)
+from local.services.lambda_.environment import EnvironmentSpec, ExecutionEnvironment, InitFailure, InitType
 from local.services.lambda_.functions import FunctionDirectory, FunctionVersion, split_function_name
+from local.services.lambda_.invocation import Invocation, Outcome, new_trace_id
 from local.services.lambda_.runtime import Runtime, RuntimeUnavailableError, provision
 from local.services.logs.sink import LogSink
 
