@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Protocol
+from typing import Any, cast
 from urllib.parse import quote
 
 from aiohttp import web
 from aiohttp.web_request import BaseRequest
 from multidict import CIMultiDict
 
-from local.invoke import InvocationType, InvokeError, InvokeResult
+from local.invoke import InvocationType, InvokeError, Invoker, InvokeRequest
 
 INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 INVOKE_ASYNC = re.compile(r"^/2014-11-13/functions/(?P<name>[^/]+)/invoke-async/?$")
@@ -34,20 +34,7 @@ FUNCTION_WRITE = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/(?P<name>[^/]+)(?P<r
 _INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 
 
-class EdgeInvoker(Protocol):
-    async def invoke(
-        self,
-        function_name: str,
-        payload: bytes,
-        *,
-        qualifier: str | None = None,
-        invocation_type: InvocationType = "RequestResponse",
-        log_type: str | None = None,
-        client_context: str | None = None,
-    ) -> InvokeResult: ...
-
-
-async def invoke(request: BaseRequest, name: str, invoker: EdgeInvoker) -> web.Response:
+async def invoke(request: BaseRequest, name: str, invoker: Invoker) -> web.Response:
     """Invoke: the executor runs it; the answer is Lambda's."""
     invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
     try:
@@ -58,14 +45,15 @@ async def invoke(request: BaseRequest, name: str, invoker: EdgeInvoker) -> web.R
                 f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to "
                 "satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
             )
-        log_type = request.headers.get("X-Amz-Log-Type")
         result = await invoker.invoke(
-            name,
-            await request.read(),
-            qualifier=request.query.get("Qualifier"),
-            invocation_type=invocation_type,  # type: ignore[arg-type]
-            log_type=log_type if log_type == "Tail" else None,
-            client_context=request.headers.get("X-Amz-Client-Context"),
+            InvokeRequest(
+                name,
+                await request.read(),
+                qualifier=request.query.get("Qualifier"),
+                invocation_type=cast(InvocationType, invocation_type),
+                log_type="Tail" if request.headers.get("X-Amz-Log-Type") == "Tail" else None,
+                client_context=request.headers.get("X-Amz-Client-Context"),
+            )
         )
     except InvokeError as error:
         return error_response(error)
@@ -80,10 +68,10 @@ async def invoke(request: BaseRequest, name: str, invoker: EdgeInvoker) -> web.R
     return web.Response(status=result.status_code, body=result.payload or None, headers=headers)
 
 
-async def invoke_async(request: BaseRequest, name: str, invoker: EdgeInvoker) -> web.Response:
+async def invoke_async(request: BaseRequest, name: str, invoker: Invoker) -> web.Response:
     """The deprecated InvokeAsync: an Event invocation answering {"Status": 202}."""
     try:
-        result = await invoker.invoke(name, await request.read(), invocation_type="Event")
+        result = await invoker.invoke(InvokeRequest(name, await request.read(), invocation_type="Event"))
     except InvokeError as error:
         return error_response(error)
     headers = CIMultiDict(result.headers)

@@ -17,7 +17,7 @@ from aiohttp.web_request import BaseRequest
 
 from local.edge import lambda_api
 from local.edge.proxy import Forwarder
-from local.invoke import InvokeError
+from local.invoke import InvokeError, Invoker
 from local.services.lambda_.functions import split_function_name
 
 
@@ -27,7 +27,7 @@ class Edge:
         host: str,
         port: int,
         controlplane_url: str,
-        invoker: lambda_api.EdgeInvoker,
+        invoker: Invoker,
         on_function_write: Callable[[str, str], None] = lambda name, path: None,
     ) -> None:
         self.host = host

@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from local.invoke import InvocationType, InvokeResult
+from local.invoke import InvokeRequest, InvokeResult
 from local.services.apigateway.events import EventContext, RequestIds, build_event, header_pairs, query_pairs
 from local.services.apigateway.models import (
     GatewayState,
@@ -70,14 +70,7 @@ def _state() -> GatewayState:
 
 
 class InstantInvoker:
-    async def invoke(
-        self,
-        function_name: str,
-        payload: bytes,
-        *,
-        qualifier: str | None = None,
-        invocation_type: InvocationType = "RequestResponse",
-    ) -> InvokeResult:
+    async def invoke(self, request: InvokeRequest) -> InvokeResult:
         return InvokeResult(200, ANSWER_BYTES)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import yaml
 
-from local.invoke import InvocationType, InvokeResult
+from local.invoke import InvocationType, InvokeRequest, InvokeResult
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "terraform" / "modules" / "api" / "openapi.yaml"
@@ -85,17 +85,10 @@ class FakeInvoker:
     handler: Handler
     calls: list[tuple[str, str | None, InvocationType, dict[str, Any]]] = field(default_factory=list)
 
-    async def invoke(
-        self,
-        function_name: str,
-        payload: bytes,
-        *,
-        qualifier: str | None = None,
-        invocation_type: InvocationType = "RequestResponse",
-    ) -> InvokeResult:
-        event = json.loads(payload)
-        self.calls.append((function_name, qualifier, invocation_type, event))
-        result = self.handler(function_name, event, qualifier)
+    async def invoke(self, request: InvokeRequest) -> InvokeResult:
+        event = json.loads(request.payload)
+        self.calls.append((request.function_name, request.qualifier, request.invocation_type, event))
+        result = self.handler(request.function_name, event, request.qualifier)
         if asyncio.iscoroutine(result):
             return await result
         assert isinstance(result, InvokeResult)

@@ -12,7 +12,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from local.services.lambda_.environment import Invocation
+from local.services.lambda_.invocation import Invocation
 from local.services.lambda_.runtime_api import RuntimeApiServer
 
 NEXT = b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: rt\r\n\r\n"
@@ -70,7 +70,7 @@ def _run(
 ) -> Any:
     async def main() -> Any:
         environment = FakeEnvironment()
-        server = RuntimeApiServer(environment)  # type: ignore[arg-type]
+        server = RuntimeApiServer(environment)
         port = await server.start()
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:

@@ -18,7 +18,7 @@ import aiohttp
 import orjson
 from multidict import CIMultiDict
 
-from local.invoke import InvokeError, Invoker, InvokeResult
+from local.invoke import InvokeError, Invoker, InvokeRequest, InvokeResult
 from local.services.apigateway import responses
 from local.services.apigateway.eager import start_eagerly
 from local.services.apigateway.models import Integration, LambdaTarget
@@ -95,7 +95,8 @@ async def invoke_lambda(
     # On timeout API Gateway answers 504 but the invocation runs on in Lambda: the Invoke runs as a
     # task of its own, never cancelled here, so the executor's environment finishes (or times out) by
     # its own rules. (A bare future and timer: asyncio.wait costs more on this path.)
-    task = start_eagerly(loop, invoker.invoke(target.function_name, payload, qualifier=target.qualifier))
+    request = InvokeRequest(target.function_name, payload, qualifier=target.qualifier)
+    task = start_eagerly(loop, invoker.invoke(request))
     if not task.done():
         waiter = loop.create_future()
         timer = loop.call_later(timeout_s, _release, waiter)

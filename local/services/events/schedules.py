@@ -26,7 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from local.aws_clients import control_plane_client
-from local.invoke import InvokeError, Invoker
+from local.invoke import InvokeError, Invoker, InvokeRequest
 from local.services.apigateway import AdminRoute
 from local.services.events.schedule_expressions import Cron, Rate, Schedule, ScheduleExpressionError, parse
 
@@ -272,7 +272,7 @@ class Schedules:
             name, qualifier = function_of(target.arn)
             try:
                 result = await self._invoker.invoke(
-                    name, target.payload(event), qualifier=qualifier, invocation_type="Event"
+                    InvokeRequest(name, target.payload(event), qualifier=qualifier, invocation_type="Event")
                 )
                 outcome = f"accepted ({result.status_code})"
             except InvokeError as error:

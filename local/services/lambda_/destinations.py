@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from local.control_client import ControlPlaneClient, ControlPlaneError
 from local.invoke import MAX_ASYNC_PAYLOAD
-from local.services.lambda_.environment import Outcome
+from local.services.lambda_.invocation import Outcome
 
 Condition = Literal["Success", "RetriesExhausted", "EventAgeExceeded"]
 # The largest message each destination takes; a larger record goes without its payloads, as Lambda

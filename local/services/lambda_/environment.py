@@ -5,6 +5,8 @@ Runtime API listener (``local.services.lambda_.runtime_api``), its log stream, a
 documents: INIT (spawn until the first ``/next``), then INVOKE phases, each ending with a response,
 an error, a timeout (the process is killed), a crash, or the memory limit. Every invocation ends in an
 ``Outcome`` and the platform lines START / END / REPORT (with Init Duration after a cold start).
+What the process is given and what it writes are modules of their own: its variables
+(``variables``), its output pipes read into the log (``pipes``), and the REPORT line (``report``).
 
 https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
 """
@@ -15,30 +17,28 @@ import asyncio
 import contextlib
 import enum
 import json
-import math
 import os
-import select
 import signal
-import struct
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from local import ids
 from local.services.lambda_ import memory
 from local.services.lambda_.functions import FunctionVersion
+from local.services.lambda_.invocation import Invocation, Outcome, platform_error
+from local.services.lambda_.pipes import ProcessOutput
+from local.services.lambda_.report import report_line
 from local.services.lambda_.runtime import Runtime
 from local.services.lambda_.runtime_api import RuntimeApiServer
+from local.services.lambda_.variables import lambda_variables
 from local.services.logs.sink import LogSink, LogStream
 
 # Lambda's response payload quota for synchronous invocations.
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024
-# awslambdaric's telemetry frame header: type (4), length (4), timestamp in microseconds (8).
-_FRAME_HEADER = struct.Struct(">IIQ")
 
 
 class State(enum.Enum):
@@ -49,37 +49,6 @@ class State(enum.Enum):
 
 
 InitType = Literal["on-demand", "provisioned-concurrency"]
-
-
-@dataclass
-class Outcome:
-    """How an invocation ended. ``error_type`` is set for every failure (REPORT's Error Type)."""
-
-    payload: bytes
-    error_type: str | None = None
-    status: Literal["success", "error", "timeout"] = "success"
-
-    @property
-    def failed(self) -> bool:
-        return self.error_type is not None
-
-
-@dataclass
-class Invocation:
-    request_id: str
-    payload: bytes
-    invoked_arn: str
-    trace_id: str
-    client_context: str | None = None
-    cognito_identity: str | None = None
-    capture_logs: bool = False
-    result: asyncio.Future[Outcome] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-    deadline_ms: int = 0
-    started: float = 0.0  # perf_counter when handed to the runtime
-    init_duration_ms: float | None = None  # set on the invocation that follows a cold start
-    log_lines: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -123,10 +92,7 @@ class ExecutionEnvironment:
         self.memory: memory.ProcessMemory | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._spawned = 0.0
-        self._fds: list[int] = []
-        self._poller: select.poll | None = None
-        self._partial = b""
-        self._frames = b""
+        self.output = ProcessOutput(self.log)
         self._kill_outcome: Outcome | None = None
         self._exit_task: asyncio.Task[None] | None = None
 
@@ -135,12 +101,24 @@ class ExecutionEnvironment:
     async def start(self) -> None:
         """Spawn the runtime process; ``initialized`` resolves at its first ``/next``."""
         port = await self.server.start()
-        out_read, out_write = os.pipe()
-        telemetry_read, telemetry_write = os.pipe()
-        env = self._environment(port, telemetry_write)
-        runtime = self.spec.runtime
+        out_write, telemetry_write = self.output.open()
+        spec = self.spec
+        env = lambda_variables(
+            self.function,
+            spec.runtime,
+            task_root=spec.task_root,
+            opt_dir=spec.opt_dir,
+            region=spec.region,
+            edge_url=spec.edge_url,
+            init_type=self.init_type,
+            log_group=self.log.group,
+            log_stream=self.log.name,
+            runtime_api=f"127.0.0.1:{port}",
+            telemetry_fd=telemetry_write,
+        )
+        runtime = spec.runtime
         if runtime.python is not None and runtime.bootstrap is not None:
-            # -S: no site-packages of the host interpreter; the path is Lambda's (see _environment).
+            # -S: no site-packages of the host interpreter; the path is Lambda's (see variables.py).
             argv = [str(runtime.python), "-S", str(runtime.bootstrap), self.function.handler]
         else:
             argv = [str(_bootstrap(self.spec.task_root, self.spec.opt_dir))]
@@ -161,84 +139,17 @@ class ExecutionEnvironment:
                 start_new_session=True,
             )
         finally:
-            os.close(out_write)
-            os.close(telemetry_write)
+            self.output.close_write_ends()
         self.memory = memory.ProcessMemory(self.process.pid)
-        loop = asyncio.get_running_loop()
-        self._poller = select.poll()
-        for fd, reader in ((out_read, self._read_output), (telemetry_read, self._read_telemetry)):
-            os.set_blocking(fd, False)
-            loop.add_reader(fd, reader, fd)
-            self._fds.append(fd)
-            self._poller.register(fd, select.POLLIN)
-        self._timer = loop.call_later(self.spec.init_timeout_s, self._init_timed_out)
+        self.output.watch()
+        self._timer = asyncio.get_running_loop().call_later(self.spec.init_timeout_s, self._init_timed_out)
         self._exit_task = asyncio.create_task(self._watch_exit())
-
-    def _environment(self, port: int, telemetry_fd: int) -> dict[str, str]:
-        fn, spec = self.function, self.spec
-        opt, task = str(spec.opt_dir), str(spec.task_root)
-        env = {
-            # The function's own variables first: Lambda's reserved names below always win.
-            **fn.environment,
-            "_HANDLER": fn.handler,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.runtime}",
-            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": fn.version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": self.log.group,
-            "AWS_LAMBDA_LOG_STREAM_NAME": self.log.name,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": self.init_type,
-            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
-            "LAMBDA_TASK_ROOT": task,
-            "LAMBDA_RUNTIME_DIR": str(spec.runtime.runtime_dir or ""),
-            "AWS_REGION": spec.region,
-            "AWS_DEFAULT_REGION": spec.region,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_SESSION_TOKEN": "test",
-            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-            "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
-            "_AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1",
-            "_AWS_XRAY_DAEMON_PORT": "2000",
-            "_LAMBDA_TELEMETRY_LOG_FD": str(telemetry_fd),
-            "TZ": ":UTC",
-            "LANG": "en_US.UTF-8",
-            "PATH": os.pathsep.join(
-                ([str(spec.runtime.python.parent)] if spec.runtime.python is not None else [])
-                + ["/usr/local/bin", "/usr/bin", "/bin", f"{opt}/bin"]
-            ),
-            "LD_LIBRARY_PATH": os.pathsep.join([f"{task}/lib", f"{opt}/lib"]),
-            # boto3 in the function must not read the host user's ~/.aws files.
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        }
-        if spec.runtime.python is not None:
-            minor = spec.runtime.python_version.rsplit(".", 1)[0]
-            # Lambda's module search order for Python: task root, layers, runtime.
-            env["PYTHONPATH"] = os.pathsep.join(
-                [
-                    task,
-                    f"{opt}/python/lib/python{minor}/site-packages",
-                    f"{opt}/python",
-                    str(spec.runtime.runtime_dir),
-                ]
-            )
-        if fn.log_format == "JSON":
-            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
-            if fn.application_log_level:
-                env["AWS_LAMBDA_LOG_LEVEL"] = fn.application_log_level
-        env.setdefault("AWS_ENDPOINT_URL", spec.edge_url)
-        return env
 
     async def _watch_exit(self) -> None:
         assert self.process is not None
         code = await self.process.wait()
         self._drain()
-        for fd in self._fds:
-            asyncio.get_running_loop().remove_reader(fd)
-            os.close(fd)
-        self._fds = []
-        self._poller = None
+        self.output.close()
         self.state = State.DEAD
         if self._timer is not None:
             self._timer.cancel()
@@ -250,7 +161,7 @@ class ExecutionEnvironment:
         if self.init_error is not None and not self.initialized.done():
             self.initialized.set_exception(InitFailure(*self.init_error))
         elif not self.initialized.done():
-            error = self._kill_outcome or _platform_error(
+            error = self._kill_outcome or platform_error(
                 "Runtime.ExitError", f"Runtime exited with error: {reason}"
             )
             self.initialized.set_exception(
@@ -265,7 +176,7 @@ class ExecutionEnvironment:
             elif self.init_error is not None:
                 outcome = Outcome(self.init_error[0], self.init_error[1], "error")
             else:
-                outcome = _platform_error(
+                outcome = platform_error(
                     "Runtime.ExitError",
                     f"RequestId: {invocation.request_id} Error: Runtime exited with error: {reason}",
                 )
@@ -301,7 +212,8 @@ class ExecutionEnvironment:
         self.kill()
         if self._exit_task is not None:
             await self._exit_task
-        else:
+        else:  # never spawned (no bootstrap, or the spawn failed): its pipes go too
+            self.output.close()
             await self.server.stop()
 
     @property
@@ -370,7 +282,7 @@ class ExecutionEnvironment:
         if len(body) > MAX_RESPONSE_BYTES:
             self._finish(
                 invocation,
-                _platform_error(
+                platform_error(
                     "Function.ResponseSizeTooLarge",
                     "Response payload size exceeded maximum allowed payload size "
                     f"({MAX_RESPONSE_BYTES} bytes).",
@@ -395,7 +307,7 @@ class ExecutionEnvironment:
 
     def _init_timed_out(self) -> None:
         seconds = self.spec.init_timeout_s
-        self.kill(_platform_error("Runtime.InitTimeout", f"Init phase timed out after {seconds:.2f} seconds"))
+        self.kill(platform_error("Runtime.InitTimeout", f"Init phase timed out after {seconds:.2f} seconds"))
         self.log.write(f"INIT_REPORT Init Duration: {seconds * 1000:.2f} ms\tPhase: init\tStatus: timeout")
 
     def _timed_out(self, invocation: Invocation) -> None:
@@ -405,7 +317,7 @@ class ExecutionEnvironment:
         message = f"RequestId: {invocation.request_id} Error: Task timed out after {seconds:.2f} seconds"
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         self.log.write(f"{stamp} {invocation.request_id} Task timed out after {seconds:.2f} seconds")
-        outcome = _platform_error("Sandbox.Timedout", message)
+        outcome = platform_error("Sandbox.Timedout", message)
         outcome.status = "timeout"
         self.kill(outcome)
         self._finish(invocation, outcome)
@@ -426,14 +338,23 @@ class ExecutionEnvironment:
             and self.max_memory_mib > limit
             and outcome.error_type != "Sandbox.Timedout"
         ):
-            outcome = _platform_error(
+            outcome = platform_error(
                 "Runtime.OutOfMemory",
                 f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed",
             )
             self.kill(outcome)
         if invocation.started:
             self.log.write(f"END RequestId: {invocation.request_id}")
-            self.log.write(self._report(invocation, outcome, duration_ms))
+            self.log.write(
+                report_line(
+                    invocation,
+                    outcome,
+                    duration_ms,
+                    memory_mb=limit,
+                    max_memory_mib=self.max_memory_mib,
+                    enforce_memory=self.spec.enforce_memory,
+                )
+            )
         self.log.capture = None
         self.current = None
         self.last_used = time.monotonic()
@@ -441,32 +362,6 @@ class ExecutionEnvironment:
             self.state = State.READY
         if not invocation.result.done():
             invocation.result.set_result(outcome)
-
-    def _report(self, invocation: Invocation, outcome: Outcome, duration_ms: float) -> str:
-        # Since August 2025 Lambda bills the INIT phase of on-demand functions too.
-        init = invocation.init_duration_ms
-        billed = math.ceil(duration_ms + (init or 0.0))
-        used = (
-            min(math.ceil(self.max_memory_mib), self.function.memory_mb)
-            if self.spec.enforce_memory
-            else math.ceil(self.max_memory_mib)
-        )
-        parts = [
-            f"REPORT RequestId: {invocation.request_id}",
-            f"Duration: {duration_ms:.2f} ms",
-            f"Billed Duration: {max(billed, 1)} ms",
-            f"Memory Size: {self.function.memory_mb} MB",
-            f"Max Memory Used: {used} MB",
-        ]
-        if init is not None:
-            parts.append(f"Init Duration: {init:.2f} ms")
-        if outcome.status == "timeout":
-            parts.append("Status: timeout")
-        elif outcome.error_type is not None and outcome.error_type.startswith(
-            ("Runtime.", "Sandbox.", "Function.")
-        ):
-            parts += ["Status: error", f"Error Type: {outcome.error_type}"]
-        return "\t".join(parts)
 
     def check_memory(self) -> None:
         """Kill a busy environment above its memory size (called periodically by the executor)."""
@@ -476,51 +371,15 @@ class ExecutionEnvironment:
         if used is not None and used > self.function.memory_mb:
             self.max_memory_mib = max(self.max_memory_mib, used)
             invocation = self.current
-            outcome = _platform_error(
+            outcome = platform_error(
                 "Runtime.OutOfMemory",
                 f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed",
             )
             self.kill(outcome)
             self._finish(invocation, outcome)
 
-    # --- logs --------------------------------------------------------------------------------
-
-    def _read_output(self, fd: int) -> None:
-        data = self._read(fd)
-        if not data:
-            return
-        *lines, self._partial = (self._partial + data).split(b"\n")
-        for line in lines:
-            self.log.write(line.decode(errors="replace"))
-
-    def _read_telemetry(self, fd: int) -> None:
-        self._frames += self._read(fd)
-        while len(self._frames) >= _FRAME_HEADER.size:
-            _, length, micros = _FRAME_HEADER.unpack_from(self._frames)
-            end = _FRAME_HEADER.size + length
-            if len(self._frames) < end:
-                break
-            message = self._frames[_FRAME_HEADER.size : end].decode(errors="replace")
-            self._frames = self._frames[end:]
-            self.log.write(message.rstrip("\n"), micros // 1000)
-
-    def _read(self, fd: int) -> bytes:
-        data, eof = _read_available(fd)
-        if eof and fd in self._fds:  # stop watching: a closed pipe is readable forever
-            asyncio.get_running_loop().remove_reader(fd)
-        return data
-
     def _drain(self) -> None:
-        """Read whatever the process has written so far (it wrote it before it answered)."""
-        if self._poller is not None and len(self._fds) == 2:
-            ready = {fd for fd, _ in self._poller.poll(0)}  # one syscall when there is nothing
-            if self._fds[0] in ready:
-                self._read_output(self._fds[0])
-            if self._fds[1] in ready:
-                self._read_telemetry(self._fds[1])
-        if self.process is not None and self.process.returncode is not None and self._partial:
-            self.log.write(self._partial.decode(errors="replace"))
-            self._partial = b""
+        self.output.drain(self.process is not None and self.process.returncode is not None)
 
 
 class InitFailure(Exception):
@@ -528,33 +387,6 @@ class InitFailure(Exception):
         super().__init__(error_type)
         self.payload = payload
         self.error_type = error_type
-
-
-def _read_available(fd: int) -> tuple[bytes, bool]:
-    """What a non-blocking pipe holds now, and whether it reached its end."""
-    chunks = []
-    eof = False
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except BlockingIOError:
-            break
-        except OSError:
-            eof = True
-            break
-        if not chunk:
-            eof = True
-            break
-        chunks.append(chunk)
-        if len(chunk) < 65536:
-            break
-    return b"".join(chunks), eof
-
-
-def _platform_error(error_type: str, message: str) -> Outcome:
-    return Outcome(
-        json.dumps({"errorType": error_type, "errorMessage": message}).encode(), error_type, "error"
-    )
 
 
 def _error_type(body: bytes) -> str | None:
@@ -577,8 +409,3 @@ def _bootstrap(task_root: Path, opt_dir: Path) -> Path:
         ).encode(),
         "Runtime.InvalidEntrypoint",
     )
-
-
-def new_trace_id(sampled: bool) -> str:
-    """An X-Ray trace header as Lambda passes it to the runtime."""
-    return f"{ids.trace_root()};Parent={ids.random_bits(64):016x};Sampled={int(sampled)}"

@@ -3,7 +3,7 @@
 Each environment gets its own listener on an ephemeral loopback port, given to the runtime as
 ``AWS_LAMBDA_RUNTIME_API=127.0.0.1:<port>`` (awslambdaric opens plain ``host:port`` connections, so
 a path prefix per environment would not do). This module is only the wire format; the environment
-(``local.services.lambda_.environment``) decides what each call means.
+(``local.services.lambda_.environment``) decides what each call means, behind ``RuntimeApiEnvironment``.
 
 Every invocation crosses this API twice (``next`` and ``response``), so it is a small asyncio
 protocol rather than a web framework: the only clients are runtimes (awslambdaric's libcurl, a
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from typing import Protocol, cast
 
-if TYPE_CHECKING:
-    from local.services.lambda_.environment import ExecutionEnvironment, Invocation
+from local.services.lambda_.invocation import Invocation
 
 PREFIX = "/2018-06-01/runtime/"
 ERROR_TYPE_HEADER = "lambda-runtime-function-error-type"
@@ -46,8 +46,26 @@ _ERRORS = {
 _ERROR_TYPE_NAME = ERROR_TYPE_HEADER.encode()
 
 
+class RuntimeApiEnvironment(Protocol):
+    """What the Runtime API asks of its execution environment; each ``post_*`` answers the status."""
+
+    def next_invocation(self, deliver: Callable[[Invocation], None]) -> Invocation | None:
+        """``GET /next``: the queued invocation, or None and ``deliver`` is called with the next one."""
+        ...
+
+    def cancel_next(self, deliver: Callable[[Invocation], None]) -> None:
+        """The connection that waited in ``GET /next`` with ``deliver`` closed."""
+        ...
+
+    def post_response(self, request_id: str, body: bytes) -> int: ...
+
+    def post_error(self, request_id: str, body: bytes, error_type: str | None) -> int: ...
+
+    def post_init_error(self, body: bytes, error_type: str | None) -> int: ...
+
+
 class RuntimeApiServer:
-    def __init__(self, environment: ExecutionEnvironment) -> None:
+    def __init__(self, environment: RuntimeApiEnvironment) -> None:
         self.environment = environment
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()

@@ -6,7 +6,7 @@ import re
 import uuid
 
 from local import ids
-from local.services.lambda_.environment import new_trace_id
+from local.services.lambda_.invocation import new_trace_id
 
 
 def test_request_ids_are_distinct_version_4_uuids_in_canonical_form() -> None:

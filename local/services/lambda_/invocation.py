@@ -1,0 +1,58 @@
+"""One invocation as an execution environment runs it, and how it ended.
+
+Shared by the environment (which runs it), the Runtime API (which hands it to the runtime), the
+REPORT line and the executor (which makes it from an Invoke and turns the ``Outcome`` into the
+answer or a destination's record).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+from local import ids
+
+
+@dataclass
+class Outcome:
+    """How an invocation ended. ``error_type`` is set for every failure (REPORT's Error Type)."""
+
+    payload: bytes
+    error_type: str | None = None
+    status: Literal["success", "error", "timeout"] = "success"
+
+    @property
+    def failed(self) -> bool:
+        return self.error_type is not None
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    payload: bytes
+    invoked_arn: str
+    trace_id: str
+    client_context: str | None = None
+    cognito_identity: str | None = None
+    capture_logs: bool = False
+    result: asyncio.Future[Outcome] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    deadline_ms: int = 0
+    started: float = 0.0  # perf_counter when handed to the runtime
+    init_duration_ms: float | None = None  # set on the invocation that follows a cold start
+    log_lines: list[str] = field(default_factory=list)
+
+
+def platform_error(error_type: str, message: str) -> Outcome:
+    """A failure Lambda itself reports (a timeout, a crash, the memory limit), not the function."""
+    return Outcome(
+        json.dumps({"errorType": error_type, "errorMessage": message}).encode(), error_type, "error"
+    )
+
+
+def new_trace_id(sampled: bool) -> str:
+    """An X-Ray trace header as Lambda passes it to the runtime."""
+    return f"{ids.trace_root()};Parent={ids.random_bits(64):016x};Sampled={int(sampled)}"
