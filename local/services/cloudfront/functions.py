@@ -19,7 +19,7 @@ import re
 import shutil
 from typing import Any, Protocol
 
-log = logging.getLogger("local.services.cloudfront.site")
+log = logging.getLogger("local.services.cloudfront")
 
 _HARNESS = r"""
 const readline = require('readline');

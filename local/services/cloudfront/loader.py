@@ -21,7 +21,7 @@ from local.services.cloudfront import headers_policy
 from local.services.cloudfront.models import Behavior, Distribution, PolicyHeader
 from local.terraform_state import TerraformState
 
-log = logging.getLogger("local.services.cloudfront.site")
+log = logging.getLogger("local.services.cloudfront")
 
 _S3_DOMAIN = re.compile(r"^(?P<bucket>.+?)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$")
 

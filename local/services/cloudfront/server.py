@@ -30,7 +30,7 @@ from local.services.cloudfront.loader import read_distribution
 from local.services.cloudfront.models import Behavior, Distribution
 from local.terraform_state import StateError, TerraformState
 
-log = logging.getLogger("local.services.cloudfront.site")
+log = logging.getLogger("local.services.cloudfront")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4590
