@@ -80,15 +80,15 @@ build: venv ## Build function zips, the layer zip and build/manifest.json (ARCH=
 # --- checks ------------------------------------------------------------------------------------
 
 fmt: venv ## Format Python and Terraform in place
-	@$(BIN)/ruff format --quiet functions local tests
-	@$(BIN)/ruff check --quiet --fix functions local tests
+	@$(BIN)/ruff format --quiet functions local buildtools tests
+	@$(BIN)/ruff check --quiet --fix functions local buildtools tests
 	@terraform fmt -recursive $(TF_DIR) >/dev/null
 
 lint: venv $(TOOLS)/checkov/bin/checkov tf-modules ## ruff, mypy, shellcheck, terraform fmt/validate, checkov
 	@echo "==> lint"
-	@$(BIN)/ruff format --check --quiet functions local tests
-	@$(BIN)/ruff check --quiet functions local tests
-	@$(BIN)/mypy --no-error-summary functions local
+	@$(BIN)/ruff format --check --quiet functions local buildtools tests
+	@$(BIN)/ruff check --quiet functions local buildtools tests
+	@$(BIN)/mypy --no-error-summary functions local buildtools
 	@$(BIN)/shellcheck build.sh .ci/run
 	@terraform fmt -check -recursive $(TF_DIR)
 	@# -no-tests: validate mis-reports the site module's us-east-1 alias in module-level test runs;
