@@ -1,0 +1,36 @@
+"""Before anything starts: every fixed port is free, or the error names the part, its flag and its
+``LOCAL_*`` variable (a port taken halfway through starting would leave a half-started cloud)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from local.cloud.errors import UpError
+from local.config import Config
+
+
+def check_ports_free(config: Config) -> None:
+    names = {
+        "edge": config.ports.edge,
+        "controlplane": config.ports.controlplane,
+        "container-api": config.ports.container_api,
+        "apigateway": config.ports.apigateway,
+        "site": config.ports.site,
+    }
+    for name, port in names.items():
+        if port == 0:  # picked by the system when bound
+            continue
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((config.host, port))
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+                flag = f"--{name}-port"
+                variable = f"LOCAL_{name.upper().replace('-', '_')}_PORT"
+                raise UpError(
+                    f"port {port} ({name}) on {config.host} is in use by another program; "
+                    f"stop it or choose another port with {flag} (or {variable})"
+                ) from error

@@ -1,0 +1,379 @@
+"""One run of the local cloud (``LocalCloud``): its parts started in order, applies followed, and
+everything stopped in reverse.
+
+1. the edge (AWS endpoint) and the Lambda executor, in this process;
+2. at once: the control plane (moto, a process of its own, with the previous run's state when the
+   Terraform state still matches it: ``local.cloud.snapshot``), the container API stand-in (a process
+   of its own: ``local.cloud.children``), the python runtime for the functions (installed once into
+   the cache), and ``terraform apply`` of ``terraform/`` against the edge; a first apply serves as soon
+   as everything the data planes read exists, and finishes the rest (``local.cloud.apply_progress``)
+   in the background;
+3. provisioned concurrency, schedules, the API Gateway data plane and the site;
+then ``endpoints.json`` (``local.cloud.endpoints``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from local.cloud import children, endpoints, processes
+from local.cloud.endpoints import Endpoints, Reported
+from local.cloud.errors import UpError
+from local.cloud.progress import Progress
+from local.cloud.snapshot import SavedControlPlane
+from local.cloud.stack import Applied, Stack, StackError
+from local.config import Config
+from local.control_client import ControlPlaneClient
+from local.edge.server import Edge
+from local.lifecycle import Service
+from local.services.apigateway import server as apigateway
+from local.services.apigateway.access_logs import AccessLogStreams
+from local.services.cloudfront import server as site
+from local.services.events import schedules
+from local.services.lambda_.executor import Executor
+from local.services.logs.sink import LogSink
+
+RUNTIME = "python3.13"
+
+# Root outputs the data planes read from the Terraform state: the site's response headers, and the
+# URLs browsers open (endpoints.json).
+SERVED_OUTPUTS = ("site_security_headers", "browser_urls")
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A first apply far enough along to serve: what is still being applied, and the outputs."""
+
+    pending: list[str]
+    outputs: dict[str, Any]
+
+
+class LocalCloud:
+    """Every part of a running local cloud, started by ``start`` and stopped by ``stop``."""
+
+    def __init__(self, config: Config, progress: Progress) -> None:
+        self.config = config
+        self.progress = progress
+        self.stack = Stack(config, progress.say)
+        self.logs_dir = config.state_dir / "logs"
+        self.saved = SavedControlPlane(config, self.stack)
+        self.session: aiohttp.ClientSession | None = None
+        self.sink: LogSink | None = None
+        self.executor: Executor | None = None
+        self.edge: Edge | None = None
+        self.controlplane: asyncio.subprocess.Process | None = None
+        self.container_api: asyncio.subprocess.Process | None = None
+        self.services: list[Service] = []  # data planes, in start order
+        self.reported = Reported()  # what the steps reported: endpoints.json is made from it
+        self.applied = False
+        self.background: asyncio.Task[Any] | None = None  # an apply that runs while the cloud serves
+        self.stopping = False
+        # Provisioned concurrency changes are followed once the initial apply is over (during it,
+        # pre-warmed environments would create log groups before Terraform does).
+        self.provisioning = False
+
+    # --- start -----------------------------------------------------------------------------------
+
+    async def start(self) -> Endpoints:
+        config, progress = self.config, self.progress
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.stack.prepare_environment()
+        restored = self.saved.keep_if_matching()
+        # Nothing Terraform reads changed and the control plane comes back as Terraform left it: serve
+        # at once and let Terraform confirm in the background.
+        verify_later = config.apply_terraform and restored and self.stack.unchanged_since_last_apply()
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+        self.sink = LogSink(
+            ControlPlaneClient(config.controlplane_url, config.region, self.session), config.console_logs
+        )
+        self.executor = Executor(
+            ControlPlaneClient(config.edge_url, config.region, self.session),
+            self.sink,
+            settings=config.executor,
+            cache_dir=config.cache_dir,
+            region=config.region,
+            edge_url=config.edge_url,
+            say=progress.say,
+        )
+        async with progress.stage(f"AWS endpoint (edge) on {config.edge_url} and Lambda executor"):
+            self.edge = Edge(
+                config.host, config.ports.edge, config.controlplane_url, self.executor, self._function_written
+            )
+            await self.edge.start()
+            self.executor.start()
+        outputs: dict[str, Any] = {}
+        serving: Serving | None = None
+        async with progress.stage(
+            f"control plane (moto) on {config.controlplane_url}, container API, runtime, terraform apply"
+        ):
+            # All at once: Terraform starts (and loads its provider) while moto starts; its first
+            # calls wait at the edge until the control plane answers.
+            _, _, runtime, applied = await _all(
+                self._start_controlplane(),
+                self._start_container_api(),
+                self.executor.prepare_runtime(RUNTIME),
+                _nothing() if verify_later else self._apply_until_ready(),
+            )
+            progress.say(f"    {RUNTIME}: {runtime.python} (Python {runtime.python_version})")
+            if verify_later:
+                self.applied = True  # the control plane holds what the last apply made
+                self.stack.publish_state()
+                outputs = self.stack.outputs()
+                self.reported.terraform = {"status": "applying", "why": "confirming the restored state"}
+                progress.say(
+                    "    terraform: inputs unchanged since the last apply and the control plane restored; "
+                    "confirming with terraform apply in the background"
+                )
+            elif isinstance(applied, Serving):
+                serving, outputs = applied, applied.outputs
+                progress.say(
+                    f"    terraform: serving; {len(serving.pending)} change(s) the data planes do not read "
+                    "finish in the background (the AWS provider's fixed waits):"
+                )
+                for address in serving.pending:
+                    progress.say(f"      {address}")
+                self.reported.terraform = {"status": "applying", "pending": serving.pending}
+            elif applied is not None:
+                outputs = applied.outputs
+                progress.say(f"    terraform: {applied.summary or 'applied'}")
+                self.reported.terraform = {"status": "applied"}
+                await self._save_snapshot()
+            else:
+                progress.say("    terraform skipped (--no-terraform): the control plane starts empty")
+                self.reported.terraform = {"status": "skipped"}
+                self.stack.publish_state()  # a state folder's earlier state, if kept
+        async with progress.stage("provisioned concurrency, schedules, API Gateway, site"):
+            self.provisioning = True
+            provisioned = await self.executor.sync_provisioned()
+            progress.say(f"    {provisioned} provisioned execution environment(s) initialised")
+            await self._start_data_planes(outputs)
+        written = self._write_endpoints()
+        if verify_later:
+            self.background = asyncio.create_task(self._finish_apply(self._apply()))
+        elif serving is not None:
+            assert self.background is not None  # the apply itself
+            self.background = asyncio.create_task(self._finish_apply(self.background))
+        return written
+
+    def _write_endpoints(self) -> Endpoints:
+        document = Endpoints.of(self.config, self.reported)
+        endpoints.write(self.config.endpoints_file, document)
+        return document
+
+    async def _start_controlplane(self) -> None:
+        assert self.edge is not None
+        assert self.sink is not None
+        assert self.session is not None
+        config = self.config
+        self.controlplane = await children.spawn_controlplane(config, self.logs_dir, self.saved.path)
+        await children.wait_until_answering(
+            self.session,
+            f"{config.controlplane_url}/_local/health",
+            self.controlplane,
+            what="control plane",
+            logs_dir=self.logs_dir,
+        )
+        self.edge.upstream_ready.set()
+        self.sink.start()
+
+    async def _start_container_api(self) -> None:
+        assert self.session is not None
+        config = self.config
+        self.container_api = await children.spawn_container_api(config, self.logs_dir)
+        self.reported.container_api_url = config.container_api_url
+        await children.wait_until_answering(
+            self.session,
+            config.container_api_url + "/",
+            self.container_api,
+            what="container API stand-in",
+            logs_dir=self.logs_dir,
+            any_status=True,
+        )
+
+    async def _save_snapshot(self) -> None:
+        if self.session is not None and self.controlplane is not None:
+            await self.saved.save(self.session, self.progress.say)
+
+    # --- terraform -------------------------------------------------------------------------------
+
+    async def _apply_until_ready(self) -> Applied | Serving | None:
+        """Apply; return when it is done, or as soon as the data planes can serve (a first apply,
+        see ``local.cloud.apply_progress``): then the apply goes on as ``self.background``."""
+        if not self.config.apply_terraform:
+            return None
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[list[str]] = loop.create_future()
+
+        def on_ready(pending: list[str]) -> None:  # in the apply's thread
+            loop.call_soon_threadsafe(lambda: None if ready.done() else ready.set_result(pending))
+
+        applying = asyncio.create_task(self._apply(on_ready))
+        self.background = applying  # stop() interrupts it
+        either: set[asyncio.Future[Any]] = {applying, ready}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if applying.done():
+            self.background = None
+            return applying.result()
+        try:
+            return Serving(ready.result(), self.stack.outputs())
+        except StackError as error:
+            raise UpError(str(error)) from error
+
+    async def _apply(self, on_ready: Callable[[list[str]], None] | None = None) -> Applied:
+        try:
+            applied = await asyncio.to_thread(self.stack.apply, on_ready, SERVED_OUTPUTS)
+        except StackError as error:
+            raise UpError(str(error)) from error
+        self.applied = True
+        return applied
+
+    async def _finish_apply(self, applying: Awaitable[Applied]) -> None:
+        """An apply that runs while the cloud serves (one confirming a fast start, or the rest of a
+        first one): report it; reload the data planes if it changed anything (the rest of a first
+        apply; something Terraform reads outside its inputs; drift in the control plane)."""
+        started = time.monotonic()
+        try:
+            applied = await applying
+        except Exception as error:  # reported, never lost: the cloud goes on serving
+            if self.stopping:
+                return  # Terraform was interrupted on purpose
+            self.progress.say(f"==> warning: background terraform apply failed: {error}")
+            self.reported.terraform = {"status": "failed", "error": str(error)}
+            self._write_endpoints()
+            return
+        try:
+            await self._take_applied(applied, time.monotonic() - started)
+        except Exception as error:
+            self.progress.say(f"==> warning: after the background terraform apply: {error!r}")
+
+    async def _take_applied(self, applied: Applied, took: float) -> None:
+        """What a finished background apply means for the running cloud."""
+        if applied.changed:
+            assert self.executor is not None
+            await self.executor.sync_provisioned()
+            for service in self.services:
+                await _quietly(service.reload())
+            self.reported.terraform_outputs = applied.outputs
+        self.reported.terraform = {"status": "applied"}
+        self._write_endpoints()
+        self.progress.say(f"==> terraform (background, {took:.1f} s): {applied.summary}")  # all in place
+        await self._save_snapshot()
+
+    # --- data planes -----------------------------------------------------------------------------
+
+    async def _start_data_planes(self, outputs: dict[str, Any]) -> None:
+        """Schedules, then the gateway (which serves the schedules' admin routes), beside the site."""
+        self.reported.terraform_outputs = outputs
+        await _all(
+            self._optional("schedules and API Gateway", self._start_schedules_and_gateway()),
+            self._optional("site", self._start_site()),
+        )
+
+    async def _optional(self, what: str, step: Awaitable[None]) -> None:
+        """A data plane that cannot start (nothing of its kind deployed, say) leaves the rest up."""
+        try:
+            await step
+        except Exception as error:  # reported, not fatal: the AWS endpoint and Lambda still work
+            self.progress.say(f"    warning: {what} not started: {error}")
+
+    async def _start_schedules_and_gateway(self) -> None:
+        config, executor, sink = self.config, self.executor, self.sink
+        assert executor is not None
+        assert sink is not None
+        started = await schedules.start(
+            executor, config.edge_url, region=config.region, account_id=config.account_id
+        )
+        self.services.append(started)
+        self.progress.say(f"    schedules: {len(started.rules)} rule(s)")
+        gateway = await apigateway.start(
+            executor,
+            config.edge_url,
+            host=config.host,
+            port=config.ports.apigateway,
+            region=config.region,
+            terraform_state=self.stack.served_state,
+            admin_routes=started.admin_routes(),
+            access_log=AccessLogStreams(sink),  # stage access logs to CloudWatch
+        )
+        self.services.append(gateway)
+        self.reported.apigateway_endpoints = gateway.endpoints()
+
+    async def _start_site(self) -> None:
+        config = self.config
+        started = await site.start(
+            config.edge_url,
+            host=config.host,
+            port=config.ports.site,
+            region=config.region,
+            terraform_state=self.stack.served_state,
+            alias=f"www.{config.domain_name}",
+        )
+        self.services.append(started)
+        self.reported.site_url = started.url
+
+    def _function_written(self, name: str, path: str) -> None:
+        assert self.executor is not None
+        self.executor.function_changed(name)
+        if path.startswith("/provisioned-concurrency") and self.provisioning:
+            asyncio.get_running_loop().create_task(self.executor.sync_provisioned())
+
+    # --- stop ------------------------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        """Stop everything started so far, newest first; never raises."""
+        self.stopping = True
+        if self.background is not None and not self.background.done():
+            await asyncio.to_thread(self.stack.cancel)
+            self.background.cancel()
+            await asyncio.gather(self.background, return_exceptions=True)
+        self.stack.cancel()
+        for service in reversed(self.services):
+            await _quietly(service.stop())
+        if self.edge is not None:
+            await _quietly(self.edge.stop())
+        if self.executor is not None:
+            await _quietly(self.executor.close())
+        if self.sink is not None:
+            await _quietly(self.sink.close())
+        if self.applied:
+            await self._save_snapshot()
+        if self.container_api is not None:
+            await _quietly(processes.stop(self.container_api))
+        if self.controlplane is not None:
+            await _quietly(processes.stop(self.controlplane))
+        if self.session is not None:
+            await _quietly(self.session.close())
+        endpoints.remove_if_ours(self.config.endpoints_file)
+
+
+async def _all(*steps: Awaitable[Any]) -> list[Any]:
+    """Run ``steps`` concurrently; if one fails, cancel the others and raise its error."""
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_coroutine(step)) for step in steps]
+    except* UpError as errors:
+        raise errors.exceptions[0] from None
+    return [task.result() for task in tasks]
+
+
+async def _coroutine(step: Awaitable[Any]) -> Any:
+    return await step
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def _quietly(awaitable: Awaitable[Any]) -> None:
+    try:
+        await awaitable
+    except Exception as error:  # shutting down: report and carry on with the rest
+        print(f"warning: while stopping: {error!r}", file=sys.stderr)
