@@ -55,7 +55,7 @@ def moto_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def moto_endpoint(moto_log: Path) -> Iterator[str]:
-    """The local cloud's control plane (moto with local.moto_fidelity's patches) on a free port.
+    """The local cloud's control plane (moto with local.controlplane.patches installed) on a free port.
 
     It is the same launcher ``make up`` runs, so the apply test and the local cloud share one moto
     patch set. Its edge URL points at a port nothing listens on: this test runs no functions, so an
