@@ -51,7 +51,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4580
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's 10 MB payload quota -> 413
 
-__all__ = ["AdminRoute", "ApiGateway", "Snapshot", "start"]
+__all__ = ["AdminRoute", "ApiGateway", "start"]
 
 
 class Rejected(Exception):
