@@ -33,7 +33,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.local.browser_support import (
+from tests.local.cloudfront.browser_support import (
     CHROMIUM,
     INSTALL_HINT,
     LAUNCH_ARGS,
