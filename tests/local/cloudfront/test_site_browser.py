@@ -33,6 +33,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.local.cloud_support import RunningCloud
 from tests.local.cloudfront.browser_support import (
     CHROMIUM,
     INSTALL_HINT,
@@ -44,7 +45,6 @@ from tests.local.cloudfront.browser_support import (
     jpeg_bytes,
     origin_of,
 )
-from tests.local.conftest import RunningCloud
 
 HTTP_TIMEOUT_S = 30
 
