@@ -22,7 +22,7 @@ import boto3
 import pytest
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
-from tests.local.conftest import free_ports
+from tests.local.cloud_support import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 ARCH = "x86_64" if os.uname().machine in ("x86_64", "amd64") else "arm64"
