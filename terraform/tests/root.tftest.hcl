@@ -136,6 +136,16 @@ run "unknown_architecture_is_refused" {
   expect_failures = [var.architecture]
 }
 
+run "an_unknown_function_key_is_refused" {
+  command = plan
+
+  variables {
+    function_memory_mb = { postcard = 512 }
+  }
+
+  expect_failures = [var.function_memory_mb]
+}
+
 run "negative_reserved_concurrency_is_refused" {
   command = plan
 
