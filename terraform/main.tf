@@ -15,7 +15,9 @@ locals {
   # The container API's origin (scheme and host) for the site's CSP.
   container_api_origin = regex("^(https?://[^/]+)", var.container_api_url)[0]
 
-  function_names = { for name in ["postcards", "thumbnails", "housekeeping"] : name => "${local.name}-${name}" }
+  # The functions (folders under functions/); the per-function variables are keyed by these names.
+  function_keys  = ["postcards", "thumbnails", "housekeeping"]
+  function_names = { for name in local.function_keys : name => "${local.name}-${name}" }
   alias_name     = "live"
 }
 

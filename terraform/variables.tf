@@ -95,13 +95,18 @@ variable "container_api_url" {
   }
 }
 
+locals {
+  # A browser origin of the site or the API: scheme, host and optional port (no path, no trailing slash).
+  browser_origin_pattern = "^https?://[a-z0-9.-]+(:[0-9]{1,5})?$"
+}
+
 variable "public_site_url" {
   description = "Origin browsers use for the site, when it is not https://www.<domain_name>: the local cloud serves plain HTTP on its own port. Sets the API's CORS origin, the media bucket's CORS and the thumbnails' base URL. null = https://www.<domain_name>."
   type        = string
   default     = null
 
   validation {
-    condition     = var.public_site_url == null || can(regex("^https?://[a-z0-9.-]+(:[0-9]{1,5})?$", var.public_site_url))
+    condition     = var.public_site_url == null || can(regex(local.browser_origin_pattern, var.public_site_url))
     error_message = "public_site_url must be an origin (scheme, host, optional port; no path or trailing slash), e.g. http://www.postcards.localhost:4590."
   }
 }
@@ -112,7 +117,7 @@ variable "public_api_url" {
   default     = null
 
   validation {
-    condition     = var.public_api_url == null || can(regex("^https?://[a-z0-9.-]+(:[0-9]{1,5})?$", var.public_api_url))
+    condition     = var.public_api_url == null || can(regex(local.browser_origin_pattern, var.public_api_url))
     error_message = "public_api_url must be an origin (scheme, host, optional port; no path or trailing slash), e.g. http://api.postcards.localhost:4580."
   }
 }
@@ -170,8 +175,8 @@ variable "function_memory_mb" {
   }
 
   validation {
-    condition     = alltrue([for name in keys(var.function_memory_mb) : contains(["postcards", "thumbnails", "housekeeping"], name)])
-    error_message = "function_memory_mb keys must be among postcards, thumbnails, housekeeping."
+    condition     = alltrue([for name in keys(var.function_memory_mb) : contains(local.function_keys, name)])
+    error_message = "function_memory_mb keys must be among ${join(", ", local.function_keys)}."
   }
   validation {
     condition     = alltrue([for mb in values(var.function_memory_mb) : mb >= 128 && mb <= 10240 && floor(mb) == mb])
@@ -189,8 +194,8 @@ variable "function_timeout_s" {
   }
 
   validation {
-    condition     = alltrue([for name in keys(var.function_timeout_s) : contains(["postcards", "thumbnails", "housekeeping"], name)])
-    error_message = "function_timeout_s keys must be among postcards, thumbnails, housekeeping."
+    condition     = alltrue([for name in keys(var.function_timeout_s) : contains(local.function_keys, name)])
+    error_message = "function_timeout_s keys must be among ${join(", ", local.function_keys)}."
   }
   validation {
     condition     = alltrue([for s in values(var.function_timeout_s) : s >= 1 && s <= 900 && floor(s) == s])
@@ -211,8 +216,8 @@ variable "reserved_concurrency" {
   }
 
   validation {
-    condition     = alltrue([for name in keys(var.reserved_concurrency) : contains(["postcards", "thumbnails", "housekeeping"], name)])
-    error_message = "reserved_concurrency keys must be among postcards, thumbnails, housekeeping."
+    condition     = alltrue([for name in keys(var.reserved_concurrency) : contains(local.function_keys, name)])
+    error_message = "reserved_concurrency keys must be among ${join(", ", local.function_keys)}."
   }
   validation {
     condition     = alltrue([for n in values(var.reserved_concurrency) : n >= 0 && floor(n) == n])
@@ -226,8 +231,8 @@ variable "provisioned_concurrency" {
   default     = {}
 
   validation {
-    condition     = alltrue([for name in keys(var.provisioned_concurrency) : contains(["postcards", "thumbnails", "housekeeping"], name)])
-    error_message = "provisioned_concurrency keys must be among postcards, thumbnails, housekeeping."
+    condition     = alltrue([for name in keys(var.provisioned_concurrency) : contains(local.function_keys, name)])
+    error_message = "provisioned_concurrency keys must be among ${join(", ", local.function_keys)}."
   }
   validation {
     condition     = alltrue([for n in values(var.provisioned_concurrency) : n >= 0 && floor(n) == n])

@@ -13,6 +13,13 @@ variables {
     alias_name       = "live"
     alias_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:postcards-test-postcards:live/invocations"
   }
+
+  # The domain module's (each run's module takes the variables it declares; stage_name is the api
+  # module's too, and its default there).
+  domain_name = "api.example.com"
+  zone_id     = "Z0TESTZONE0000000000"
+  rest_api_id = "abcdef1234"
+  stage_name  = "live"
 }
 
 run "the_body_routes_to_the_live_alias_and_the_container_api" {
@@ -109,13 +116,6 @@ run "custom_domain_is_regional_tls_1_2_with_alias_records" {
     source = "./modules/domain"
   }
 
-  variables {
-    domain_name = "api.example.com"
-    zone_id     = "Z0TESTZONE0000000000"
-    rest_api_id = "abcdef1234"
-    stage_name  = "live"
-  }
-
   override_resource {
     target = module.certificate.aws_acm_certificate.this
     values = {
@@ -148,10 +148,6 @@ run "the_domain_policy_refuses_old_tls" {
   }
 
   variables {
-    domain_name     = "api.example.com"
-    zone_id         = "Z0TESTZONE0000000000"
-    rest_api_id     = "abcdef1234"
-    stage_name      = "live"
     security_policy = "TLS_1_0"
   }
 

@@ -49,7 +49,7 @@ run "media_bucket_is_private_and_triggers_thumbnails" {
   }
 
   assert {
-    condition     = aws_s3_bucket_public_access_block.media.block_public_acls && aws_s3_bucket_public_access_block.media.block_public_policy && aws_s3_bucket_public_access_block.media.ignore_public_acls && aws_s3_bucket_public_access_block.media.restrict_public_buckets
+    condition     = module.media_bucket.public_access_block == { block_public_acls = true, block_public_policy = true, ignore_public_acls = true, restrict_public_buckets = true }
     error_message = "The media bucket must block every kind of public access."
   }
   assert {

@@ -44,7 +44,6 @@ run "local_cloud" {
   variables {
     local_endpoint = "http://127.0.0.1:4566"
     domain_name    = "postcards.localhost"
-    architecture   = "arm64"
   }
 
   assert {
@@ -76,7 +75,6 @@ run "browser_urls_follow_the_public_overrides" {
   variables {
     local_endpoint  = "http://127.0.0.1:4566"
     domain_name     = "postcards.localhost"
-    architecture    = "arm64"
     public_site_url = "http://www.postcards.localhost:4590"
     public_api_url  = "http://api.postcards.localhost:4580"
   }
@@ -136,6 +134,16 @@ run "unknown_architecture_is_refused" {
   }
 
   expect_failures = [var.architecture]
+}
+
+run "an_unknown_function_key_is_refused" {
+  command = plan
+
+  variables {
+    function_memory_mb = { postcard = 512 }
+  }
+
+  expect_failures = [var.function_memory_mb]
 }
 
 run "negative_reserved_concurrency_is_refused" {

@@ -9,6 +9,18 @@ mock_provider "aws" {
   source = "./tests/mocks"
 }
 
+# ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
+override_resource {
+  target = module.certificate.aws_acm_certificate.this
+  values = {
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
+    domain_validation_options = [
+      { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
+      { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
+    ]
+  }
+}
+
 variables {
   name_prefix   = "postcards-test"
   bucket_suffix = "123456789012"
@@ -32,23 +44,6 @@ run "cloudfront_uses_a_us_east_1_certificate_with_modern_tls" {
 
   module {
     source = "./modules/site"
-  }
-
-  providers = {
-    aws           = aws
-    aws.us_east_1 = aws.us_east_1
-  }
-
-  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
-  override_resource {
-    target = module.certificate.aws_acm_certificate.this
-    values = {
-      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
-      domain_validation_options = [
-        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
-        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
-      ]
-    }
   }
 
   assert {
@@ -83,29 +78,12 @@ run "buckets_are_private_and_read_through_oac" {
     source = "./modules/site"
   }
 
-  providers = {
-    aws           = aws
-    aws.us_east_1 = aws.us_east_1
-  }
-
-  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
-  override_resource {
-    target = module.certificate.aws_acm_certificate.this
-    values = {
-      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
-      domain_validation_options = [
-        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
-        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
-      ]
-    }
-  }
-
   assert {
-    condition     = aws_s3_bucket_public_access_block.site.block_public_acls && aws_s3_bucket_public_access_block.site.block_public_policy && aws_s3_bucket_public_access_block.site.ignore_public_acls && aws_s3_bucket_public_access_block.site.restrict_public_buckets
+    condition     = module.bucket.public_access_block == { block_public_acls = true, block_public_policy = true, ignore_public_acls = true, restrict_public_buckets = true }
     error_message = "The site bucket must block every kind of public access."
   }
   assert {
-    condition     = aws_s3_bucket_ownership_controls.site.rule[0].object_ownership == "BucketOwnerEnforced" && aws_s3_bucket_versioning.site.versioning_configuration[0].status == "Enabled"
+    condition     = module.bucket.object_ownership == "BucketOwnerEnforced" && module.bucket.versioning_status == "Enabled"
     error_message = "The site bucket must disable ACLs and keep versions."
   }
   assert {
@@ -129,23 +107,6 @@ run "media_is_served_from_the_media_bucket_without_the_prefix" {
     source = "./modules/site"
   }
 
-  providers = {
-    aws           = aws
-    aws.us_east_1 = aws.us_east_1
-  }
-
-  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
-  override_resource {
-    target = module.certificate.aws_acm_certificate.this
-    values = {
-      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
-      domain_validation_options = [
-        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
-        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
-      ]
-    }
-  }
-
   assert {
     condition = alltrue([for b in aws_cloudfront_distribution.site.ordered_cache_behavior : b.target_origin_id == "media" && one(b.function_association).function_arn == aws_cloudfront_function.strip_media_prefix.arn && one(b.function_association).event_type == "viewer-request"
     if b.path_pattern == "/media/*"]) && length(aws_cloudfront_distribution.site.ordered_cache_behavior) == 1
@@ -162,23 +123,6 @@ run "csp_allows_exactly_the_given_origins" {
 
   module {
     source = "./modules/site"
-  }
-
-  providers = {
-    aws           = aws
-    aws.us_east_1 = aws.us_east_1
-  }
-
-  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
-  override_resource {
-    target = module.certificate.aws_acm_certificate.this
-    values = {
-      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
-      domain_validation_options = [
-        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
-        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
-      ]
-    }
   }
 
   assert {
@@ -200,23 +144,6 @@ run "site_files_get_content_types_and_config_json_is_generated" {
 
   module {
     source = "./modules/site"
-  }
-
-  providers = {
-    aws           = aws
-    aws.us_east_1 = aws.us_east_1
-  }
-
-  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
-  override_resource {
-    target = module.certificate.aws_acm_certificate.this
-    values = {
-      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
-      domain_validation_options = [
-        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
-        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
-      ]
-    }
   }
 
   assert {
@@ -241,23 +168,6 @@ run "a_missing_site_folder_deploys_config_json_only" {
     source = "./modules/site"
   }
 
-  providers = {
-    aws           = aws
-    aws.us_east_1 = aws.us_east_1
-  }
-
-  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
-  override_resource {
-    target = module.certificate.aws_acm_certificate.this
-    values = {
-      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
-      domain_validation_options = [
-        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
-        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
-      ]
-    }
-  }
-
   variables {
     site_dir = "tests/fixtures/no-such-folder"
   }
@@ -273,23 +183,6 @@ run "local_cloud_gets_no_headers_policy_and_no_published_function" {
 
   module {
     source = "./modules/site"
-  }
-
-  providers = {
-    aws           = aws
-    aws.us_east_1 = aws.us_east_1
-  }
-
-  # ACM answers one DNS validation record per name (the mock must too); the region is in the ARN.
-  override_resource {
-    target = module.certificate.aws_acm_certificate.this
-    values = {
-      arn = "arn:aws:acm:us-east-1:123456789012:certificate/cloudfront-site"
-      domain_validation_options = [
-        { domain_name = "www.example.com", resource_record_name = "_b2.www.example.com.", resource_record_type = "CNAME", resource_record_value = "_v2.acm-validations.aws." },
-        { domain_name = "example.com", resource_record_name = "_c3.example.com.", resource_record_type = "CNAME", resource_record_value = "_v3.acm-validations.aws." },
-      ]
-    }
   }
 
   variables {

@@ -23,14 +23,10 @@ variable "handler" {
   })
 }
 
+# Validated where users set it: var.container_api_url in the root.
 variable "container_api_url" {
   description = "Base URL of the existing container API, reached through /legacy/{proxy+} (HTTP_PROXY)."
   type        = string
-
-  validation {
-    condition     = can(regex("^https?://[^/\\s]+(/[^\\s]*)?$", var.container_api_url)) && !endswith(var.container_api_url, "/")
-    error_message = "container_api_url must be an http(s) URL without a trailing slash."
-  }
 }
 
 variable "cors_origin" {
@@ -43,15 +39,11 @@ variable "cors_origin" {
   }
 }
 
+# Validated where users set it: var.api_stage_name in the root.
 variable "stage_name" {
   description = "Name of the stage."
   type        = string
   default     = "live"
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9_]{1,64}$", var.stage_name))
-    error_message = "stage_name must be 1-64 letters, digits or underscores."
-  }
 }
 
 variable "throttling_rate_limit" {
@@ -87,15 +79,11 @@ variable "execution_logging_level" {
   }
 }
 
+# Validated where users set it: var.log_retention_days in the root.
 variable "log_retention_days" {
   description = "Retention of the access log group."
   type        = number
   default     = 30
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be one of CloudWatch's retention values."
-  }
 }
 
 variable "manage_account_logging_role" {

@@ -1,9 +1,14 @@
+locals {
+  # A lower-case DNS name, optionally a wildcard (*.example.com).
+  dns_name_pattern = "^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
+}
+
 variable "domain_name" {
   description = "The certificate's primary name, e.g. api.example.com."
   type        = string
 
   validation {
-    condition     = can(regex("^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", var.domain_name))
+    condition     = can(regex(local.dns_name_pattern, var.domain_name))
     error_message = "domain_name must be a lower-case DNS name (optionally starting with *.)."
   }
 }
@@ -14,7 +19,7 @@ variable "subject_alternative_names" {
   default     = []
 
   validation {
-    condition     = alltrue([for n in var.subject_alternative_names : can(regex("^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", n))])
+    condition     = alltrue([for n in var.subject_alternative_names : can(regex(local.dns_name_pattern, n))])
     error_message = "subject_alternative_names must be lower-case DNS names (optionally starting with *.)."
   }
 }

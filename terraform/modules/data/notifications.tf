@@ -8,12 +8,12 @@ resource "aws_lambda_permission" "media_invokes_upload_handler" {
   function_name  = var.upload_handler.function_name
   qualifier      = var.upload_handler.alias_name
   principal      = "s3.amazonaws.com"
-  source_arn     = aws_s3_bucket.media.arn
+  source_arn     = module.media_bucket.arn
   source_account = data.aws_caller_identity.current.account_id
 }
 
 resource "aws_s3_bucket_notification" "media" {
-  bucket = aws_s3_bucket.media.id
+  bucket = module.media_bucket.id
 
   lambda_function {
     id                  = "thumbnail-on-upload"

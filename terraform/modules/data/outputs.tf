@@ -12,8 +12,8 @@ output "tables" {
 output "media_bucket" {
   description = "The media bucket: name, ARN and regional domain name (the CloudFront origin)."
   value = {
-    name                 = aws_s3_bucket.media.id
-    arn                  = aws_s3_bucket.media.arn
-    regional_domain_name = aws_s3_bucket.media.bucket_regional_domain_name
+    name                 = module.media_bucket.id
+    arn                  = module.media_bucket.arn
+    regional_domain_name = module.media_bucket.regional_domain_name
   }
 }

@@ -7,7 +7,7 @@ output "function_environment" {
   description = "Environment variables a function needs for the extension."
   value = {
     AWS_LAMBDA_EXEC_WRAPPER        = "/opt/aws-fis/bootstrap"
-    AWS_FIS_CONFIGURATION_LOCATION = "${aws_s3_bucket.config.arn}/${local.config_prefix}/"
+    AWS_FIS_CONFIGURATION_LOCATION = "${module.config_bucket.arn}/${local.config_prefix}/"
   }
 }
 
@@ -17,13 +17,13 @@ output "function_policy_statements" {
     {
       sid        = "ListFaultConfigurations"
       actions    = ["s3:ListBucket"]
-      resources  = [aws_s3_bucket.config.arn]
+      resources  = [module.config_bucket.arn]
       conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.config_prefix}/*"] }]
     },
     {
       sid        = "ReadFaultConfigurations"
       actions    = ["s3:GetObject"]
-      resources  = ["${aws_s3_bucket.config.arn}/${local.config_prefix}/*"]
+      resources  = ["${module.config_bucket.arn}/${local.config_prefix}/*"]
       conditions = []
     },
   ]
@@ -32,8 +32,8 @@ output "function_policy_statements" {
 output "config_bucket" {
   description = "Name and ARN of the bucket FIS writes fault configurations to, and the key prefix."
   value = {
-    name   = aws_s3_bucket.config.id
-    arn    = aws_s3_bucket.config.arn
+    name   = module.config_bucket.id
+    arn    = module.config_bucket.arn
     prefix = local.config_prefix
   }
 }

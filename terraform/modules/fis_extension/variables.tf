@@ -18,14 +18,10 @@ variable "bucket_suffix" {
   }
 }
 
+# Validated where users set it: var.architecture in the root.
 variable "architecture" {
   description = "Architecture of the functions that get the extension: picks the layer built for it."
   type        = string
-
-  validation {
-    condition     = contains(["arm64", "x86_64"], var.architecture)
-    error_message = "architecture must be \"arm64\" or \"x86_64\"."
-  }
 }
 
 variable "deny_insecure_transport" {

@@ -8,14 +8,10 @@ variable "name_prefix" {
   }
 }
 
+# Validated where users set it: var.architecture in the root.
 variable "architecture" {
   description = "Instruction set of every function and of the layer."
   type        = string
-
-  validation {
-    condition     = contains(["arm64", "x86_64"], var.architecture)
-    error_message = "architecture must be \"arm64\" or \"x86_64\"."
-  }
 }
 
 variable "runtime" {
@@ -146,13 +142,9 @@ variable "alias_name" {
   }
 }
 
+# Validated where users set it: var.log_retention_days in the root.
 variable "log_retention_days" {
   description = "Retention of each function's log group."
   type        = number
   default     = 30
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be one of CloudWatch's retention values."
-  }
 }

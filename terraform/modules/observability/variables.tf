@@ -21,15 +21,11 @@ variable "api" {
   })
 }
 
+# Validated where users set it: var.api_latency_p99_threshold_ms in the root.
 variable "api_latency_p99_threshold_ms" {
   description = "p99 latency (ms) above which the latency alarm fires."
   type        = number
   default     = 2000
-
-  validation {
-    condition     = var.api_latency_p99_threshold_ms > 0
-    error_message = "api_latency_p99_threshold_ms must be positive."
-  }
 }
 
 variable "api_5xx_rate_threshold" {
@@ -55,13 +51,9 @@ variable "xray_sampling_rule_enabled" {
   default     = true
 }
 
+# Validated where users set it: var.xray_sampling_rate in the root.
 variable "xray_sampling_rate" {
   description = "Fraction of requests traced beyond the one-per-second reservoir."
   type        = number
   default     = 0.1
-
-  validation {
-    condition     = var.xray_sampling_rate >= 0 && var.xray_sampling_rate <= 1
-    error_message = "xray_sampling_rate must be between 0 and 1."
-  }
 }

@@ -41,7 +41,7 @@ resource "aws_cloudfront_distribution" "site" {
 
   origin {
     origin_id                = local.site_origin_id
-    domain_name              = aws_s3_bucket.site.bucket_regional_domain_name
+    domain_name              = module.bucket.regional_domain_name
     origin_access_control_id = aws_cloudfront_origin_access_control.s3.id
   }
 

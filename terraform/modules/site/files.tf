@@ -38,7 +38,7 @@ locals {
 resource "aws_s3_object" "site_file" {
   for_each = local.site_files
 
-  bucket        = aws_s3_bucket.site.id
+  bucket        = module.bucket.id
   key           = each.key
   source        = each.value.source
   etag          = filemd5(each.value.source)
@@ -47,7 +47,7 @@ resource "aws_s3_object" "site_file" {
 }
 
 resource "aws_s3_object" "config" {
-  bucket        = aws_s3_bucket.site.id
+  bucket        = module.bucket.id
   key           = "config.json"
   content       = jsonencode(var.config)
   content_type  = "application/json"

@@ -5,7 +5,7 @@ output "url" {
 
 output "bucket_name" {
   description = "Name of the site bucket."
-  value       = aws_s3_bucket.site.id
+  value       = module.bucket.id
 }
 
 output "distribution_id" {
