@@ -84,7 +84,7 @@ fmt: venv ## Format Python and Terraform in place
 	@$(BIN)/ruff check --quiet --fix functions local buildtools tests
 	@terraform fmt -recursive $(TF_DIR) >/dev/null
 
-lint: venv $(TOOLS)/checkov/bin/checkov tf-modules ## ruff, mypy, shellcheck, terraform fmt/validate, checkov
+lint: venv $(TOOLS)/checkov/bin/checkov tf-modules ## ruff, mypy, shellcheck, terraform fmt/validate, checkov (all frameworks, secrets)
 	@echo "==> lint"
 	@$(BIN)/ruff format --check --quiet functions local buildtools tests
 	@$(BIN)/ruff check --quiet functions local buildtools tests
@@ -94,7 +94,8 @@ lint: venv $(TOOLS)/checkov/bin/checkov tf-modules ## ruff, mypy, shellcheck, te
 	@# -no-tests: validate mis-reports the site module's us-east-1 alias in module-level test runs;
 	@# `terraform test` (make test-terraform) validates and runs every test file itself.
 	@TF_DATA_DIR=$(TF_TEST_DATA) terraform -chdir=$(TF_DIR) validate -no-tests -no-color >/dev/null
-	@$(TOOLS)/checkov/bin/checkov --quiet --compact --skip-download --directory $(TF_DIR) --framework terraform
+	@# checkov: the whole repository, every framework it detects, secrets in every file (.checkov.yaml).
+	@cd $(ROOT) && $(TOOLS)/checkov/bin/checkov --config-file .checkov.yaml
 
 test: lint test-unit test-build ## Lint, then every test suite
 	@$(MAKE) --no-print-directory build ARCH=$(HOST_ARCH)

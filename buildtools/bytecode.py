@@ -34,7 +34,7 @@ class Bytecode:
 
         command = [self.compiler, "-I", "-S", "-m", "compileall", "-q", "-f", "--invalidation-mode"]
         command += ["unchecked-hash", "-d", prefix, tree]
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603 - the build's interpreter and fixed flags, no shell
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
         )
         if result.returncode != 0:

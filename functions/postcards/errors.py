@@ -7,7 +7,11 @@ an AWS fault and becomes a generic 500/503 in ``handler`` after being logged wit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
+
+# A body of thousands of unknown fields must not be echoed back whole: a 422 names this many
+# problems at most (the OpenAPI document's maxItems for error.details) and counts the rest.
+MAX_DETAILS: Final = 20
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,11 @@ def unprocessable(code: str, message: str) -> ApiError:
 
 
 def invalid_fields(errors: list[FieldError]) -> ApiError:
-    message = "; ".join(f"{error.field}: {error.message}" for error in errors)
-    return ApiError(422, "validation_error", message, details=errors)
+    shown = errors[:MAX_DETAILS]
+    message = "; ".join(f"{error.field}: {error.message}" for error in shown)
+    if len(errors) > len(shown):
+        message += f"; and {len(errors) - len(shown)} more"
+    return ApiError(422, "validation_error", message, details=shown)
 
 
 def unavailable(message: str = "the service is busy; try again shortly") -> ApiError:

@@ -170,7 +170,7 @@ class Stack:
                 raise StackError(f"terraform {command} not started: stopping")
             # A session of its own: the terminal's Ctrl-C reaches `make up`, which then interrupts
             # Terraform exactly once (cancel()); a second interrupt would make it quit without its state.
-            process = subprocess.Popen(
+            process = subprocess.Popen(  # noqa: S603 - terraform and our own options, no shell
                 argv,
                 cwd=self.root,
                 stdout=subprocess.PIPE,

@@ -18,6 +18,7 @@ import pytest
 
 from tests.build.artifacts import statuses
 from tests.build.small_tree import REPO, installed_layer, small_tree
+from tests.tools import require_tool
 
 LAYER_STALE = 3
 PLATFORMS = "manylinux_2_34_aarch64 manylinux2014_aarch64"
@@ -148,9 +149,7 @@ def _cpython_3_9() -> str | None:
 
 
 def test_cpython_3_9_builds_the_same_bytes(tmp_path: Path) -> None:
-    python39 = _cpython_3_9()
-    if python39 is None:
-        pytest.skip("no CPython 3.9 on this machine (PATH or pyenv) to run buildtools with")
+    python39 = require_tool(_cpython_3_9(), "no CPython 3.9 on this machine (PATH or pyenv) to run buildtools with")
     # given one tree built by this interpreter and one by CPython 3.9 (the layer compiled by this one)
     ours, theirs = _tree(tmp_path / "ours"), _tree(tmp_path / "theirs", python39)
     ours.build()

@@ -32,6 +32,7 @@ from tests.build.artifacts import (
     statuses,
 )
 from tests.build.conftest import ARCHES, RUNTIME, Built, isolated_build_env, run_build
+from tests.tools import require_tool
 
 HOST_ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
 
@@ -259,9 +260,7 @@ def _launcher(path: Path, python: str) -> None:
 def test_a_cpython_of_the_runtime_version_is_found_beside_another_build_interpreter(
     derived: Built, tmp_path: Path, where: str
 ) -> None:
-    other = _other_cpython()
-    if other is None:
-        pytest.skip("this machine has no CPython >= 3.9 besides 3.13 to run build.sh with")
+    other = require_tool(_other_cpython(), "this machine has no CPython >= 3.9 besides 3.13 to run build.sh with")
     # given python3 of another version, and CPython 3.13 only as python3.13 on PATH or only in
     # pyenv's versions (the one that compiled the shared build)
     target = sys._base_executable  # the venv's interpreter itself

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ class RunningCloud:
     state_dir: Path
     log_path: Path
     endpoints: dict[str, Any] = field(default_factory=dict)
+    # boto3's default session is not thread-safe, and tests call client() from threads: every client
+    # comes from this one session, made with the cloud, one at a time (clients are thread-safe).
+    _session: boto3.session.Session = field(default_factory=boto3.session.Session, repr=False)
+    _client_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def aws_endpoint_url(self) -> str:
@@ -53,14 +58,15 @@ class RunningCloud:
 
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for the cloud's AWS endpoint; no retries, so throttles are seen as they are."""
-        return boto3.client(
-            service,
-            endpoint_url=self.aws_endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=BotoConfig(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=120, **config),
-        )
+        with self._client_lock:
+            return self._session.client(
+                service,
+                endpoint_url=self.aws_endpoint_url,
+                region_name="us-east-1",
+                aws_access_key_id="test",
+                aws_secret_access_key="test",
+                config=BotoConfig(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=120, **config),
+            )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

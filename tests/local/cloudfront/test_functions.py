@@ -10,10 +10,15 @@ from typing import Any
 import pytest
 
 from local.services.cloudfront.functions import FunctionError, NodeFunction, UriRewriteFunction
+from tests.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[3]
 STRIP_MEDIA = (ROOT / "terraform/modules/site/cloudfront-functions/strip-media-prefix.js").read_text()
-needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed on this machine")
+
+
+@pytest.fixture
+def node() -> str:
+    return require_tool(shutil.which("node"), "node is not installed on this machine")
 
 
 def _event(uri: str) -> dict[str, Any]:
@@ -38,7 +43,7 @@ def test_the_subset_refuses_code_that_does_more() -> None:
     assert UriRewriteFunction.understand("redirect", code) is None
 
 
-@needs_node
+@pytest.mark.usefixtures("node")
 def test_node_runs_the_projects_function() -> None:
     async def scenario() -> dict[str, Any]:
         function = NodeFunction("strip-media-prefix", STRIP_MEDIA)
@@ -50,7 +55,7 @@ def test_node_runs_the_projects_function() -> None:
     assert asyncio.run(scenario())["uri"] == "/thumbnails/abc.webp"
 
 
-@needs_node
+@pytest.mark.usefixtures("node")
 def test_node_returns_a_generated_response_and_reports_a_throw() -> None:
     redirect = (
         "function handler(event) { if (event.request.uri === '/old') "

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from postcards import idempotency
-from postcards.errors import ApiError
+from postcards.errors import MAX_DETAILS, ApiError
 from tests.unit.lambda_context import FakeLambdaContext
 from tests.unit.postcards.api_client import ApiClient, rest_event
 
@@ -228,6 +228,19 @@ class TestValidation:
 
         assert reply.status == 422
         assert {detail["field"] for detail in reply.error["details"]} == {"author", "extra", "message"}
+
+    def test_a_body_of_many_unknown_fields_is_not_echoed_whole(self, api: ApiClient, tables: Any) -> None:
+        # Given a valid postcard with 30 fields the API does not know
+        body = {**VALID, **{f"field{n:02}": n for n in range(30)}}
+
+        # When it is sent
+        reply = api.post("/v1/postcards", body)
+
+        # Then the 422 names the first MAX_DETAILS problems, counts the rest, and nothing is stored
+        assert reply.status == 422
+        assert len(reply.error["details"]) == MAX_DETAILS
+        assert reply.error["message"].endswith(f"; and {30 - MAX_DETAILS} more")
+        assert tables.postcards() == []
 
     def test_lone_surrogate_is_422_not_500(self, api: ApiClient, tables: Any) -> None:
         body = '{"author": "Ann \\ud800", "message": "hi"}'

@@ -66,19 +66,21 @@ def test_policy_enforces_key_type_size_and_a_short_expiry(api: ApiClient) -> Non
 
 def test_the_post_is_signed_with_sigv4_including_the_session_token(api: ApiClient, monkeypatch: Any) -> None:
     # Lambda's credentials are temporary: the form must carry (and the policy bind) the session token.
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "lambda-session-token")
+    # checkov:skip=CKV_SECRET_6:a placeholder the test sets itself, not a credential
+    session_token = "lambda-session-token"
+    monkeypatch.setenv("AWS_SESSION_TOKEN", session_token)
 
     reply = api.post("/v1/uploads", {"content_type": "image/png", "size_bytes": 10})
 
     fields = reply.json["presigned_post"]["fields"]
     assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
     assert fields["x-amz-credential"].endswith("/us-east-1/s3/aws4_request")
-    assert fields["x-amz-security-token"] == "lambda-session-token"
+    assert fields["x-amz-security-token"] == session_token
     assert "x-amz-signature" in fields
     assert "signature" not in fields  # no SigV2
     conditions = policy_of(reply.json)["conditions"]
     assert {"x-amz-algorithm": "AWS4-HMAC-SHA256"} in conditions
-    assert {"x-amz-security-token": "lambda-session-token"} in conditions
+    assert {"x-amz-security-token": session_token} in conditions
 
 
 def test_expiry_follows_upload_url_ttl_seconds(api: ApiClient, monkeypatch: Any) -> None:

@@ -59,7 +59,7 @@ def python_minor(runtime: str) -> str | None:
 def _probe(candidate: str) -> tuple[Path, str] | None:
     """(real executable, full version) of a python command, resolving pyenv shims once."""
     try:
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603 - a python found on PATH or in pyenv, no shell
             # The base interpreter, not a virtualenv's wrapper (make puts .venv/bin first on PATH).
             [
                 candidate,
@@ -82,7 +82,9 @@ def find_interpreter(minor: str) -> tuple[Path, str, bool]:
     candidates = [f"python{minor}"]
     pyenv_roots = [os.environ.get("PYENV_ROOT", ""), str(Path.home() / ".pyenv")]
     if pyenv := shutil.which("pyenv"):
-        root = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False).stdout.strip()
+        root = subprocess.run(  # noqa: S603 - the pyenv on PATH, no shell
+            [pyenv, "root"], capture_output=True, text=True, check=False
+        ).stdout.strip()
         pyenv_roots.insert(0, root)
     for root in filter(None, pyenv_roots):
         # Highest patch release first: 3.13.10 sorts after 3.13.9 by its numbers, not its text.
@@ -138,7 +140,8 @@ def provision(runtime: str, cache_dir: Path, say: Callable[[str], None] = print)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
         try:
-            subprocess.run([*_installer(python, staging), "-r", str(REQUIREMENTS)], check=True)
+            installer = [*_installer(python, staging), "-r", str(REQUIREMENTS)]
+            subprocess.run(installer, check=True)  # noqa: S603 - pip/uv and the pinned requirements, no shell
             staging.rename(target)  # atomic: a half-done install is never mistaken for a complete one
         except subprocess.CalledProcessError as error:
             raise RuntimeUnavailableError(f"could not install the {runtime} runtime: {error}") from error
