@@ -65,7 +65,9 @@ class RunningCloud:
                 region_name="us-east-1",
                 aws_access_key_id="test",
                 aws_secret_access_key="test",
-                config=BotoConfig(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=120, **config),
+                config=BotoConfig(
+                    retries={"max_attempts": 1, "mode": "standard"}, read_timeout=120, **config
+                ),
             )
 
     def log(self) -> str:
