@@ -41,7 +41,9 @@ class Fields:
             return ""
         if not isinstance(value, str):
             return self._fail(name, f"must be a string, got {_json_type(value)}", "")
-        problem = _forbidden_character(value, multiline=multiline)
+        # Surrounding whitespace is trimmed by normalisation anyway, so a name pasted with its line
+        # break ("Ann\n") is one line; the OpenAPI pattern's `$` admits that trailing "\n" too.
+        problem = _forbidden_character(value.strip(), multiline=multiline)
         if problem:
             return self._fail(name, problem, "")
         text = normalise_text(value, multiline=multiline)
