@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +93,7 @@ class FuzzRun:
     cases: Counter[str] = field(default_factory=Counter)  # operation label -> cases sent
     statuses: Counter[int] = field(default_factory=Counter)
     created: Counter[str] = field(default_factory=Counter)  # "postcards" / "uploads" -> 201s
+    replays: int = 0  # 201s that answered an earlier request with the same Idempotency-Key again
     failures: dict[str, str] = field(default_factory=dict)  # kind -> first report of it
 
     @property
@@ -103,8 +103,11 @@ class FuzzRun:
     def record(self, case: Any, response: Any) -> None:
         self.cases[case.operation.label] += 1
         self.statuses[response.status_code] += 1
-        if response.status_code == 201 and case.method.upper() == "POST":
+        replayed = response.headers.get("idempotent-replayed") == ["true"]  # the first 201 again
+        if response.status_code == 201 and case.method.upper() == "POST" and not replayed:
             self.created[case.path.rsplit("/", 1)[-1]] += 1
+        elif replayed:
+            self.replays += 1
 
     def fail(self, label: str, error: BaseException) -> None:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -117,6 +120,7 @@ class FuzzRun:
             "by_operation": dict(sorted(self.cases.items())),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "created": dict(self.created),
+            "replays": self.replays,
             "failures": len(self.failures),
         }
 
@@ -184,8 +188,3 @@ def run_stateful(
     hypothesis.seed(seed)(Machine)
     Machine.run(settings=_settings(scenarios, stateful_step_count=steps))
     return run
-
-
-def stored_counts(scan_count: Callable[[str], int]) -> dict[str, int]:
-    """Items in the postcards and uploads tables (``scan_count(table key)``)."""
-    return {name: scan_count(name) for name in ("postcards", "uploads")}
