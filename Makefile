@@ -34,7 +34,7 @@ CHECKOV_VERSION := 3.3.30
 UV_VERSION := 0.13.8
 
 .PHONY: help venv lock build lint fmt test test-unit test-build test-terraform test-local test-browser \
-	chromium bench up plan deploy destroy tf-init tf-modules clean
+	chromium bench load up plan deploy destroy tf-init tf-modules clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -143,6 +143,12 @@ chromium:
 
 bench: venv ## Benchmarks, JSON results in build/bench/ (one with its args: BENCH="coldstart --rounds 5")
 	@PATH="$(BIN):$$PATH" $(PY) -m tests.bench $(BENCH)
+
+# Bounded (count and time), loopback only, on a local cloud of its own that it stops. Options:
+# LOAD="--clients 32 --seconds 60 --seed 7" (python -m tests.local.api --help).
+load: venv $(TF_RC) ## Long load above reserved concurrency + schema fuzzing; figures in build/load/*.json
+	@$(MAKE) build ARCH=$(HOST_ARCH)
+	@PATH="$(BIN):$$PATH" $(PY) -m tests.local.api $(LOAD)
 
 # --- terraform against AWS ---------------------------------------------------------------------
 

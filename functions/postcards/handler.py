@@ -7,11 +7,13 @@ the one route that uses it).
 
 Every error leaves as ``{"error": {"code", "message", "request_id"}}`` with its status: routes raise
 ``ApiError`` for expected failures; anything else is logged with its stack and answered with a
-generic 500 (503 when AWS throttled us), never with details of the failure.
+generic 500 (503 when AWS throttled us), never with details of the failure. An event that is not a
+REST proxy event (a direct ``aws lambda invoke``) is answered 400 ``not_an_api_gateway_event``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Iterator
@@ -24,8 +26,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postcards import environment, idempotency
-from postcards.errors import ApiError, not_found, unavailable
-from postcards.http_io import error
+from postcards.errors import ApiError, bad_request, not_found, unavailable
+from postcards.http_io import JSON, error
 from postcards.routes import postcards, service, uploads
 from postcards.tracing import make_tracer
 
@@ -95,7 +97,38 @@ def _unexpected(failure: Exception) -> Response[Any]:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     environment.record_invocation()
+    if not _is_rest_proxy_event(event):
+        return _with_standard_headers(_not_a_rest_proxy_event(event, context))
     return _with_standard_headers(app.resolve(event, context))
+
+
+def _is_rest_proxy_event(event: object) -> bool:
+    # The fields the resolver reads unguarded (a KeyError or TypeError otherwise).
+    return (
+        isinstance(event, dict)
+        and isinstance(event.get("httpMethod"), str)
+        and isinstance(event.get("path"), str)
+    )
+
+
+def _not_a_rest_proxy_event(event: object, context: LambdaContext) -> dict[str, Any]:
+    """A direct invoke (``aws lambda invoke``, a test event) with some other event: a 400 in the
+    API's error shape, not a function error; nothing about it pages anyone (no Errors metric)."""
+    keys = sorted(map(str, event)) if isinstance(event, dict) else []
+    logger.warning(
+        "not an API Gateway REST proxy event", extra={"event_type": type(event).__name__, "keys": keys}
+    )
+    problem = bad_request(
+        "this function serves API Gateway REST API proxy events (v1: httpMethod, path, headers, "
+        "body...); call it through the API, or invoke it with such an event",
+        "not_an_api_gateway_event",
+    )
+    return {
+        "statusCode": problem.status,
+        "multiValueHeaders": {"Content-Type": [JSON]},
+        "body": json.dumps(problem.body(context.aws_request_id), separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
 
 
 def _with_standard_headers(response: dict[str, Any]) -> dict[str, Any]:

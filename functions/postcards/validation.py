@@ -16,6 +16,10 @@ from common.uploads import is_valid_id
 from postcards.errors import FieldError, invalid_fields
 
 _INNER_WHITESPACE: Final = re.compile(r"\s+")
+# Embeddings, overrides and isolates reorder the text around them when it is shown ("Ann" + U+202E +
+# "gpj.exe" reads "Annexe.jpg"): refused, as in source code (CVE-2021-42574). The marks U+200E/U+200F
+# and U+061C, which only give neutral characters a direction, are ordinary right-to-left text.
+_BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _T = TypeVar("_T")
 
 
@@ -41,7 +45,9 @@ class Fields:
             return ""
         if not isinstance(value, str):
             return self._fail(name, f"must be a string, got {_json_type(value)}", "")
-        problem = _forbidden_character(value, multiline=multiline)
+        # Surrounding whitespace is trimmed by normalisation anyway, so a name pasted with its line
+        # break ("Ann\n") is one line; the OpenAPI pattern's `$` admits that trailing "\n" too.
+        problem = _forbidden_character(value.strip(), multiline=multiline)
         if problem:
             return self._fail(name, problem, "")
         text = normalise_text(value, multiline=multiline)
@@ -116,6 +122,8 @@ def _forbidden_character(value: str, *, multiline: bool) -> str | None:
         category = unicodedata.category(char)
         if category == "Cs":
             return "contains an invalid character (unpaired surrogate)"
+        if char in _BIDI_CONTROLS:
+            return f"contains a bidirectional control character (U+{ord(char):04X})"
         if category == "Cc" and char not in allowed_controls:
             if char in "\r\n":
                 return "must be a single line"

@@ -29,6 +29,13 @@ from python_terraform import IsFlagged, Terraform
 from local.cloud.apply_progress import ApplyProgress, deferrable_type
 from local.config import Config
 
+# The local stack's reserved concurrency (terraform/'s reserved_concurrency, a map). AWS's default
+# reserves none for the API function (on a fresh account every reservation eats a small quota:
+# issue #15); locally the account quota is ours (64), so the API function gets a ceiling that
+# `make load` can push past. 8 is above what the site asks at once (a burst of 5 plus its own feed and
+# health calls) and a few environment processes more than a 2-core machine runs usefully.
+LOCAL_RESERVED_CONCURRENCY = {"postcards": 8, "thumbnails": 2, "housekeeping": 1}
+
 # How long to look for a completed change in the state file: Terraform writes it right after saying
 # the change is complete (and with no announcement of its own).
 _STATE_WRITE_WAIT_S = 2.0
@@ -86,6 +93,8 @@ class Stack:
             # resolves to loopback), so CORS origins and config.json name what a browser can open.
             "public_site_url": f"http://www.{config.domain_name}:{config.ports.site}",
             "public_api_url": f"http://api.{config.domain_name}:{config.ports.apigateway}",
+            # A map: Terraform reads a -var value of a non-string type as an expression (JSON is one).
+            "reserved_concurrency": json.dumps(LOCAL_RESERVED_CONCURRENCY, separators=(",", ":")),
         }
 
     def environment(self) -> dict[str, str]:

@@ -67,6 +67,10 @@ def validate_body(validator: Draft4Validator, body: bytes) -> str | None:
         instance = json.loads(body) if body.strip() else {}
     except (ValueError, UnicodeDecodeError) as error:
         return f"[Unable to parse the request body as JSON: {error}]"
+    except RecursionError:
+        # A JSON parser refuses nesting past its depth limit (Jackson's default is 1000 levels)
+        # rather than failing the request; so does this one, past Python's recursion limit.
+        return "[Unable to parse the request body as JSON: nested too deeply]"
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     if not errors:
         return None

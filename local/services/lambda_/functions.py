@@ -147,6 +147,13 @@ class FunctionDirectory:
         name, qualifier = key
         try:
             document = await self.client.get_function(name, None if qualifier == "$LATEST" else qualifier)
+            if qualifier != "$LATEST":
+                # Reserved concurrency is the function's, shared by all its versions and aliases
+                # (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html); a
+                # GetFunction of a version answers "only details that are specific to that version"
+                # (moto's leaves it out), so it is read from the function itself.
+                function = await self.client.get_function(name, None)
+                document = {**document, "Concurrency": function.get("Concurrency")}
         except ControlPlaneError as error:
             if error.status == 404:
                 raise InvokeError(404, "ResourceNotFoundException", error.message) from error

@@ -51,6 +51,15 @@ def test_unparseable_and_empty_bodies(contract_extras: OpenApiExtras) -> None:
     assert "missing required properties" in (validate_body(validator, b"") or "")
 
 
+def test_nesting_past_the_parser_is_an_invalid_body_not_a_crash(contract_extras: OpenApiExtras) -> None:
+    validator = _validators(contract_extras).get("NewPostcard")
+    assert validator is not None
+
+    problem = validate_body(validator, b'{"author": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+
+    assert problem == "[Unable to parse the request body as JSON: nested too deeply]"
+
+
 def test_wrong_types_and_enums(contract_extras: OpenApiExtras) -> None:
     validator = _validators(contract_extras).get("NewUpload")
     assert validator is not None

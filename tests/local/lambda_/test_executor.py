@@ -161,18 +161,26 @@ def test_memory_above_the_function_size_kills_the_environment(cloud: RunningClou
     assert after["pid"] != warm["pid"]
 
 
-def test_reserved_concurrency_throttles_a_burst_with_429(cloud: RunningCloud, deploy: Deploy) -> None:
-    # Given a function with reserved concurrency 2 whose invocations take a while
+@pytest.mark.parametrize("qualifier", [None, "live"])
+def test_reserved_concurrency_throttles_a_burst_with_429(
+    cloud: RunningCloud, deploy: Deploy, qualifier: str | None
+) -> None:
+    # Given a function (invoked as such, or through an alias, as API Gateway does) with reserved
+    # concurrency 2, set after its version was published, whose invocations take a while
     name = deploy(cloud)
     client = cloud.client("lambda")
+    if qualifier:
+        version = client.publish_version(FunctionName=name)["Version"]
+        client.create_alias(FunctionName=name, Name=qualifier, FunctionVersion=version)
     client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
     burst = 6
     start = Barrier(burst)
+    target = {"Qualifier": qualifier} if qualifier else {}
 
     def call(_: int) -> Any:
         start.wait()
         try:
-            return invoke(cloud, name, {"sleep": 2})[1]
+            return invoke(cloud, name, {"sleep": 2}, **target)[1]
         except ClientError as error:
             return error.response
 

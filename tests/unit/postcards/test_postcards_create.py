@@ -74,6 +74,21 @@ def test_text_is_normalised_before_it_is_stored(api: ApiClient) -> None:
     assert reply.json["message"] == "Dear Bob,\n\nwish you were here."
 
 
+def test_a_line_break_around_a_one_line_field_is_trimmed_not_refused(api: ApiClient) -> None:
+    # What the OpenAPI pattern admits ("$" matches before a final "\n"), the function accepts.
+    reply = api.post("/v1/postcards", {"author": "Ann\n", "message": "hi"})
+
+    assert reply.status == 201
+    assert reply.json["author"] == "Ann"
+
+
+def test_right_to_left_marks_are_ordinary_text(api: ApiClient) -> None:
+    reply = api.post("/v1/postcards", {"author": "\u200f\u05e9\u05dc\u05d5\u05dd", "message": "\u061chi"})
+
+    assert reply.status == 201
+    assert reply.json["author"] == "\u200f\u05e9\u05dc\u05d5\u05dd"
+
+
 def test_length_counts_characters_after_unicode_normalisation(api: ApiClient) -> None:
     # 40 "é" written as e + combining accent (80 code points) are 40 characters once composed;
     # 280 emoji are 280 characters although they are 1120 UTF-8 bytes.
@@ -194,6 +209,8 @@ class TestValidation:
             ({**VALID, "author": "Ann\nLee"}, "author", "must be a single line"),
             ({**VALID, "message": "bell\u0007"}, "message", "control character (U+0007)"),
             ({**VALID, "author": "nul\u0000"}, "author", "control character (U+0000)"),
+            ({**VALID, "author": "Ann\u202egpj.exe"}, "author", "bidirectional control character (U+202E)"),
+            ({**VALID, "message": "\u2066hi\u2069"}, "message", "bidirectional control character (U+2066)"),
             ({**VALID, "upload_id": 12}, "upload_id", "must be an upload id"),
             ({**VALID, "upload_id": "../../etc"}, "upload_id", "must be an upload id"),
             ({**VALID, "upload_id": "AB" * 16}, "upload_id", "must be an upload id"),
