@@ -19,7 +19,7 @@ from typing import Any
 from tests.bench._results import machine
 from tests.local.api import fuzz, load
 from tests.local.api.conftest import Api
-from tests.local.conftest import ROOT, start_cloud, stop_cloud
+from tests.local.cloud_support import ROOT, start_cloud, stop_cloud
 
 RESULTS = ROOT / "build" / "load"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.local.conftest import RunningCloud
+from tests.local.cloud_support import RunningCloud
 
 
 @dataclass(frozen=True)
