@@ -22,12 +22,17 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from python_terraform import IsFlagged, Terraform
 
 from local.cloud.apply_progress import ApplyProgress, deferrable_type
 from local.config import Config
+
+# Concurrency of the local stack's functions (Terraform maps, passed as JSON, which HCL reads):
+# thumbnails and housekeeping as the root's defaults; the API function reserved and provisioned.
+LOCAL_RESERVED_CONCURRENCY: Final = {"postcards": 4, "thumbnails": 2, "housekeeping": 1}
+LOCAL_PROVISIONED_CONCURRENCY: Final = {"postcards": 1}
 
 # How long to look for a completed change in the state file: Terraform writes it right after saying
 # the change is complete (and with no announcement of its own).
@@ -86,6 +91,11 @@ class Stack:
             # resolves to loopback), so CORS origins and config.json name what a browser can open.
             "public_site_url": f"http://www.{config.domain_name}:{config.ports.site}",
             "public_api_url": f"http://api.{config.domain_name}:{config.ports.apigateway}",
+            # The API function gets limits the AWS defaults leave off, so the site's Lambda lab shows
+            # locally what they do: a burst wider than 4 is throttled, and one environment is
+            # initialised ahead of traffic. (The whole map: it replaces the root's default.)
+            "reserved_concurrency": json.dumps(LOCAL_RESERVED_CONCURRENCY),
+            "provisioned_concurrency": json.dumps(LOCAL_PROVISIONED_CONCURRENCY),
         }
 
     def environment(self) -> dict[str, str]:
