@@ -19,10 +19,12 @@ from PIL import Image
 from tests.bench._results import REPO
 
 # The unit tests' moto stack is the one description of the tables in tests/ (docs/architecture.md,
-# "Data"); importing it needs functions/ on the path, as pytest's pythonpath setting gives it.
+# "Data"), and their S3 notification the one of that event; the thumbnails helpers import functions/
+# (common.clock), so it goes on the path, as pytest's pythonpath setting puts it.
 if str(REPO / "functions") not in sys.path:
     sys.path.insert(0, str(REPO / "functions"))
-from tests.unit.conftest import REGION, Stack, _create_tables
+from tests.unit.stack import REGION, Stack
+from tests.unit.thumbnails.helpers import s3_event
 
 FEED_SIZE = 30  # more than one page (20), so the first call reads a full page and a cursor
 ORPHAN_AFTER_HOURS = 24
@@ -30,12 +32,6 @@ ORPHAN_AFTER_HOURS = 24
 
 def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")  # common.clock's format
-
-
-def create_stack(stack: Stack) -> None:
-    """Tables and bucket on the server that AWS_ENDPOINT_URL names (the caller's environment)."""
-    _create_tables(stack)
-    boto3.client("s3", region_name=REGION).create_bucket(Bucket=stack.media_bucket)
 
 
 def seed_feed(stack: Stack) -> None:
@@ -132,33 +128,6 @@ def api_event(method: str, path: str, origin: str) -> dict[str, Any]:
     }
 
 
-def s3_created_event(bucket: str, key: str, size: int) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": REGION,
-                "eventTime": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "eventName": "ObjectCreated:Post",
-                "userIdentity": {"principalId": "AWS:BENCH"},
-                "requestParameters": {"sourceIPAddress": "203.0.113.7"},
-                "responseElements": {"x-amz-request-id": "BENCH", "x-amz-id-2": "BENCH"},
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "thumbnails",
-                    "bucket": {
-                        "name": bucket,
-                        "ownerIdentity": {"principalId": "BENCH"},
-                        "arn": f"arn:aws:s3:::{bucket}",
-                    },
-                    "object": {"key": key, "size": size, "eTag": "0", "sequencer": "0"},
-                },
-            }
-        ]
-    }
-
-
 def scheduled_event() -> dict[str, Any]:
     return {
         "version": "0",
@@ -218,7 +187,7 @@ def scenarios(stack: Stack) -> dict[str, Scenario]:
 
     def new_upload() -> dict[str, Any]:
         upload_id = put_upload(stack, "pending", datetime.now(UTC), photo)
-        return s3_created_event(stack.media_bucket, f"uploads/{upload_id}", len(photo))
+        return s3_event(stack.media_bucket, f"uploads/{upload_id}", len(photo))
 
     def expired_uploads() -> dict[str, Any]:
         # Each run finds the same work: one failed upload and one orphan, both past their time.

@@ -88,7 +88,8 @@ def _serve(kind: str, port_pipe: Any, loop: str) -> None:
 
     from local.services.apigateway.http1 import HttpServer, Request
     from local.services.apigateway.responses import HttpResponse
-    from local.services.apigateway.server import ApiGateway, Snapshot
+    from local.services.apigateway.server import ApiGateway
+    from local.services.apigateway.snapshot import Snapshot
 
     async def main() -> None:
         if kind == "gateway":
@@ -247,7 +248,8 @@ class _Transport:
 
 async def _server_path(iterations: int) -> dict[str, float]:
     """Raw request bytes through the gateway's HTTP protocol and back, no sockets."""
-    from local.services.apigateway.server import ApiGateway, Snapshot
+    from local.services.apigateway.server import ApiGateway
+    from local.services.apigateway.snapshot import Snapshot
 
     gateway = ApiGateway(InstantInvoker(), lambda: Snapshot(_state()), port=0)
     await gateway.start()

@@ -47,6 +47,7 @@ from typing import Any
 from tests.bench import _coldstart_scenarios as scenarios
 from tests.bench import _importtime, _results
 from tests.bench._moto import moto_server
+from tests.unit.stack import create_stack
 
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "_coldstart_child.py"
@@ -98,7 +99,7 @@ def main(argv: Sequence[str]) -> int:
     stack = scenarios.Stack()
     with moto_server() as endpoint:
         os.environ.update(_sdk_environment(endpoint))
-        scenarios.create_stack(stack)
+        create_stack(stack)
         scenarios.seed_feed(stack)
         known = scenarios.scenarios(stack)
         variants = _variants(tasks, layer, known, args.variants)

@@ -47,8 +47,8 @@ from tests.bench import _results, coldstart
 from tests.bench._load import bounded_clients
 from tests.bench._processes import tree_cpu_seconds
 from tests.bench._results import percentile, write
-from tests.local.conftest import ROOT, RunningCloud, free_ports, start_cloud, stop_cloud, zip_of
-from tests.unit.conftest import Stack
+from tests.local.cloud_support import ROOT, RunningCloud, free_ports, start_cloud, stop_cloud, zip_of
+from tests.unit.stack import Stack
 
 PEERS = ROOT / "tests" / "bench" / ".peers" / "serverless-offline"
 PEER_PACKAGES = ("serverless@3", "serverless-offline@13")

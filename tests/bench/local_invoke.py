@@ -33,7 +33,7 @@ import aiohttp
 from tests.bench._load import bounded_clients
 from tests.bench._processes import cpu_seconds, descendants
 from tests.bench._results import percentile, write
-from tests.local.conftest import RunningCloud, start_cloud, stop_cloud, zip_of
+from tests.local.cloud_support import RunningCloud, start_cloud, stop_cloud, zip_of
 
 HANDLER = """
 import json

@@ -26,7 +26,7 @@ from typing import Any
 
 from local.config import from_environment
 from tests.bench._results import REPO, write
-from tests.local.conftest import free_ports, start_cloud, stop_cloud
+from tests.local.cloud_support import free_ports, start_cloud, stop_cloud
 
 BACKGROUND_DONE = "==> terraform (background"
 GOALS_S = {"first": 60.0, "again": 15.0}

@@ -22,7 +22,7 @@ import boto3
 import pytest
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
-from tests.local.conftest import free_ports
+from tests.local.cloud_support import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 ARCH = "x86_64" if os.uname().machine in ("x86_64", "amd64") else "arm64"
@@ -55,7 +55,7 @@ def moto_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def moto_endpoint(moto_log: Path) -> Iterator[str]:
-    """The local cloud's control plane (moto with local.moto_fidelity's patches) on a free port.
+    """The local cloud's control plane (moto with local.controlplane.patches installed) on a free port.
 
     It is the same launcher ``make up`` runs, so the apply test and the local cloud share one moto
     patch set. Its edge URL points at a port nothing listens on: this test runs no functions, so an

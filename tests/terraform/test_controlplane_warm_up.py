@@ -15,7 +15,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import make_server
 
 from local.aws_clients import control_plane_client
-from local.controlplane import WARM_UP_CALLS, warm_up
+from local.controlplane.warm_up import WARM_UP_CALLS, warm_up
 
 # The SigV4 signing names the AWS provider signs with, one per service the root module uses (moto
 # routes requests to one shared endpoint by the Authorization header's credential scope).

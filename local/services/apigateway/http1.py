@@ -3,6 +3,7 @@
 Why not aiohttp's web server: the data plane is one catch-all handler, and aiohttp's server machinery
 (router, request and response objects, writer) cost ~3x the CPU per request of parsing with llhttp and
 writing one prebuilt answer; that CPU was the local cloud's bottleneck (bench apigateway_overhead).
+It is one cohesive thing, the wire side of HTTP/1.1, hence its length.
 
 The handler gets a ``Request`` holding the whole body and returns an ``HttpResponse``; it never sees
 the wire. What the wire side does (RFC 9112):

@@ -7,6 +7,7 @@ an error, a timeout (the process is killed), a crash, or the memory limit. Every
 ``Outcome`` and the platform lines START / END / REPORT (with Init Duration after a cold start).
 What the process is given and what it writes are modules of their own: its variables
 (``variables``), its output pipes read into the log (``pipes``), and the REPORT line (``report``).
+What is left is one cohesive thing, the lifecycle, hence its length.
 
 https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
 """

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from common import clock
-from tests.unit.housekeeping.helpers import NOW, FakeLambdaContext, World, scheduled_event
+from tests.unit.housekeeping.helpers import NOW, World, scheduled_event
+from tests.unit.lambda_context import FakeLambdaContext
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def world(stack: Any, monkeypatch: pytest.MonkeyPatch) -> World:
 
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
+    return FakeLambdaContext("postcards-test-housekeeping", "$LATEST", qualifier=None, remaining_ms=300_000)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Test helpers for the housekeeping job: seeded uploads and postcards, a Lambda context, EMF output."""
+"""Test helpers for the housekeeping job: seeded uploads and postcards, a scheduled event, EMF output."""
 
 from __future__ import annotations
 
@@ -12,23 +12,10 @@ import boto3
 from common import clock
 from common.uploads import thumbnail_key, upload_key
 from tests.unit.emf import EmfMetric
+from tests.unit.stack import REGION, Stack
 
-REGION = "us-east-1"
 # The job's clock is pinned here, so "today" and every age are exact whatever the wall clock says.
 NOW = datetime(2026, 3, 14, 12, 0, 0, tzinfo=UTC)
-
-
-@dataclass
-class FakeLambdaContext:
-    remaining_ms: int = 300_000
-    function_name: str = "postcards-test-housekeeping"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:postcards-test-housekeeping"
-    aws_request_id: str = "req-hk"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 def scheduled_event() -> dict[str, Any]:
@@ -50,7 +37,7 @@ def scheduled_event() -> dict[str, Any]:
 class World:
     """The uploads table, postcards table and media bucket, seeded relative to NOW."""
 
-    stack: Any  # tests/unit/conftest.py's Stack
+    stack: Stack
     ddb: Any = field(default_factory=lambda: boto3.client("dynamodb", region_name=REGION))
     s3: Any = field(default_factory=lambda: boto3.client("s3", region_name=REGION))
 

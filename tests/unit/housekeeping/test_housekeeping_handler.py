@@ -12,7 +12,8 @@ from botocore.exceptions import ClientError
 from common import settings
 from common.uploads import thumbnail_key, upload_key
 from tests.unit.emf import emf_metrics
-from tests.unit.housekeeping.helpers import NOW, FakeLambdaContext, World, metric
+from tests.unit.housekeeping.helpers import NOW, World, metric
+from tests.unit.lambda_context import FakeLambdaContext
 
 Run = Callable[[], dict[str, Any]]
 HOUR = timedelta(hours=1)

@@ -13,34 +13,16 @@ import base64
 import itertools
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from tests.unit.lambda_context import FakeLambdaContext
+
 SITE_ORIGIN = "https://www.example.test"
 STAGE = "live"
 _counter = itertools.count(1)
-
-
-@dataclass
-class FakeLambdaContext:
-    """What the Lambda runtime passes as ``context`` (the attributes Powertools and we read)."""
-
-    function_name: str = "postcards-test-postcards"
-    function_version: str = "7"
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/postcards-test-postcards"
-    log_stream_name: str = "2026/01/31/[7]0123456789abcdef0123456789abcdef"
-    remaining_millis: int = 10_000
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}:live"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_millis
 
 
 def rest_event(

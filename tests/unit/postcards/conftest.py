@@ -11,7 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.unit.postcards.api_client import ApiClient, FakeLambdaContext
+from tests.unit.lambda_context import FakeLambdaContext
+from tests.unit.postcards.api_client import ApiClient
 
 
 @pytest.fixture

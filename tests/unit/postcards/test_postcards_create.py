@@ -10,7 +10,8 @@ from botocore.exceptions import ClientError
 
 from postcards import idempotency
 from postcards.errors import ApiError
-from tests.unit.postcards.api_client import ApiClient, FakeLambdaContext, rest_event
+from tests.unit.lambda_context import FakeLambdaContext
+from tests.unit.postcards.api_client import ApiClient, rest_event
 
 UPLOAD_ID = "ab" * 16
 VALID = {"author": "Ann", "message": "Greetings from the seaside"}

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.unit.postcards.api_client import SITE_ORIGIN, ApiClient, FakeLambdaContext
+from tests.unit.lambda_context import FakeLambdaContext
+from tests.unit.postcards.api_client import SITE_ORIGIN, ApiClient
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -188,10 +189,10 @@ def test_a_fresh_interpreter_starts_cold_without_aws_clients_or_write_machinery(
                     "idempotency": "aws_lambda_powertools.utilities.idempotency" in sys.modules,
                     "xray": "aws_xray_sdk.core" in sys.modules}
         from moto import mock_aws
-        from tests.unit.conftest import Stack, _create_tables
+        from tests.unit.stack import Stack, create_stack
         from tests.unit.postcards.api_client import ApiClient
         with mock_aws():
-            _create_tables(Stack())
+            create_stack(Stack())
             api = ApiClient(handler)
             feed = api.get("/v1/postcards")
             after_get = {"idempotency": "aws_lambda_powertools.utilities.idempotency" in sys.modules,

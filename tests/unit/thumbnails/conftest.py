@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.unit.thumbnails.helpers import FakeLambdaContext, Media
+from tests.unit.lambda_context import FakeLambdaContext
+from tests.unit.thumbnails.helpers import Media
 
 
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
+    return FakeLambdaContext(
+        "postcards-test-thumbnails", "$LATEST", qualifier=None, memory_limit_in_mb=1024, remaining_ms=60_000
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Test helpers for the thumbnails function: a Lambda context, upload slots, S3 events, real images."""
+"""Test helpers for the thumbnails function: upload slots, S3 events, real images."""
 
 from __future__ import annotations
 
@@ -14,27 +14,14 @@ import boto3
 from PIL import Image
 
 from common import clock
-
-REGION = "us-east-1"
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "postcards-test-thumbnails"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:postcards-test-thumbnails"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+from tests.unit.stack import REGION, Stack
 
 
 @dataclass(frozen=True)
 class Media:
     """The media bucket and uploads table as the thumbnails function sees them."""
 
-    stack: Any  # tests/unit/conftest.py's Stack
+    stack: Stack
 
     @property
     def s3(self) -> Any:

@@ -1,4 +1,4 @@
-"""Unit tests of the data planes' state and formats: no processes, no sockets."""
+"""The API Gateway tests' contract: the project's OpenAPI document, as the gateway reads it."""
 
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ from local.services.apigateway.admin import AdminRoute
 from local.services.apigateway.http1 import Handler, HttpServer, Request
 from local.services.apigateway.models import GatewayState, Integration, Method, Resource, RestApi, Stage
 from local.services.apigateway.responses import HttpResponse
-from local.services.apigateway.server import MAX_PAYLOAD_BYTES, ApiGateway, Snapshot
+from local.services.apigateway.server import MAX_PAYLOAD_BYTES, ApiGateway
+from local.services.apigateway.snapshot import Snapshot
 from tests.local.gateway_support import (
     ACCOUNT,
     REGION,

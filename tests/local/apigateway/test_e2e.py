@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.local.conftest import RunningCloud
+from tests.local.cloud_support import RunningCloud
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.local.conftest import ROOT, RunningCloud, invoke, start_cloud, stop_cloud
+from tests.local.cloud_support import ROOT, RunningCloud, invoke, start_cloud, stop_cloud
+
+pytestmark = pytest.mark.slow  # every test here runs python -m local up, most the session's cloud
 
 
 def test_endpoints_json_names_every_url_and_each_answers(cloud: RunningCloud) -> None:
@@ -178,7 +180,7 @@ def test_stopping_leaves_no_process_behind(
 ) -> None:
     # Given a cloud with a warm function environment
     running = start_cloud(tmp_path, "--no-terraform")
-    from tests.local.conftest import zip_of
+    from tests.local.cloud_support import zip_of
 
     running.client("lambda").create_function(
         FunctionName="warm",
@@ -235,7 +237,7 @@ def _descendants(pid: int) -> set[int]:
 def test_a_port_in_use_is_named(flag: str, tmp_path: Path) -> None:
     import socket
 
-    from tests.local.conftest import free_ports
+    from tests.local.cloud_support import free_ports
 
     ports = dict(
         zip(
@@ -271,7 +273,7 @@ def test_a_port_in_use_is_named(flag: str, tmp_path: Path) -> None:
 
 def test_a_second_up_comes_back_with_its_data_and_terraform_sees_no_changes(tmp_path: Path) -> None:
     # Given a cloud that was brought up (terraform applied), used, and stopped
-    from tests.local.conftest import free_ports
+    from tests.local.cloud_support import free_ports
 
     ports = [str(port) for port in free_ports(5)]
     flags = [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from local.services.apigateway import server
+from local.services.apigateway import snapshot as snapshot_module
 from local.services.apigateway.models import GatewayState, Integration, Method, Resource, RestApi, Stage
-from local.services.apigateway.server import Snapshot
+from local.services.apigateway.snapshot import Snapshot
 
 HOST = "127.0.0.1:4580"
 
@@ -58,7 +58,7 @@ def test_routes_differ_by_path_method_and_host() -> None:
 
 
 def test_the_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server, "ROUTE_CACHE_SIZE", 2)
+    monkeypatch.setattr(snapshot_module, "ROUTE_CACHE_SIZE", 2)
     snapshot = _snapshot()
     first = snapshot.route(HOST, "/v1/cards/1", "GET")
     snapshot.route(HOST, "/v1/cards/2", "GET")

@@ -33,7 +33,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.local.browser_support import (
+from tests.local.cloud_support import RunningCloud
+from tests.local.cloudfront.browser_support import (
     CHROMIUM,
     INSTALL_HINT,
     LAUNCH_ARGS,
@@ -44,7 +45,6 @@ from tests.local.browser_support import (
     jpeg_bytes,
     origin_of,
 )
-from tests.local.conftest import RunningCloud
 
 HTTP_TIMEOUT_S = 30
 

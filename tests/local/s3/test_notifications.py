@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.local.conftest import RunningCloud
+from tests.local.cloud_support import RunningCloud
 
 # Stores every record it receives under seen/<eventName>/<key>, so the test can read the event back.
 RECORDER = """

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.local.conftest import RunningCloud, invoke
+from tests.local.cloud_support import RunningCloud, invoke
 
 Deploy = Callable[..., str]
 
@@ -461,7 +461,7 @@ def test_an_updated_function_runs_its_new_code_in_new_environments(
     assert invoke(cloud, name)[1] == "v1"
 
     # When its code is updated through the edge
-    from tests.local.conftest import zip_of
+    from tests.local.cloud_support import zip_of
 
     cloud.client("lambda").update_function_code(
         FunctionName=name, ZipFile=zip_of({"app.py": "def handler(e, c):\n    return 'v2'\n"})
@@ -472,7 +472,7 @@ def test_an_updated_function_runs_its_new_code_in_new_environments(
 
 
 def test_versions_and_aliases_run_the_code_they_point_at(cloud: RunningCloud, deploy: Deploy) -> None:
-    from tests.local.conftest import zip_of
+    from tests.local.cloud_support import zip_of
 
     name = deploy(
         cloud,
@@ -572,7 +572,7 @@ def test_get_function_gives_a_code_location_that_downloads_the_zip(
 ) -> None:
     import urllib.request
 
-    from tests.local.conftest import PROBE
+    from tests.local.cloud_support import PROBE
 
     name = deploy(cloud)
 

@@ -1,0 +1,36 @@
+"""The one place moto is patched: each service's ``moto_patches``, installed in a fixed order.
+
+Code that runs inside moto lives in ``local/services/<service>/moto_patches.py`` (moto's and
+LocalStack's habit), and only this module installs it, before the control plane serves its first
+request (moto builds a service's routes at that service's first request, so added routes land).
+The order:
+
+1. Lambda: it sets the edge URL that every invocation moto makes is sent to (``invoke_async``),
+   so it comes before any service that invokes a function;
+2. S3: notifications, delivered through Lambda's ``invoke_async``;
+3. EventBridge, CloudFront, API Gateway: model fixes that depend on nothing else.
+"""
+
+from __future__ import annotations
+
+from local.services.apigateway import moto_patches as apigateway
+from local.services.cloudfront import moto_patches as cloudfront
+from local.services.events import moto_patches as events
+from local.services.lambda_ import moto_patches as lambda_
+from local.services.s3 import moto_patches as s3
+
+_installed = False
+
+
+def install(edge_url: str) -> None:
+    """Patch moto in this process (once: patching twice would wrap moto's methods twice);
+    invocations moto makes go to the edge at ``edge_url``."""
+    global _installed  # noqa: PLW0603 - patch once per process
+    if _installed:
+        return
+    _installed = True
+    lambda_.install(edge_url)
+    s3.install()
+    events.install()
+    cloudfront.install()
+    apigateway.install()
