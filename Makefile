@@ -125,7 +125,7 @@ test-local: venv $(TF_RC) chromium axe-core ## The local cloud end to end (start
 
 test-browser: venv $(TF_RC) chromium axe-core ## Only the site's browser tests (a local cloud of their own)
 	@$(MAKE) build ARCH=$(HOST_ARCH)
-	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/local/cloudfront/test_site_browser.py
+	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q $(addprefix tests/local/cloudfront/test_site_,browser.py lab.py resilience.py accessibility.py)
 
 # The browser tests drive Debian's chromium through Playwright; Playwright's own browser downloads
 # are never used. Installed with apt-get when this user may (root or passwordless sudo).
