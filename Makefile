@@ -32,9 +32,11 @@ export TF_IN_AUTOMATION := 1
 
 CHECKOV_VERSION := 3.3.30
 UV_VERSION := 0.13.8
+AXE_CORE_VERSION := 4.14.1
+AXE_CORE := $(TOOLS)/node_modules/axe-core/axe.min.js
 
 .PHONY: help venv lock build lint fmt test test-unit test-build test-terraform test-local test-browser \
-	chromium bench load up plan deploy destroy tf-init tf-modules clean
+	chromium axe-core bench load up plan deploy destroy tf-init tf-modules clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -117,14 +119,14 @@ test-terraform: venv tf-modules ## terraform test (mock provider) and apply to m
 	@TF_DATA_DIR=$(TF_TEST_DATA) terraform -chdir=$(TF_DIR) test -no-color
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/terraform
 
-test-local: venv $(TF_RC) chromium ## The local cloud end to end (starts its own cloud on free ports)
+test-local: venv $(TF_RC) chromium axe-core ## The local cloud end to end (starts its own cloud on free ports)
 	@echo "==> local cloud tests"
 	@$(MAKE) build ARCH=$(HOST_ARCH)
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/local
 
-test-browser: venv $(TF_RC) chromium ## Only the site's browser tests (a local cloud of their own)
+test-browser: venv $(TF_RC) chromium axe-core ## Only the site's browser tests (a local cloud of their own)
 	@$(MAKE) build ARCH=$(HOST_ARCH)
-	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/local/cloudfront/test_site_browser.py
+	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q $(addprefix tests/local/cloudfront/test_site_,browser.py lab.py resilience.py accessibility.py)
 
 # The browser tests drive Debian's chromium through Playwright; Playwright's own browser downloads
 # are never used. Installed with apt-get when this user may (root or passwordless sudo).
@@ -140,6 +142,15 @@ chromium:
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 		test -x "$(CHROMIUM)" || { echo "error: still no $(CHROMIUM) after apt-get install chromium" >&2; exit 1; }; \
 	fi
+
+# axe-core, the accessibility engine the browser tests inject into the page (tests/local/browser_support.py),
+# from the npm registry, pinned; only its one file is used, so no package.json is kept.
+axe-core: $(AXE_CORE)
+$(AXE_CORE):
+	@command -v npm >/dev/null || { echo "error: npm is missing (the browser tests need axe-core from npm): sudo apt-get install npm" >&2; exit 1; }
+	@echo "==> installing axe-core $(AXE_CORE_VERSION) (npm)"
+	@npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(TOOLS) axe-core@$(AXE_CORE_VERSION)
+	@test -f $@ || { echo "error: npm installed no $@" >&2; exit 1; }
 
 bench: venv ## Benchmarks, JSON results in build/bench/ (one with its args: BENCH="coldstart --rounds 5")
 	@PATH="$(BIN):$$PATH" $(PY) -m tests.bench $(BENCH)

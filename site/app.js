@@ -1,29 +1,67 @@
 // The Postcards page: reads config.json (written by Terraform), then drives both back ends.
-import { ApiError, loadConfig, postcardsApi, stampsApi, uploadToS3 } from "./api.js";
-
-const $ = (selector) => document.querySelector(selector);
-
-function element(tag, props = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key in node) node[key] = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of [].concat(children)) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
-
-function setService(id, state, detail) {
-  const item = $(id);
-  item.dataset.state = state;
-  item.querySelector(".detail").textContent = detail;
-}
+import { ApiError, isTransient, loadConfig, postcardsApi, stampsApi, uploadToS3, withRetries } from "./api.js";
+import { $, element } from "./dom.js";
+import { lambdaLab } from "./lab.js";
 
 function describe(error) {
   return error instanceof ApiError ? error.message : "something went wrong";
+}
+
+// --- service status: the pills and the circuit breakers ------------------------------------------
+
+// A service's pill (up with its version, or down and why) and, while its API's circuit breaker is
+// open, a notice that says when the page asks again. Then the page sends the breaker's trial call
+// (the health check); when the breaker closes, ``onRecovered`` reloads what had failed.
+function serviceStatus({ pill, notice, label }, api, onRecovered) {
+  const item = $(pill);
+  const line = $(notice);
+  const what = line.querySelector(".what");
+  const countdown = line.querySelector(".countdown");
+  const breaker = api.breaker;
+  let ticker = null;
+  let trial = null;
+  let checking = false;
+
+  function show(state, detail) {
+    item.dataset.state = state;
+    item.querySelector(".detail").textContent = detail;
+  }
+
+  async function check() {
+    checking = true;
+    try {
+      show("up", `v${(await api.health()).version}`);
+    } catch (error) {
+      show("down", describe(error));
+    } finally {
+      checking = false;
+    }
+  }
+
+  breaker.addEventListener("change", () => {
+    item.dataset.breaker = breaker.state;
+    clearInterval(ticker);
+    clearTimeout(trial);
+    if (breaker.state === "open") {
+      show("down", breaker.reason);
+      what.textContent = `${label} service unavailable — retrying in `;
+      const tick = () => {
+        countdown.textContent = `${breaker.secondsLeft()} s`;
+      };
+      tick();
+      ticker = setInterval(tick, 1000);
+      trial = setTimeout(check, Math.max(0, breaker.retryAt - Date.now()));
+      line.hidden = false;
+    } else if (breaker.state === "half-open") {
+      what.textContent = `${label} service unavailable — retrying now`;
+      countdown.textContent = "";
+    } else {
+      line.hidden = true;
+      if (!checking && item.dataset.state !== "up") check();
+      onRecovered();
+    }
+  });
+  return { check };
 }
 
 // --- stamps on cards -------------------------------------------------------------------------------
@@ -106,6 +144,7 @@ async function watchPhoto(api, cardId, node) {
 
 function feed(api) {
   let cursor = null;
+  let failed = false;
   const list = $("#postcards");
   const status = $("#feed-status");
   const more = $("#load-more");
@@ -126,37 +165,47 @@ function feed(api) {
       cursor = page.next_cursor;
       more.hidden = !cursor;
       status.textContent = list.children.length ? "" : "No postcards yet: write the first one.";
+      failed = false;
     } catch (error) {
       status.textContent = `Postcards are unavailable: ${describe(error)}.`;
       more.hidden = true;
+      failed = true;
     }
   }
   more.addEventListener("click", () => load());
-  return { load };
+  return { load, reloadIfFailed: () => failed && load({ reset: true }) };
 }
 
 // --- stamps (container API) ------------------------------------------------------------------------
 
-async function loadStamps(api) {
+function stampChoices(api) {
   const box = $("#stamps");
-  const note = $("#stamps-note");
-  try {
-    const { items } = await api.list();
-    note.remove();
-    for (const stamp of items) knownStamps.set(stamp.id, stamp);
-    repaintStamps(); // cards the feed showed before the stamps were in
-    items.forEach((stamp, index) => {
-      // The default (not just the current) choice, so the form's reset after a send picks it again.
-      const input = element("input", { type: "radio", name: "stamp", value: stamp.id, defaultChecked: index === 0 });
-      const label = element("label", { className: "stamp", title: stamp.name ?? stamp.id }, [
-        input,
-        element("span", { textContent: stamp.name ?? stamp.id }),
-      ]);
-      box.append(label);
-    });
-  } catch (error) {
-    note.textContent = `Stamps are unavailable (${describe(error)}); cards go out unstamped.`;
+  let failed = false;
+
+  async function load() {
+    const note = $("#stamps-note");
+    note.textContent = "Loading stamps…";
+    try {
+      const { items } = await api.list();
+      note.remove();
+      failed = false;
+      for (const stamp of items) knownStamps.set(stamp.id, stamp);
+      repaintStamps(); // cards the feed showed before the stamps were in
+      items.forEach((stamp, index) => {
+        // The default (not just the current) choice, so the form's reset after a send picks it again.
+        const input = element("input", { type: "radio", name: "stamp", value: stamp.id, defaultChecked: index === 0 });
+        const label = element("label", { className: "stamp", title: stamp.name ?? stamp.id }, [
+          input,
+          element("span", { textContent: stamp.name ?? stamp.id }),
+        ]);
+        box.append(label);
+      });
+    } catch (error) {
+      failed = true;
+      note.textContent = `Stamps are unavailable (${describe(error)}); cards go out unstamped.`;
+    }
   }
+  return { load, reloadIfFailed: () => failed && load() };
 }
 
 // --- compose ---------------------------------------------------------------------------------------
@@ -174,23 +223,15 @@ function photoProblem(file) {
 }
 
 // Sent with one idempotency key, so however often it is tried at most one card is stored. Tried
-// again: at once after a lost response (a network error), and after a short pause when the API says
-// to retry (409: the same key's first request is still running, or the photo's upload was being
-// updated by the thumbnails function at that very moment).
-const SEND_ATTEMPTS = 3;
+// again, with the reads' backoff and jitter (a Retry-After as the floor): after a failure that may
+// pass (a lost response, 429, 5xx), and when the API says to retry (409: the same key's first
+// request is still running, or the photo's upload was being updated by the thumbnails function at
+// that very moment).
 const RETRY_LATER = new Set(["request_in_progress", "upload_claim_contended"]);
+const worthRetrying = (error) => isTransient(error) || (error instanceof ApiError && RETRY_LATER.has(error.code));
 
-async function send(api, card, key) {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await api.create(card, key);
-    } catch (error) {
-      const later = error instanceof ApiError && RETRY_LATER.has(error.code);
-      const lost = error instanceof ApiError && error.status === 0;
-      if (attempt === SEND_ATTEMPTS || !(later || lost)) throw error;
-      if (later) await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
+function send(api, card, key) {
+  return withRetries(() => api.create(card, key), { retryable: worthRetrying });
 }
 
 // The API's reasons that a user should read in their own words.
@@ -251,55 +292,6 @@ function compose(api, onSent) {
   });
 }
 
-// --- instances -------------------------------------------------------------------------------------
-
-function instances(api) {
-  const seen = new Map();
-  const body = $("#instances tbody");
-  const status = $("#instances-status");
-
-  function render() {
-    body.replaceChildren(
-      ...[...seen.values()].map((env) =>
-        element("tr", {}, [
-          element("td", {}, element("code", { textContent: env.id.slice(0, 12) })),
-          element("td", { textContent: String(env.calls) }),
-          element("td", { textContent: String(env.coldStarts) }),
-          element("td", { textContent: env.initMs === null ? "–" : env.initMs.toFixed(0) }),
-          element("td", {}, element("code", { textContent: env.lastRequest ?? "" })),
-        ]),
-      ),
-    );
-  }
-
-  $("#burst").addEventListener("click", async () => {
-    const size = Math.min(20, Math.max(1, Number($("#burst-size").value) || 1));
-    status.textContent = `Sending ${size} call(s) at once…`;
-    const results = await Promise.allSettled(Array.from({ length: size }, () => api.instance()));
-    let failed = 0;
-    for (const result of results) {
-      if (result.status === "rejected") {
-        failed += 1;
-        continue;
-      }
-      const facts = result.value;
-      const env = seen.get(facts.environment_id) ?? {
-        id: facts.environment_id, calls: 0, coldStarts: 0, initMs: null, lastRequest: null,
-      };
-      env.calls += 1;
-      if (facts.cold_start) env.coldStarts += 1;
-      env.initMs = facts.init_duration_ms ?? env.initMs;
-      env.lastRequest = facts.request_id;
-      seen.set(facts.environment_id, env);
-    }
-    render();
-    const throttled = results.filter((r) => r.status === "rejected" && r.reason?.status === 429).length;
-    status.textContent = failed
-      ? `${failed} call(s) failed${throttled ? ` (${throttled} throttled: concurrency limit)` : ""}.`
-      : `${seen.size} environment(s) seen so far.`;
-  });
-}
-
 // --- start -----------------------------------------------------------------------------------------
 
 // Everything is wired at once, before config.json is in: what a quick user types or sends waits for
@@ -309,20 +301,24 @@ function main() {
   const postcards = postcardsApi(config.then((c) => c.apiUrl));
   const stamps = stampsApi(config.then((c) => c.containerApiUrl));
 
-  postcards.health().then(
-    (h) => setService("#status-lambda", "up", `v${h.version}`),
-    (e) => setService("#status-lambda", "down", describe(e)),
-  );
-  stamps.health().then(
-    (h) => setService("#status-container", "up", `v${h.version}`),
-    (e) => setService("#status-container", "down", describe(e)),
-  );
-
   const cards = feed(postcards);
+  const choices = stampChoices(stamps);
+  const postcardsStatus = serviceStatus(
+    { pill: "#status-lambda", notice: "#notice-lambda", label: "Postcards" },
+    postcards,
+    () => cards.reloadIfFailed(),
+  );
+  const stampsStatus = serviceStatus(
+    { pill: "#status-container", notice: "#notice-container", label: "Stamps" },
+    stamps,
+    () => choices.reloadIfFailed(),
+  );
+  postcardsStatus.check();
+  stampsStatus.check();
   compose(postcards, () => cards.load({ reset: true }));
-  instances(postcards);
+  lambdaLab(postcards, config.then((c) => c.apiFunction));
   cards.load({ reset: true });
-  loadStamps(stamps);
+  choices.load();
 }
 
 main();

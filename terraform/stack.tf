@@ -211,6 +211,13 @@ module "site" {
   config = {
     api_url           = local.api_url
     container_api_url = var.container_api_url
+    # What the site's Lambda lab says about the API function: its limits as deployed.
+    api_function = {
+      name                    = module.functions.functions["postcards"].name
+      alias                   = module.functions.functions["postcards"].alias_name
+      reserved_concurrency    = module.functions.functions["postcards"].reserved_concurrency
+      provisioned_concurrency = module.functions.functions["postcards"].provisioned_concurrency
+    }
   }
   # The two APIs and the media bucket's upload endpoints (the browser POSTs images straight to S3;
   # on the local cloud the presigned POST goes to its AWS endpoint).

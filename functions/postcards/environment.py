@@ -2,7 +2,12 @@
 
 Module state lives exactly as long as a Lambda execution environment, which is the point: the id is
 drawn once per environment, the invocation counter counts this environment's invocations, and the
-first one is the cold start.
+first one is the cold start, unless the environment was initialised ahead of traffic for provisioned
+concurrency: Lambda then sets ``AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency`` (else
+``on-demand``), and no invocation of it waits for an init, so none is a cold start (Powertools counts
+them the same way).
+
+https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
 """
 
 from __future__ import annotations
@@ -43,10 +48,11 @@ def record_invocation() -> int:
 
 def facts(context: LambdaContext, request_id: str | None) -> dict[str, Any]:
     initialised_at = _State.initialised_at
+    initialization_type = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
     return {
         "environment_id": ENVIRONMENT_ID,
-        "cold_start": _State.invocations == 1,
-        "initialization_type": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        "cold_start": _State.invocations == 1 and initialization_type != "provisioned-concurrency",
+        "initialization_type": initialization_type,
         "init_duration_ms": _rounded(_process_init_ms()),
         "handler_init_ms": _rounded(_State.handler_init_ms),
         "initialized_at": initialised_at.isoformat(timespec="milliseconds") if initialised_at else None,

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import re
+from typing import TYPE_CHECKING, Any, Final
 
 from aws_lambda_powertools.event_handler import Response
 
-from postcards.errors import ApiError
+from postcards.errors import ApiError, bad_request
 from postcards.request_body import read_json
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 JSON = "application/json"
+_DIGITS: Final = re.compile(r"[0-9]{1,9}")
 
 
 def request_id(event: BaseProxyEvent) -> str | None:
@@ -20,6 +22,16 @@ def request_id(event: BaseProxyEvent) -> str | None:
     context = event.get("requestContext") or {}
     value = context.get("requestId")
     return value if isinstance(value, str) else None
+
+
+def query_integer(raw: str | None, name: str, *, minimum: int, maximum: int, default: int) -> int:
+    """A query parameter that must be a whole number in ``minimum..maximum`` (absent or empty:
+    ``default``); anything else is a 400 that says what is allowed."""
+    if not raw:
+        return default
+    if not _DIGITS.fullmatch(raw) or not minimum <= int(raw) <= maximum:
+        raise bad_request(f"{name} must be an integer from {minimum} to {maximum}", "invalid_query")
+    return int(raw)
 
 
 def json_body(event: BaseProxyEvent) -> Any:

@@ -22,19 +22,20 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from python_terraform import IsFlagged, Terraform
 
 from local.cloud.apply_progress import ApplyProgress, deferrable_type
 from local.config import Config
 
-# The local stack's reserved concurrency (terraform/'s reserved_concurrency, a map). AWS's default
-# reserves none for the API function (on a fresh account every reservation eats a small quota:
-# issue #15); locally the account quota is ours (64), so the API function gets a ceiling that
-# `make load` can push past. 8 is above what the site asks at once (a burst of 5 plus its own feed and
-# health calls) and a few environment processes more than a 2-core machine runs usefully.
-LOCAL_RESERVED_CONCURRENCY = {"postcards": 8, "thumbnails": 2, "housekeeping": 1}
+# Concurrency of the local stack's functions (terraform/'s reserved_concurrency and
+# provisioned_concurrency maps). AWS's defaults reserve none for the API function (on a fresh account
+# every reservation eats a small quota: issue #15); locally the account quota is ours, so the API
+# function gets a ceiling the site's Lambda lab shows (a burst wider than 4 is throttled) and
+# `make load` pushes past, and one environment initialised ahead of traffic.
+LOCAL_RESERVED_CONCURRENCY: Final = {"postcards": 4, "thumbnails": 2, "housekeeping": 1}
+LOCAL_PROVISIONED_CONCURRENCY: Final = {"postcards": 1}
 
 # How long to look for a completed change in the state file: Terraform writes it right after saying
 # the change is complete (and with no announcement of its own).
@@ -93,8 +94,10 @@ class Stack:
             # resolves to loopback), so CORS origins and config.json name what a browser can open.
             "public_site_url": f"http://www.{config.domain_name}:{config.ports.site}",
             "public_api_url": f"http://api.{config.domain_name}:{config.ports.apigateway}",
-            # A map: Terraform reads a -var value of a non-string type as an expression (JSON is one).
+            # Maps: Terraform reads a -var value of a non-string type as an expression (JSON is one);
+            # each replaces the root's default whole.
             "reserved_concurrency": json.dumps(LOCAL_RESERVED_CONCURRENCY, separators=(",", ":")),
+            "provisioned_concurrency": json.dumps(LOCAL_PROVISIONED_CONCURRENCY, separators=(",", ":")),
         }
 
     def environment(self) -> dict[str, str]:

@@ -100,6 +100,10 @@ run "concurrency_settings_follow_the_inputs" {
     condition     = keys(aws_lambda_provisioned_concurrency_config.live) == ["api"] && aws_lambda_provisioned_concurrency_config.live["api"].provisioned_concurrent_executions == 3 && aws_lambda_provisioned_concurrency_config.live["api"].qualifier == "live"
     error_message = "Provisioned concurrency only where asked (> 0), on the live alias."
   }
+  assert {
+    condition     = output.functions["api"].reserved_concurrency == 20 && output.functions["api"].provisioned_concurrency == 3 && output.functions["worker"].reserved_concurrency == null && output.functions["worker"].provisioned_concurrency == 0
+    error_message = "The functions output must say each function's reserved (null: unreserved) and provisioned (0: none) concurrency."
+  }
 }
 
 run "the_async_function_retries_and_keeps_failures" {

@@ -161,6 +161,32 @@ run "site_files_get_content_types_and_config_json_is_generated" {
   }
 }
 
+run "config_json_tells_the_lab_the_api_functions_concurrency" {
+  command = plan
+
+  module {
+    source = "./modules/site"
+  }
+
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
+
+  variables {
+    config = {
+      api_url           = "https://api.example.com"
+      container_api_url = "https://legacy.example.net/api"
+      api_function      = { name = "postcards-test-postcards", alias = "live" }
+    }
+  }
+
+  assert {
+    condition     = jsondecode(aws_s3_object.config.content).api_function == { name = "postcards-test-postcards", alias = "live", reserved_concurrency = null, provisioned_concurrency = 0 }
+    error_message = "config.json must carry the API function's concurrency, null reserved meaning unreserved."
+  }
+}
+
 run "a_missing_site_folder_deploys_config_json_only" {
   command = plan
 

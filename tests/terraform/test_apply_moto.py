@@ -149,6 +149,13 @@ def test_site_bucket_holds_the_generated_config(applied_stack: AppliedStack) -> 
     assert json.loads(obj["Body"].read()) == {
         "api_url": f"https://api.{DOMAIN}",
         "container_api_url": CONTAINER_API_URL,
+        # for the site's Lambda lab: the API function's concurrency with the root's defaults
+        "api_function": {
+            "name": applied_stack.output("functions")["postcards"]["name"],
+            "alias": "live",
+            "reserved_concurrency": None,
+            "provisioned_concurrency": 0,
+        },
     }
 
 

@@ -17,7 +17,7 @@ from common import clock, settings
 from common.uploads import is_valid_id
 from postcards import cursor, idempotency, postcard_store, representations, upload_store
 from postcards.errors import ApiError, bad_request, conflict, not_found, unprocessable
-from postcards.http_io import created, json_body
+from postcards.http_io import created, json_body, query_integer
 from postcards.postcard_store import ClaimRefusal, Postcard, UploadClaimError
 from postcards.routes.methods import refuse_other_methods
 from postcards.validation import Fields
@@ -30,7 +30,6 @@ DEFAULT_LIMIT: Final = 20
 MAX_LIMIT: Final = 50
 AUTHOR_MAX_CHARS: Final = 40
 MESSAGE_MAX_CHARS: Final = 280
-_LIMIT: Final = re.compile(r"[0-9]{1,3}")
 # A stamp id as the container API gives them ("alpine-meadow"): the shape is checked, never whether
 # the container API knows it. Asking it on every write would make sending a postcard fail (or wait)
 # whenever the container service is down or slow, and tie this service's availability and latency
@@ -51,7 +50,7 @@ class NewPostcard:
 @router.get("/v1/postcards")
 def list_postcards() -> dict[str, Any]:
     params = router.current_event.query_string_parameters
-    limit = _limit(params.get("limit"))
+    limit = query_integer(params.get("limit"), "limit", minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT)
     after = _position(params.get("cursor"))
     cards, following = postcard_store.page(limit, after)
     uploads = upload_store.get_many(card.upload_id for card in cards if card.upload_id)
@@ -127,14 +126,6 @@ def _claim_error(refusal: ClaimRefusal, upload_id: str | None) -> ApiError:
     if refusal is ClaimRefusal.UPLOAD_FAILED:
         return unprocessable(refusal.value, f"upload {upload_id} was rejected and cannot be used")
     return unprocessable(refusal.value, f"no upload {upload_id}; create one with POST /v1/uploads first")
-
-
-def _limit(raw: str | None) -> int:
-    if not raw:
-        return DEFAULT_LIMIT
-    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}", "invalid_query")
-    return int(raw)
 
 
 def _position(raw: str | None) -> cursor.Position | None:

@@ -91,17 +91,29 @@ def _route_invocations_to_the_edge() -> None:
 
 
 def _keep_zero_concurrency() -> None:
-    from moto.awslambda.models import LambdaFunction
+    """GetFunction's ``Concurrency``: also 0 (moto leaves out a falsy one), and the function's own for
+    every version and alias. Reserved concurrency belongs to the function, not to a version; moto
+    keeps it on the $LATEST object only, so a version published before PutFunctionConcurrency (as
+    Terraform's create-with-publish does) would report none and run unthrottled.
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+    """
+    from moto.awslambda.models import LambdaFunction, lambda_backends
 
     get_code = LambdaFunction.get_code
 
-    def get_code_with_zero_concurrency(self: Any) -> dict[str, Any]:
+    def get_code_with_the_functions_concurrency(self: Any) -> dict[str, Any]:
         document = get_code(self)
-        if self.reserved_concurrency is not None and "Concurrency" not in document:
-            document["Concurrency"] = {"ReservedConcurrentExecutions": int(self.reserved_concurrency)}
+        reserved = self.reserved_concurrency
+        if self.version != "$LATEST":
+            storage = lambda_backends[self.account_id][self.region]._lambdas
+            latest = storage._functions.get(self.function_name, {}).get("latest")
+            reserved = latest.reserved_concurrency if latest is not None else reserved
+        document.pop("Concurrency", None)
+        if reserved is not None:
+            document["Concurrency"] = {"ReservedConcurrentExecutions": int(reserved)}
         return document
 
-    LambdaFunction.get_code = get_code_with_zero_concurrency  # type: ignore[method-assign]
+    LambdaFunction.get_code = get_code_with_the_functions_concurrency  # type: ignore[method-assign]
 
 
 def _json(status: int, document: Any) -> Served:

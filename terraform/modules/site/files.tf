@@ -49,7 +49,7 @@ resource "aws_s3_object" "site_file" {
 resource "aws_s3_object" "config" {
   bucket        = module.bucket.id
   key           = "config.json"
-  content       = jsonencode(var.config)
+  content       = jsonencode({ for key, value in var.config : key => value if value != null })
   content_type  = "application/json"
   cache_control = "no-cache"
 }

@@ -39,10 +39,16 @@ variable "site_dir" {
 }
 
 variable "config" {
-  description = "Content of /config.json, which tells the site where its APIs are."
+  description = "Content of /config.json, which tells the site where its APIs are and, for its Lambda lab, how the API function's concurrency is configured (left out when null)."
   type = object({
     api_url           = string
     container_api_url = string
+    api_function = optional(object({
+      name                    = string
+      alias                   = string
+      reserved_concurrency    = optional(number) # null: the account's unreserved pool
+      provisioned_concurrency = optional(number, 0)
+    }))
   })
 }
 

@@ -4,196 +4,36 @@ The page is opened on ``site_browser_url``, the CloudFront stand-in's ``*.localh
 API's CORS allows. It reads config.json, talks to the Lambda API and the container API, uploads to S3
 with the presigned POST and shows thumbnails under /media. A back end "down" is the browser being
 unable to reach it (Playwright aborts its requests): the real processes keep serving the other tests.
-One browser for the module, a fresh context (profile) per test; a failing test leaves a full-page
-screenshot, ``failure.png``, in its pytest tmp folder.
+The fixtures are in conftest.py; the Lambda lab's tests are in test_site_lab.py, the page under
+failing back ends (retries, circuit breakers) in test_site_resilience.py, accessibility and the
+phone layout in test_site_accessibility.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
-import uuid
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import (
-    Browser,
-    Page,
-    Playwright,
-    Request,
-    Response,
-    Route,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Page, Request, Route, expect
 
 from tests.local.cloud_support import RunningCloud
 from tests.local.cloudfront.browser_support import (
-    CHROMIUM,
-    INSTALL_HINT,
-    LAUNCH_ARGS,
+    HTTP_TIMEOUT_S,
     THUMBNAIL_TIMEOUT_MS,
     UI_TIMEOUT_MS,
     PageWatch,
+    Site,
     SitePage,
+    block,
     jpeg_bytes,
     origin_of,
+    problems_besides,
+    unique,
 )
-
-HTTP_TIMEOUT_S = 30
-
-
-@dataclass(frozen=True)
-class Site:
-    page_url: str  # the page, on the origin the API's CORS allows
-    loopback_url: str  # the same site by address, for the test's own requests
-    api_origin: str  # the Lambda API as config.json names it to the browser
-    container_origin: str  # the container API as config.json names it
-    api_url: str  # the Lambda API by address, for the test's own requests
-    container_api_url: str
-
-    def post_card(self, author: str, message: str, **extra: str) -> dict[str, Any]:
-        answer = requests.post(
-            f"{self.api_url}/v1/postcards",
-            json={"author": author, "message": message, **extra},
-            timeout=HTTP_TIMEOUT_S,
-        )
-        assert answer.status_code == 201, answer.text
-        return dict(answer.json())
-
-    def create_upload(self, content_type: str, size_bytes: int) -> dict[str, Any]:
-        answer = requests.post(
-            f"{self.api_url}/v1/uploads",
-            json={"content_type": content_type, "size_bytes": size_bytes},
-            timeout=HTTP_TIMEOUT_S,
-        )
-        assert answer.status_code == 201, answer.text
-        return dict(answer.json())
-
-    def upload_bytes(self, presigned_post: dict[str, Any], data: bytes) -> None:
-        """POST ``data`` to storage the way the page does, with the presigned policy."""
-        answer = requests.post(
-            presigned_post["url"],
-            data=presigned_post["fields"],
-            files={"file": ("photo", data)},
-            timeout=HTTP_TIMEOUT_S,
-        )
-        assert answer.status_code in {200, 201, 204}, answer.text
-
-    def wait_for_upload(self, upload_id: str, settled: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        """Poll the upload until ``settled`` says so (bounded by the thumbnail timeout)."""
-        deadline = time.monotonic() + THUMBNAIL_TIMEOUT_MS / 1000
-        while True:
-            upload = requests.get(f"{self.api_url}/v1/uploads/{upload_id}", timeout=HTTP_TIMEOUT_S).json()
-            if settled(upload) or time.monotonic() > deadline:
-                return dict(upload)
-            time.sleep(0.2)
-
-    def cards_with(self, message: str) -> list[dict[str, Any]]:
-        """Every stored postcard with this message (all pages of the feed)."""
-        found, cursor = [], None
-        for _ in range(100):  # bounded: 100 pages of 50
-            query: dict[str, str | int] = {"limit": 50, **({"cursor": cursor} if cursor else {})}
-            page = requests.get(f"{self.api_url}/v1/postcards", params=query, timeout=HTTP_TIMEOUT_S).json()
-            found += [card for card in page["items"] if card["message"] == message]
-            cursor = page["next_cursor"]
-            if not cursor:
-                return found
-        raise AssertionError("the feed did not end within 100 pages")
-
-
-def unique(text: str) -> str:
-    return f"{text} #{uuid.uuid4().hex[:8]}"
-
-
-# --- fixtures ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def site(cloud: RunningCloud) -> Site:
-    endpoints = cloud.endpoints
-    config = requests.get(f"{endpoints['site_url']}/config.json", timeout=HTTP_TIMEOUT_S).json()
-    return Site(
-        page_url=f"{endpoints['site_browser_url']}/",
-        loopback_url=endpoints["site_url"],
-        api_origin=origin_of(config["api_url"]),
-        container_origin=origin_of(config["container_api_url"]),
-        api_url=endpoints["api_url"],
-        container_api_url=endpoints["container_api_url"],
-    )
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: {INSTALL_HINT}")
-    expect.set_options(timeout=UI_TIMEOUT_MS)
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-    yield chromium
-    chromium.close()
-
-
-@pytest.fixture
-def watch() -> PageWatch:
-    return PageWatch()
-
-
-@pytest.fixture
-def page(
-    browser: Browser, watch: PageWatch, request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(UI_TIMEOUT_MS)
-    tab = context.new_page()
-    watch.attach(tab)
-    failures_before = request.session.testsfailed
-    yield tab
-    # The test's own report is in by now: keep what the user saw when it failed.
-    if request.session.testsfailed > failures_before:
-        tab.screenshot(path=tmp_path / "failure.png", full_page=True)
-    context.close()
-
-
-@pytest.fixture
-def site_page(page: Page, site: Site) -> SitePage:
-    return SitePage(page, site.page_url)
-
-
-def block(page: Page, origin: str, how: str) -> None:
-    """Make ``origin`` down for this page: ``unreachable`` (no connection) or ``erroring`` (API
-    Gateway's 502 for a broken function, CORS headers included as the gateway adds them)."""
-
-    def handle(route: Route) -> None:
-        if how == "unreachable":
-            route.abort("connectionrefused")
-        else:
-            origin = route.request.headers.get("origin", "*")
-            route.fulfill(
-                status=502,
-                json={"message": "Internal server error"},
-                headers={"Access-Control-Allow-Origin": origin},
-            )
-
-    page.route(f"{origin}/**", handle)
-
-
-def problems_besides(watch: PageWatch, url: str) -> list[str]:
-    """The page's problems that do not concern ``url`` (an origin or a URL the test made fail)."""
-    where = url.split("://", 1)[1]
-    return [problem for problem in watch.problems() if where not in problem]
-
 
 # --- the page, both back ends up -----------------------------------------------------------------
 
@@ -390,14 +230,14 @@ def test_double_clicking_send_stores_one_postcard(site: Site, site_page: SitePag
 
 @pytest.mark.parametrize(
     "first_attempt",
-    ["response-lost", "request_in_progress", "upload_claim_contended"],
+    ["response-lost", "request_in_progress", "upload_claim_contended", "service_unavailable"],
 )
 def test_a_send_the_api_lets_retry_stores_the_postcard_once(
     site: Site, site_page: SitePage, watch: PageWatch, first_attempt: str
 ) -> None:
     # Given the first POST of a postcard fails in a way the page may retry: its response is lost
-    # (the test delivers the browser's exact request itself, then drops the connection), or the API
-    # answers 409 "retry shortly"
+    # (the test delivers the browser's exact request itself, then drops the connection), the API
+    # answers 409 "retry shortly", or 503 (AWS throttled it)
     seen: list[Request] = []
     delivered: list[dict[str, Any]] = []
 
@@ -422,7 +262,7 @@ def test_a_send_the_api_lets_retry_stores_the_postcard_once(
             route.abort("connectionreset")
         else:
             route.fulfill(
-                status=409,
+                status=503 if first_attempt == "service_unavailable" else 409,
                 json={"error": {"code": first_attempt, "message": "retry shortly", "request_id": "test"}},
                 headers={"Retry-After": "1", "Access-Control-Allow-Origin": request.headers["origin"]},
             )
@@ -434,7 +274,9 @@ def test_a_send_the_api_lets_retry_stores_the_postcard_once(
     # When the user sends it
     with site_page.page.expect_response(
         lambda r: (
-            r.request.method == "POST" and r.url == f"{site.api_origin}/v1/postcards" and r.status != 409
+            r.request.method == "POST"
+            and r.url == f"{site.api_origin}/v1/postcards"
+            and r.status not in {409, 503}
         )
     ) as retried:
         site_page.write("Retrier", message)
@@ -663,67 +505,6 @@ def test_load_more_shows_the_next_page_of_the_feed_without_repeats(
     assert watch.problems() == []
 
 
-# --- cold and warm environments ------------------------------------------------------------------
-
-
-def test_an_instance_burst_shows_each_environment_its_calls_and_its_cold_start(
-    site_page: SitePage, site: Site, watch: PageWatch
-) -> None:
-    """Whether a burst starts new environments depends on how its calls overlap (and on what other
-    tests left warm), so the table is checked against what the API answered the page; what is certain
-    is that a second burst is served warm by environments the first one saw."""
-    answers: list[Response] = []
-    site_page.page.on(
-        "response", lambda r: answers.append(r) if r.url == f"{site.api_origin}/v1/instance" else None
-    )
-    site_page.open()
-    expect(site_page.service("lambda")).to_have_attribute("data-state", "up")
-
-    def facts() -> list[dict[str, Any]]:
-        return [json.loads(answer.body()) for answer in answers]
-
-    def expect_table_to_match(calls: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-        table = site_page.environments()
-        per_env = Counter(call["environment_id"][:12] for call in calls)
-        cold = Counter(call["environment_id"][:12] for call in calls if call["cold_start"])
-        assert {env: row["calls"] for env, row in table.items()} == {
-            env: str(n) for env, n in per_env.items()
-        }
-        assert {env: row["cold"] for env, row in table.items()} == {env: str(cold[env]) for env in per_env}
-        last = {call["environment_id"][:12]: call for call in calls}
-        assert {env: row["init_ms"] for env, row in table.items()} == {
-            env: str(round(call["init_duration_ms"])) for env, call in last.items()
-        }
-        expect(site_page.instances_status).to_have_text(f"{len(per_env)} environment(s) seen so far.")
-        return table
-
-    # When the user sends a burst of five calls
-    site_page.burst(5)
-
-    # Then the table accounts for every call: each environment, its calls, and its cold start if
-    # the page saw it
-    first = facts()
-    assert len(first) == 5
-    assert all(answer.status == 200 for answer in answers)
-    first_table = expect_table_to_match(first)
-    assert all(row["cold"] in {"0", "1"} for row in first_table.values())
-
-    # When the user sends a second burst
-    site_page.burst(5)
-
-    # Then the environments of the first burst served calls again, warm: their cold starts stay as
-    # they were, and their call counts grew
-    both = facts()
-    assert len(both) == 10
-    second_table = expect_table_to_match(both)
-    second_burst = both[5:]
-    assert any(call["environment_id"][:12] in first_table for call in second_burst)
-    assert all(not call["cold_start"] for call in second_burst if call["environment_id"][:12] in first_table)
-    for env, row in first_table.items():
-        assert second_table[env]["cold"] == row["cold"]
-    assert watch.problems() == []
-
-
 # --- one back end down ---------------------------------------------------------------------------
 
 
@@ -792,9 +573,12 @@ def test_with_the_postcards_api_down_stamps_still_show_and_nothing_written_is_lo
     expect(site_page.page.get_by_role("button", name="Send postcard")).to_be_enabled()
 
     # When the user sends an instance burst
-    site_page.burst(3)
+    site_page.burst(3, hold_ms=0)
 
-    # Then the page counts the failed calls
-    expect(site_page.instances_status).to_have_text("3 call(s) failed.")
+    # Then the page counts the failed calls and says why they failed
+    expect(site_page.instances_status).to_have_text(
+        "3 calls at once: 0 served by 0 environments, 0 cold starts; 3 refused."
+    )
+    expect(site_page.instances_explanation).to_have_text(f"3 calls failed: {reason}.")
     assert problems_besides(watch, site.api_origin) == []
     assert site.cards_with(message) == []

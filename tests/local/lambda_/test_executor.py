@@ -210,6 +210,29 @@ def test_reserved_concurrency_zero_stops_a_function(cloud: RunningCloud, deploy:
     assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
 
 
+def test_reserved_concurrency_holds_for_versions_and_aliases_published_before_it(
+    cloud: RunningCloud, deploy: Deploy
+) -> None:
+    # Given a version published with the function and an alias on it (as Terraform's publish = true
+    # does), then the function's concurrency reserved: it belongs to the function, not to a version
+    name = deploy(cloud, Publish=True)
+    client = cloud.client("lambda")
+    client.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+
+    # When the version and the alias are invoked
+    for qualifier in ("1", "live"):
+        with pytest.raises(ClientError) as raised:
+            invoke(cloud, name, Qualifier=qualifier)
+
+        # Then both are held to it
+        assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
+        assert raised.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert client.get_function(FunctionName=name, Qualifier="live")["Concurrency"] == {
+        "ReservedConcurrentExecutions": 0
+    }
+
+
 def test_an_event_invocation_is_retried_twice_then_dropped(cloud: RunningCloud, deploy: Deploy) -> None:
     # Given a function that always fails
     name = deploy(cloud)

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -57,6 +58,49 @@ class TestInstance:
 
         assert after["environment_id"] != before["environment_id"]
         assert after["cold_start"] is True
+
+    def test_a_provisioned_environment_has_no_cold_start(
+        self, fresh_environment: ModuleType, monkeypatch: Any
+    ) -> None:
+        # Given an environment Lambda initialised ahead of traffic (provisioned concurrency)
+        monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "provisioned-concurrency")
+        api = ApiClient(fresh_environment)
+
+        # When its first and second invocations ask who served them
+        first, second = api.get("/v1/instance").json, api.get("/v1/instance").json
+
+        # Then neither waited for an init: no cold start, though the first is its first invocation
+        assert [first["cold_start"], second["cold_start"]] == [False, False]
+        assert [first["invocation_count"], second["invocation_count"]] == [1, 2]
+        assert first["initialization_type"] == second["initialization_type"] == "provisioned-concurrency"
+
+    def test_a_hold_keeps_the_invocation_busy_that_long(self, api: ApiClient) -> None:
+        started = time.monotonic()
+        held = api.get("/v1/instance?hold_ms=150")
+        held_for = time.monotonic() - started
+
+        assert held.status == 200
+        assert held.json["held_ms"] == 150
+        assert held_for >= 0.15
+
+    @pytest.mark.parametrize(
+        ("query", "held_ms"), [("", 0), ("?hold_ms=", 0), ("?hold_ms=0", 0), ("?hold_ms=1000", 1000)]
+    )
+    def test_a_hold_is_optional_and_at_most_a_second(self, api: ApiClient, query: str, held_ms: int) -> None:
+        reply = api.get(f"/v1/instance{query}")
+
+        assert reply.status == 200
+        assert reply.json["held_ms"] == held_ms
+
+    @pytest.mark.parametrize("hold", ["1001", "-1", "abc", "1e3", "0.5", "9" * 12, "%20"])
+    def test_a_hold_outside_0_to_1000_ms_is_refused_at_once(self, api: ApiClient, hold: str) -> None:
+        started = time.monotonic()
+        reply = api.get(f"/v1/instance?hold_ms={hold}")
+
+        assert reply.status == 400
+        assert reply.error["code"] == "invalid_query"
+        assert reply.error["message"] == "hold_ms must be an integer from 0 to 1000"
+        assert time.monotonic() - started < 1.0  # refused, not held
 
     def test_describes_the_function_and_the_request(
         self, fresh_environment: ModuleType, monkeypatch: Any
@@ -466,6 +510,7 @@ BAD_REQUESTS: list[tuple[str, str, dict[str, str | list[str]], str | bytes | Non
         '{"content_type": "image/png", "size_bytes": -1e400}',
     ),
     ("GET", "/v1/postcards?limit=1e3", {}, None),
+    ("GET", "/v1/instance?hold_ms=5000", {}, None),
     ("GET", "/v1/postcards?cursor=%00%01", {}, None),
     ("GET", "/v1/postcards/%2e%2e%2f", {}, None),
     ("GET", "/v1/uploads/..%2Fsecret", {}, None),
