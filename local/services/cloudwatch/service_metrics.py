@@ -66,10 +66,20 @@ def lambda_throttle(function_name: str, *, qualifier: str | None, timestamp: flo
     ]
 
 
-def lambda_concurrency(function_name: str, *, concurrent: int, timestamp: float) -> list[MetricDatum]:
+def lambda_concurrency(
+    function_name: str, *, function_concurrent: int, account_concurrent: int, timestamp: float
+) -> list[MetricDatum]:
+    """Invocations in flight when one starts: the function's, and the whole account's."""
     return [
-        MetricDatum(LAMBDA, "ConcurrentExecutions", float(concurrent), timestamp, "Count", dims)
-        for dims in ((), (("FunctionName", function_name),))
+        MetricDatum(LAMBDA, "ConcurrentExecutions", float(account_concurrent), timestamp, "Count", ()),
+        MetricDatum(
+            LAMBDA,
+            "ConcurrentExecutions",
+            float(function_concurrent),
+            timestamp,
+            "Count",
+            (("FunctionName", function_name),),
+        ),
     ]
 
 

@@ -18,11 +18,25 @@ its Invocation, with the error as the cause.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from local import ids
 from local.services.xray.documents import TRACE_ID, Document
+
+# Where recorded segments go (the store's put, for each document).
+Recorder = Callable[[list[Document]], None]
+
+# Segment times come from perf_counter readings (monotonic, precise) placed on the wall clock with one
+# offset, so that the gateway's and Lambda's segments, timed in one process, nest exactly.
+_WALL_OFFSET = time.time() - time.perf_counter()
+
+
+def wall_time(perf: float) -> float:
+    """Epoch seconds of a ``time.perf_counter()`` reading."""
+    return perf + _WALL_OFFSET
 
 
 def new_segment_id() -> str:
@@ -177,10 +191,11 @@ class LambdaTrace:
     header: TraceHeader  # the caller's: Root, and Parent for the service segment
     service_segment_id: str
     function_segment_id: str
+    received: float  # perf_counter when Lambda received the invocation
 
     @classmethod
-    def start(cls, header: TraceHeader) -> LambdaTrace:
-        return cls(header, new_segment_id(), new_segment_id())
+    def start(cls, header: TraceHeader, received: float) -> LambdaTrace:
+        return cls(header, new_segment_id(), new_segment_id(), received)
 
     @property
     def runtime_header(self) -> str:

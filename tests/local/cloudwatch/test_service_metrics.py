@@ -39,12 +39,14 @@ def test_an_unqualified_invocation_has_no_resource_dimension_and_a_success_no_er
 
 def test_throttles_and_concurrency():
     throttles = service_metrics.lambda_throttle("postcards", qualifier="live", timestamp=NOW)
-    concurrency = service_metrics.lambda_concurrency("postcards", concurrent=3, timestamp=NOW)
+    concurrency = service_metrics.lambda_concurrency(
+        "postcards", function_concurrent=3, account_concurrent=5, timestamp=NOW
+    )
 
     assert {d.name for d in throttles} == {"Throttles"}
     assert len(throttles) == 3  # account, function, alias: a throttled request ran no version
     assert series(concurrency) == {
-        ("ConcurrentExecutions", ()): (3.0, "Count"),
+        ("ConcurrentExecutions", ()): (5.0, "Count"),
         ("ConcurrentExecutions", (("FunctionName", "postcards"),)): (3.0, "Count"),
     }
 

@@ -82,7 +82,7 @@ def request_through_gateway_and_lambda(error=None, cold=True):
         status=502 if error else 200,
         integration=call,
     )
-    lambda_trace = LambdaTrace.start(incoming.child(call.subsegment_id))
+    lambda_trace = LambdaTrace.start(incoming.child(call.subsegment_id), 0.0)
     segments = lambda_segments(
         lambda_trace,
         function_name="postcards",
