@@ -2,13 +2,15 @@
 
 ``start`` reads the saved traces and rules from the state folder and binds the daemon; the state is
 written every few seconds while it changes and once more on ``stop``, so traces outlive a restart of
-``make up`` like the rest of the local state (``persist=False``: start empty, save nothing).
+``make up`` like the rest of the local state (``persist=False``: start empty, save nothing;
+``fresh``: forget the saved state first, as ``make up --fresh`` forgets the control plane's).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 from local.services.xray import otlp
 from local.services.xray.api import XRayApi
 from local.services.xray.daemon import Daemon
+from local.services.xray.documents import Document, InvalidDocument
 from local.services.xray.sampling import Sampler, SamplingRules
 from local.services.xray.store import TraceStore, read_json, write_json_atomic
 
@@ -34,10 +37,12 @@ class XRay:
         host: str = "127.0.0.1",
         port: int = 2000,
         persist: bool = True,
+        fresh: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = state_dir / STATE_FILE
         self.persist = persist
+        self.fresh = fresh
         self.store = TraceStore(clock=clock)
         self.rules = SamplingRules(region, account_id, clock)
         self.sampler = Sampler(self.rules, clock)
@@ -46,13 +51,23 @@ class XRay:
         self._rules_saved: Any = None
         self._saver: asyncio.Task[None] | None = None
 
+    def record(self, documents: list[Document]) -> None:
+        """Segments the local cloud's own services record (the gateway's, Lambda's)."""
+        for document in documents:
+            try:
+                self.store.put(document)
+            except InvalidDocument as error:  # our own bug: say so, never fail the request
+                print(f"x-ray: segment not recorded: {error}", file=sys.stderr, flush=True)
+
     def ingest_otlp(
         self, body: bytes, content_type: str, content_encoding: str | None = None
     ) -> otlp.OtlpResponse:
         return otlp.ingest(body, content_type, self.store.put, content_encoding)
 
     async def start(self) -> None:
-        if self.persist:
+        if self.fresh:
+            self.path.unlink(missing_ok=True)
+        elif self.persist:
             self._load()
         await self.daemon.start()
         if self.persist:
