@@ -46,11 +46,12 @@ class LambdaTelemetry:
         record: tracing.Recorder | None = None,
         metrics: MetricPublisher | None = None,
     ) -> None:
+        self.region = region
         self.account_id = account_id
         self.record = record
         self.metrics = metrics
-        # Lambda's own sampling: X-Ray's default rule, a reservoir of its own.
-        self.sampler = Sampler(SamplingRules(region, account_id))
+        # Lambda's own sampling: X-Ray's default rule, a reservoir per function.
+        self._samplers: dict[str, Sampler] = {}
 
     def decide(self, function: FunctionVersion, incoming: str | None) -> TraceDecision:
         """The trace an invocation of ``function`` runs under, given the caller's header."""
@@ -61,12 +62,20 @@ class LambdaTelemetry:
         elif not active:
             return TraceDecision(header.format() if header.parent else _with_parent(header).format(), None)
         if header.sampled is None:
-            sampled = active and self.sampler.decide(function.name, "*", "*", "*", "AWS::Lambda::Function")
+            sampled = active and self._sampler(function.name).decide(
+                function.name, "*", "*", "*", "AWS::Lambda::Function"
+            )
             header = TraceHeader(header.root, header.parent, sampled, header.extra)
         if not (active and header.sampled and self.record is not None):
             return TraceDecision(_with_parent(header).format(), None)
         trace = LambdaTrace.start(header, time.perf_counter())
         return TraceDecision(trace.runtime_header, trace)
+
+    def _sampler(self, function_name: str) -> Sampler:
+        sampler = self._samplers.get(function_name)
+        if sampler is None:
+            sampler = self._samplers[function_name] = Sampler(SamplingRules(self.region, self.account_id))
+        return sampler
 
     def throttled(self, function: FunctionVersion, invocation: Invocation) -> None:
         if self.metrics is not None:

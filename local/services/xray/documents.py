@@ -24,18 +24,19 @@ TRACE_ID = re.compile(r"^1-[0-9a-f]{8}-[0-9a-f]{24}$")
 SEGMENT_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_NAME_LENGTH = 200
 
-# The origins X-Ray gives inferred segments of AWS services the SDKs instrument.
-_INFERRED_ORIGINS = {
-    "dynamodb": "AWS::DynamoDB::Table",
-    "s3": "AWS::S3::Bucket",
-    "sqs": "AWS::SQS::Queue",
-    "sns": "AWS::SNS::Topic",
-    "lambda": "AWS::Lambda",
-    "eventbridge": "AWS::Events",
-    "events": "AWS::Events",
-    "kinesis": "AWS::Kinesis::Stream",
-    "stepfunctions": "AWS::StepFunctions::StateMachine",
-    "sfn": "AWS::StepFunctions::StateMachine",
+# The names and origins X-Ray gives inferred segments of the AWS services the SDKs instrument (the
+# Python SDK names its subsegments by endpoint prefix: "dynamodb", "s3").
+_INFERRED = {
+    "dynamodb": ("DynamoDB", "AWS::DynamoDB::Table"),
+    "s3": ("S3", "AWS::S3::Bucket"),
+    "sqs": ("SQS", "AWS::SQS::Queue"),
+    "sns": ("SNS", "AWS::SNS::Topic"),
+    "lambda": ("Lambda", "AWS::Lambda"),
+    "eventbridge": ("EventBridge", "AWS::Events"),
+    "events": ("EventBridge", "AWS::Events"),
+    "kinesis": ("Kinesis", "AWS::Kinesis::Stream"),
+    "stepfunctions": ("StepFunctions", "AWS::StepFunctions::StateMachine"),
+    "states": ("StepFunctions", "AWS::StepFunctions::StateMachine"),
 }
 
 
@@ -170,7 +171,7 @@ def _inferred_segments(segments: list[Document]) -> list[Document]:
                 continue
             document: Document = {
                 "id": hashlib.sha1(node["id"].encode(), usedforsecurity=False).hexdigest()[:16],
-                "name": node["name"],
+                "name": inferred_name(node),
                 "trace_id": segment["trace_id"],
                 "parent_id": node["id"],
                 "start_time": node["start_time"],
@@ -187,11 +188,18 @@ def _inferred_segments(segments: list[Document]) -> list[Document]:
     return inferred
 
 
+def inferred_name(node: Document) -> str:
+    """The service name X-Ray gives the inferred segment of an AWS call or remote API."""
+    known = _INFERRED.get(str(node["name"]).lower()) if node.get("namespace") == "aws" else None
+    return known[0] if known else str(node["name"])
+
+
 def inferred_origin(node: Document) -> str | None:
     """The resource type X-Ray gives the inferred segment of an AWS call; None for a remote API."""
     if node.get("namespace") != "aws":
         return None
-    return _INFERRED_ORIGINS.get(str(node["name"]).lower(), f"AWS::{node['name']}")
+    known = _INFERRED.get(str(node["name"]).lower())
+    return known[1] if known else f"AWS::{node['name']}"
 
 
 def service_type(segment: Document) -> str | None:

@@ -147,3 +147,25 @@ def test_a_finished_invocation_records_lambdas_segments_and_metrics(failed, cold
     assert by_series[("Invocations", (*alias, ("ExecutedVersion", "7")))]["Values"] == [1.0]
     assert by_series[("Duration", (("FunctionName", "postcards"),))]["Values"] == [pytest.approx(10.0)]
     assert by_series[("ConcurrentExecutions", ())]["Values"] == [2.0]
+
+
+def test_the_report_line_of_a_traced_invocation_names_its_trace_and_segment():
+    from local.services.lambda_.report import report_line
+
+    decision = telemetry(Recorded()).decide(function(), f"Root={ROOT};Sampled=1")
+    assert decision.trace is not None
+
+    async def line(trace: Any) -> str:
+        invocation = Invocation(
+            "req-1", b"{}", "arn:aws:lambda:us-east-1:1:function:f", decision.header, trace=trace
+        )
+        return report_line(
+            invocation, Outcome(b"{}"), 1.0, memory_mb=128, max_memory_mib=40, enforce_memory=True
+        )
+
+    traced, untraced = asyncio.run(line(decision.trace)), asyncio.run(line(None))
+
+    assert traced.endswith(
+        f"\tXRAY TraceId: {ROOT}\tSegmentId: {decision.trace.function_segment_id}\tSampled: true"
+    )
+    assert "XRAY" not in untraced

@@ -106,6 +106,30 @@ def test_an_aws_call_without_a_segment_of_its_own_gets_an_inferred_segment():
     assert documents.SEGMENT_ID.match(dynamodb["id"])
 
 
+def test_the_python_sdks_service_names_become_x_rays():
+    trace = trace_id()
+    root = segment(
+        trace,
+        1,
+        "fn",
+        EPOCH,
+        EPOCH + 1,
+        subsegments=[
+            {
+                "id": segment_id(2),
+                "name": "s3",
+                "namespace": "aws",
+                "start_time": EPOCH,
+                "end_time": EPOCH + 0.1,
+            }
+        ],
+    )
+
+    (s3,) = [s for s in documents.assemble([root]).segments if s.get("inferred")]
+
+    assert (s3["name"], s3["origin"]) == ("S3", "AWS::S3::Bucket")
+
+
 def test_the_root_segment_is_the_earliest_one_without_a_parent_in_the_trace():
     segments = documents.assemble(api_request_trace(trace_id())).segments
 
