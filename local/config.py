@@ -33,6 +33,8 @@ class Ports:
     container_api: int = 4570
     apigateway: int = 4580
     site: int = 4590
+    # UDP: the X-Ray daemon's address, as on Lambda (AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000).
+    xray_daemon: int = 2000
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ def from_environment() -> Config:
         container_api=_env_int("LOCAL_CONTAINER_API_PORT", defaults.container_api),
         apigateway=_env_int("LOCAL_APIGATEWAY_PORT", defaults.apigateway),
         site=_env_int("LOCAL_SITE_PORT", defaults.site),
+        xray_daemon=_env_int("LOCAL_XRAY_DAEMON_PORT", defaults.xray_daemon),
     )
     executor_defaults = ExecutorSettings()
     executor = ExecutorSettings(

@@ -30,6 +30,7 @@ class InvokeRequest:
     asks for the last 4 KB of the log (X-Amz-Log-Type). ``client_context`` is X-Amz-Client-Context as
     sent: base64 JSON, decoded (or refused) by the executor. ``cognito_identity`` is what the runtime
     gets as Lambda-Runtime-Cognito-Identity (Lambda takes it from the caller's credentials; no header).
+    ``trace_header`` is the caller's X-Amzn-Trace-Id: the trace (and sampling decision) to continue.
     """
 
     function_name: str
@@ -39,6 +40,7 @@ class InvokeRequest:
     log_type: LogType | None = None
     client_context: str | None = None
     cognito_identity: str | None = None
+    trace_header: str | None = None
 
 
 @dataclass(frozen=True)

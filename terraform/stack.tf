@@ -256,7 +256,7 @@ module "observability" {
   api                          = { name = local.name, stage_name = module.api.stage_name }
   api_latency_p99_threshold_ms = var.api_latency_p99_threshold_ms
   alarm_email                  = var.alarm_email
-  xray_sampling_rule_enabled   = var.xray_sampling_rule_enabled && !local.is_local
+  xray_sampling_rule_enabled   = var.xray_sampling_rule_enabled
   xray_sampling_rate           = var.xray_sampling_rate
 }
 

@@ -362,7 +362,7 @@ variable "api_latency_p99_threshold_ms" {
 }
 
 variable "xray_sampling_rule_enabled" {
-  description = "Create the X-Ray sampling rule for the API (always off on the local cloud, which lacks the API)."
+  description = "Create the X-Ray sampling rule for the API (the local cloud serves it too)."
   type        = bool
   default     = true
 }

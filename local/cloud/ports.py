@@ -12,17 +12,19 @@ from local.config import Config
 
 def check_ports_free(config: Config) -> None:
     names = {
-        "edge": config.ports.edge,
-        "controlplane": config.ports.controlplane,
-        "container-api": config.ports.container_api,
-        "apigateway": config.ports.apigateway,
-        "site": config.ports.site,
+        "edge": (config.ports.edge, socket.SOCK_STREAM),
+        "controlplane": (config.ports.controlplane, socket.SOCK_STREAM),
+        "container-api": (config.ports.container_api, socket.SOCK_STREAM),
+        "apigateway": (config.ports.apigateway, socket.SOCK_STREAM),
+        "site": (config.ports.site, socket.SOCK_STREAM),
+        "xray-daemon": (config.ports.xray_daemon, socket.SOCK_DGRAM),
     }
-    for name, port in names.items():
+    for name, (port, kind) in names.items():
         if port == 0:  # picked by the system when bound
             continue
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        with socket.socket(socket.AF_INET, kind) as probe:
+            if kind == socket.SOCK_STREAM:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((config.host, port))
             except OSError as error:

@@ -1,15 +1,17 @@
 """One run of the local cloud (``LocalCloud``): its parts started in order, applies followed, and
 everything stopped in reverse.
 
-1. the edge (AWS endpoint) and the Lambda executor, in this process;
+1. X-Ray (the daemon's UDP endpoint and the trace store), the edge (AWS endpoint) and the Lambda
+   executor, in this process;
 2. at once: the control plane (moto, a process of its own, with the previous run's state when the
    Terraform state still matches it: ``local.cloud.snapshot``), the container API stand-in (a process
    of its own: ``local.cloud.children``), the python runtime for the functions (installed once into
    the cache), and ``terraform apply`` of ``terraform/`` against the edge; a first apply serves as soon
    as everything the data planes read exists, and finishes the rest (``local.cloud.apply_progress``)
    in the background;
-3. provisioned concurrency, schedules, the API Gateway data plane and the site;
-then ``endpoints.json`` (``local.cloud.endpoints``).
+3. provisioned concurrency, schedules, the API Gateway data plane, the site and the alarm loop;
+then ``endpoints.json`` (``local.cloud.endpoints``). Metrics (Lambda's, API Gateway's, EMF lines) are
+published to the control plane from the moment it answers.
 """
 
 from __future__ import annotations
@@ -35,10 +37,16 @@ from local.edge.server import Edge
 from local.lifecycle import Service
 from local.services.apigateway import server as apigateway
 from local.services.apigateway.access_logs import AccessLogStreams
+from local.services.apigateway.telemetry import GatewayTelemetry
 from local.services.cloudfront import server as site
+from local.services.cloudwatch.alarm_evaluator import AlarmEvaluator
+from local.services.cloudwatch.control import CloudWatchCalls
+from local.services.cloudwatch.metrics import MetricPublisher
 from local.services.events import schedules
 from local.services.lambda_.executor import Executor
+from local.services.lambda_.telemetry import LambdaTelemetry
 from local.services.logs.sink import LogSink
+from local.services.xray.service import XRay
 
 RUNTIME = "python3.13"
 
@@ -66,6 +74,9 @@ class LocalCloud:
         self.saved = SavedControlPlane(config, self.stack)
         self.session: aiohttp.ClientSession | None = None
         self.sink: LogSink | None = None
+        self.xray: XRay | None = None
+        self.cloudwatch: CloudWatchCalls | None = None
+        self.metrics: MetricPublisher | None = None
         self.executor: Executor | None = None
         self.edge: Edge | None = None
         self.controlplane: asyncio.subprocess.Process | None = None
@@ -90,24 +101,14 @@ class LocalCloud:
         # at once and let Terraform confirm in the background.
         verify_later = config.apply_terraform and restored and self.stack.unchanged_since_last_apply()
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
-        self.sink = LogSink(
-            ControlPlaneClient(config.controlplane_url, config.region, self.session), config.console_logs
-        )
-        self.executor = Executor(
-            ControlPlaneClient(config.edge_url, config.region, self.session),
-            self.sink,
-            settings=config.executor,
-            cache_dir=config.cache_dir,
-            region=config.region,
-            edge_url=config.edge_url,
-            say=progress.say,
-        )
-        async with progress.stage(f"AWS endpoint (edge) on {config.edge_url} and Lambda executor"):
-            self.edge = Edge(
-                config.host, config.ports.edge, config.controlplane_url, self.executor, self._function_written
-            )
-            await self.edge.start()
-            self.executor.start()
+        controlplane = ControlPlaneClient(config.controlplane_url, config.region, self.session)
+        self.cloudwatch = CloudWatchCalls(controlplane)
+        self.metrics = MetricPublisher(self.cloudwatch.put_metric_data)
+        self.sink = LogSink(controlplane, config.console_logs, metrics=self.metrics)
+        async with progress.stage(
+            f"X-Ray daemon, AWS endpoint (edge) on {config.edge_url} and Lambda executor"
+        ):
+            executor = await self._start_edge_and_executor()
         outputs: dict[str, Any] = {}
         serving: Serving | None = None
         async with progress.stage(
@@ -118,7 +119,7 @@ class LocalCloud:
             _, _, runtime, applied = await _all(
                 self._start_controlplane(),
                 self._start_container_api(),
-                self.executor.prepare_runtime(RUNTIME),
+                executor.prepare_runtime(RUNTIME),
                 _nothing() if verify_later else self._apply_until_ready(),
             )
             progress.say(f"    {RUNTIME}: {runtime.python} (Python {runtime.python_version})")
@@ -151,7 +152,7 @@ class LocalCloud:
                 self.stack.publish_state()  # a state folder's earlier state, if kept
         async with progress.stage("provisioned concurrency, schedules, API Gateway, site"):
             self.provisioning = True
-            provisioned = await self.executor.sync_provisioned()
+            provisioned = await executor.sync_provisioned()
             progress.say(f"    {provisioned} provisioned execution environment(s) initialised")
             await self._start_data_planes(outputs)
         written = self._write_endpoints()
@@ -161,6 +162,53 @@ class LocalCloud:
             assert self.background is not None  # the apply itself
             self.background = asyncio.create_task(self._finish_apply(self.background))
         return written
+
+    async def _start_edge_and_executor(self) -> Executor:
+        """X-Ray first: the executor gives functions the daemon's address, the edge serves its API."""
+        config, progress = self.config, self.progress
+        assert self.session is not None
+        assert self.sink is not None
+        self.xray = XRay(
+            config.state_dir,
+            config.region,
+            config.account_id,
+            host=config.host,
+            port=config.ports.xray_daemon,
+            persist=config.persist,
+            fresh=config.fresh,
+        )
+        await self.xray.start()
+        self.services.append(self.xray)
+        progress.say(
+            f"    X-Ray daemon on udp://{self.xray.daemon.address}; {len(self.xray.store)} trace(s) kept"
+        )
+        self.executor = Executor(
+            ControlPlaneClient(config.edge_url, config.region, self.session),
+            self.sink,
+            settings=config.executor,
+            cache_dir=config.cache_dir,
+            region=config.region,
+            edge_url=config.edge_url,
+            xray_daemon=self.xray.daemon.address,
+            telemetry=LambdaTelemetry(
+                region=config.region,
+                account_id=config.account_id,
+                record=self.xray.record,
+                metrics=self.metrics,
+            ),
+            say=progress.say,
+        )
+        self.edge = Edge(
+            config.host,
+            config.ports.edge,
+            config.controlplane_url,
+            self.executor,
+            self._function_written,
+            xray=self.xray,
+        )
+        await self.edge.start()
+        self.executor.start()
+        return self.executor
 
     def _write_endpoints(self) -> Endpoints:
         document = Endpoints.of(self.config, self.reported)
@@ -182,6 +230,9 @@ class LocalCloud:
         )
         self.edge.upstream_ready.set()
         self.sink.start()
+        if self.metrics is not None:
+            await self.metrics.start()
+            self.services.append(self.metrics)
 
     async def _start_container_api(self) -> None:
         assert self.session is not None
@@ -275,6 +326,22 @@ class LocalCloud:
             self._optional("schedules and API Gateway", self._start_schedules_and_gateway()),
             self._optional("site", self._start_site()),
         )
+        await self._start_alarms()
+
+    async def _start_alarms(self) -> None:
+        """CloudWatch alarms, evaluated as CloudWatch evaluates them (their state and SNS actions)."""
+        calls = self.cloudwatch
+        assert calls is not None
+        evaluator = AlarmEvaluator(
+            calls.describe_alarms,
+            calls.datapoints,
+            calls.set_alarm_state,
+            calls.publish,
+            region=self.config.region,
+            account_id=self.config.account_id,
+        )
+        await evaluator.start()
+        self.services.append(evaluator)
 
     async def _optional(self, what: str, step: Awaitable[None]) -> None:
         """A data plane that cannot start (nothing of its kind deployed, say) leaves the rest up."""
@@ -301,6 +368,13 @@ class LocalCloud:
             terraform_state=self.stack.served_state,
             admin_routes=started.admin_routes(),
             access_log=AccessLogStreams(sink),  # stage access logs to CloudWatch
+            telemetry=GatewayTelemetry(
+                region=config.region,
+                account_id=config.account_id,
+                record=self.xray.record if self.xray else None,
+                sampler=self.xray.sampler if self.xray else None,
+                metrics=self.metrics,
+            ),
         )
         self.services.append(gateway)
         self.reported.apigateway_endpoints = gateway.endpoints()

@@ -8,13 +8,14 @@ The order:
 1. Lambda: it sets the edge URL that every invocation moto makes is sent to (``invoke_async``),
    so it comes before any service that invokes a function;
 2. S3: notifications, delivered through Lambda's ``invoke_async``;
-3. EventBridge, CloudFront, API Gateway: model fixes that depend on nothing else.
+3. EventBridge, CloudFront, API Gateway, CloudWatch: model fixes that depend on nothing else.
 """
 
 from __future__ import annotations
 
 from local.services.apigateway import moto_patches as apigateway
 from local.services.cloudfront import moto_patches as cloudfront
+from local.services.cloudwatch import moto_patches as cloudwatch
 from local.services.events import moto_patches as events
 from local.services.lambda_ import moto_patches as lambda_
 from local.services.s3 import moto_patches as s3
@@ -34,3 +35,4 @@ def install(edge_url: str) -> None:
     events.install()
     cloudfront.install()
     apigateway.install()
+    cloudwatch.install()

@@ -53,6 +53,7 @@ async def invoke(request: BaseRequest, name: str, invoker: Invoker) -> web.Respo
                 invocation_type=cast(InvocationType, invocation_type),
                 log_type="Tail" if request.headers.get("X-Amz-Log-Type") == "Tail" else None,
                 client_context=request.headers.get("X-Amz-Client-Context"),
+                trace_header=request.headers.get("X-Amzn-Trace-Id"),
             )
         )
     except InvokeError as error:
@@ -71,7 +72,14 @@ async def invoke(request: BaseRequest, name: str, invoker: Invoker) -> web.Respo
 async def invoke_async(request: BaseRequest, name: str, invoker: Invoker) -> web.Response:
     """The deprecated InvokeAsync: an Event invocation answering {"Status": 202}."""
     try:
-        result = await invoker.invoke(InvokeRequest(name, await request.read(), invocation_type="Event"))
+        result = await invoker.invoke(
+            InvokeRequest(
+                name,
+                await request.read(),
+                invocation_type="Event",
+                trace_header=request.headers.get("X-Amzn-Trace-Id"),
+            )
+        )
     except InvokeError as error:
         return error_response(error)
     headers = CIMultiDict(result.headers)

@@ -2,8 +2,10 @@
 
 Terraform, the aws CLI, boto3 in tests and boto3 inside the functions (``AWS_ENDPOINT_URL``) all
 talk to it. Requests go to moto unchanged (``local.edge.proxy``) except the Lambda operations in
-``local.edge.lambda_api``. Lambda write calls that succeed are reported to the executor so that it
-drops cached configurations at once (and re-reads provisioned concurrency).
+``local.edge.lambda_api``, the X-Ray API (requests signed for ``xray``: ``local.services.xray.api``)
+and OTLP/HTTP traces (unsigned ``POST /v1/traces``: ``local.services.xray.otlp``). Lambda write calls
+that succeed are reported to the executor so that it drops cached configurations at once (and
+re-reads provisioned concurrency).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from local.edge import lambda_api
 from local.edge.proxy import Forwarder
 from local.invoke import InvokeError, Invoker
 from local.services.lambda_.functions import split_function_name
+from local.services.xray import otlp
+from local.services.xray.service import XRay
 
 
 class Edge:
@@ -29,10 +33,13 @@ class Edge:
         controlplane_url: str,
         invoker: Invoker,
         on_function_write: Callable[[str, str], None] = lambda name, path: None,
+        *,
+        xray: XRay | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.invoker = invoker
+        self.xray = xray
         self.on_function_write = on_function_write
         self.forwarder = Forwarder(controlplane_url)
         # Set once the control plane answers: until then requests wait here instead of failing, so
@@ -64,7 +71,23 @@ class Edge:
         path = request.path
         if path.startswith("/20") and _is_lambda(request):
             return await self._lambda(request, path)
+        if self.xray is not None and request.method == "POST":
+            authorization = request.headers.get("Authorization")
+            if authorization is None and path == otlp.PATH:
+                return await self._otlp(request, self.xray)
+            if authorization is not None and "/xray/aws4_request" in authorization:
+                response = self.xray.api.handle(path, await request.read())
+                return web.Response(status=response.status, body=response.body, headers=response.headers)
         return await self.forwarder.forward(request)
+
+    @staticmethod
+    async def _otlp(request: BaseRequest, xray: XRay) -> web.Response:
+        answer = xray.ingest_otlp(
+            await request.read(),
+            request.headers.get("Content-Type", ""),
+            request.headers.get("Content-Encoding"),
+        )
+        return web.Response(status=answer.status, body=answer.body, content_type=answer.content_type)
 
     async def _lambda(self, request: BaseRequest, path: str) -> web.StreamResponse:
         method = request.method

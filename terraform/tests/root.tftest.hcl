@@ -51,8 +51,8 @@ run "local_cloud" {
     error_message = "On the local cloud the hosted zone is created."
   }
   assert {
-    condition     = module.observability.xray_sampling_rule_name == null
-    error_message = "The local cloud has no X-Ray sampling rules: the rule must be off."
+    condition     = module.observability.xray_sampling_rule_name != null
+    error_message = "The local cloud serves X-Ray sampling rules: the rule Terraform creates on AWS is created there too."
   }
   assert {
     condition     = module.site.distribution_wait_for_deployment == false

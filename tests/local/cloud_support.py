@@ -100,6 +100,7 @@ def start_cloud(directory: Path, *extra: str, env: dict[str, str] | None = None)
         "--container-api-port": str(container),
         "--apigateway-port": str(gateway),
         "--site-port": str(site),
+        "--xray-daemon-port": "0",  # UDP: the system picks a free one, and functions are told it
     }
     given = {flag.split("=", 1)[0] for flag in extra}
     argv = [sys.executable, "-m", "local", "up"]

@@ -188,6 +188,8 @@ def applied_stack(
                 "architecture": ARCH,
                 "container_api_url": CONTAINER_API_URL,
                 "artifacts_dir": str(artifacts_dir),
+                # moto alone keeps no X-Ray sampling rules; the local cloud's edge serves them.
+                "xray_sampling_rule_enabled": False,
             },
         )
         code, out, err = tf.init(capture_output=True, backend=True, reconfigure=IsNotFlagged)

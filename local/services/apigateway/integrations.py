@@ -89,13 +89,16 @@ async def invoke_lambda(
     timeout_s: float,
     binary_media_types: tuple[str, ...],
     accept: str | None,
+    trace_header: str | None = None,
 ) -> HttpResponse:
     payload = orjson.dumps(event)
     loop = asyncio.get_running_loop()
     # On timeout API Gateway answers 504 but the invocation runs on in Lambda: the Invoke runs as a
     # task of its own, never cancelled here, so the executor's environment finishes (or times out) by
     # its own rules. (A bare future and timer: asyncio.wait costs more on this path.)
-    request = InvokeRequest(target.function_name, payload, qualifier=target.qualifier)
+    request = InvokeRequest(
+        target.function_name, payload, qualifier=target.qualifier, trace_header=trace_header
+    )
     task = start_eagerly(loop, invoker.invoke(request))
     if not task.done():
         waiter = loop.create_future()

@@ -43,6 +43,7 @@ from local.services.apigateway.http1 import HttpServer, Request
 from local.services.apigateway.integrations import IntegrationFailure, RequestParts
 from local.services.apigateway.routing import Match, StageRoutes, Target
 from local.services.apigateway.snapshot import Route, RouteRuntime, Snapshot, load_snapshot
+from local.services.apigateway.telemetry import GatewayTelemetry, Integration, StageTrace
 from local.services.apigateway.validation import missing_parameters, model_for, validate_body
 
 log = logging.getLogger("local.services.apigateway")
@@ -82,6 +83,8 @@ class Outcome:
     accepted: Accepted | None
     integration_ms: int | None
     error: responses.GatewayError | None
+    trace: StageTrace | None = None
+    integration: Integration | None = None
 
 
 class ApiGateway:
@@ -94,9 +97,11 @@ class ApiGateway:
         port: int = DEFAULT_PORT,
         admin_routes: Iterable[AdminRoute] = (),
         access_log: AccessLogWriter | None = None,
+        telemetry: GatewayTelemetry | None = None,
     ) -> None:
         self._invoker = invoker
         self._access_log = access_log
+        self._telemetry = telemetry
         self._access_formats: dict[str, AccessLogFormat] = {}
         self._load = load
         self.host = host
@@ -206,23 +211,29 @@ class ApiGateway:
         snapshot = self.snapshot
         ids = RequestIds.new(request.headers.get("X-Amzn-Trace-Id"))
         route = snapshot.route(request.host, request.path, request.method)
+        trace = None
+        if self._telemetry is not None and route.target is not None:
+            trace = self._telemetry.begin(route.target.routes, ids.trace_id, request)
         accepted = None
         integration_ms = None
+        integration = None
         error = None
         result = None
         try:
             accepted = self._accept(request, route)
             integration_started = time.perf_counter()
             try:
-                result = await self._integrate(snapshot, request, accepted, ids)
+                result = await self._integrate(snapshot, request, accepted, ids, trace)
             finally:
-                integration_ms = int((time.perf_counter() - integration_started) * 1000)
+                integration_ended = time.perf_counter()
+                integration_ms = int((integration_ended - integration_started) * 1000)
+                integration = Integration.of(accepted.runtime, integration_started, integration_ended)
         except Rejected as rejected:
             error = rejected.error
         except IntegrationFailure as failure:
             log.warning("%s %s -> %d: %s", request.method, request.path, failure.error.status, failure.detail)
             error = failure.error
-        outcome = Outcome(ids, started, accepted, integration_ms, error)
+        outcome = Outcome(ids, started, accepted, integration_ms, error, trace, integration)
         return self._finish(request, route.target, outcome, result)
 
     def _refuse_too_large(self, request: Request) -> responses.HttpResponse:
@@ -258,6 +269,16 @@ class ApiGateway:
         self._add_ids(response.headers, outcome.ids, tracing)
         if self._access_log is not None and routes is not None and routes.stage.access_log is not None:
             self._write_access_log(request, response, routes, outcome)
+        if self._telemetry is not None and routes is not None:
+            self._telemetry.finished(
+                routes,
+                outcome.trace,
+                request_id=outcome.ids.request_id,
+                started=outcome.started,
+                request=_xray_request(request),
+                status=response.status,
+                integration=outcome.integration,
+            )
         if log.isEnabledFor(logging.DEBUG):
             elapsed_ms = (time.perf_counter() - outcome.started) * 1000
             log.debug("%s %s -> %d in %.2f ms", request.method, request.path, response.status, elapsed_ms)
@@ -347,7 +368,12 @@ class ApiGateway:
         return Accepted(target, match, runtime, request.body, query, query_last, headers)
 
     async def _integrate(
-        self, snapshot: Snapshot, request: Request, accepted: Accepted, ids: RequestIds
+        self,
+        snapshot: Snapshot,
+        request: Request,
+        accepted: Accepted,
+        ids: RequestIds,
+        trace: StageTrace | None,
     ) -> responses.HttpResponse:
         runtime = accepted.runtime
         integration = runtime.method.integration
@@ -357,7 +383,8 @@ class ApiGateway:
         stage = routes.stage
         peer = request.remote or "127.0.0.1"
         request_headers = request.headers
-        headers = header_pairs(request.raw_headers, source_ip=peer, port=self.port, trace_id=ids.trace_id)
+        downstream = trace.downstream if trace is not None else ids.trace_id
+        headers = header_pairs(request.raw_headers, source_ip=peer, port=self.port, trace_id=downstream)
         content_type = request_headers.get("Content-Type")
         if integration.type == "AWS_PROXY":
             if runtime.lambda_target is None:
@@ -389,6 +416,7 @@ class ApiGateway:
                 timeout_s=runtime.timeout_s,
                 binary_media_types=routes.api.binary_media_types,
                 accept=request_headers.get("Accept"),
+                trace_header=downstream,
             )
         parts = RequestParts(
             method=request.method,
@@ -447,11 +475,13 @@ async def start(
     terraform_state: Path | None = None,
     admin_routes: Iterable[AdminRoute] = (),
     access_log: AccessLogWriter | None = None,
+    telemetry: GatewayTelemetry | None = None,
 ) -> ApiGateway:
     """Read what is deployed from the control plane at ``aws_endpoint_url`` (plus the OpenAPI bodies
     in the Terraform state file, for what moto drops) and serve it; ``port=0`` picks a free port.
 
-    ``access_log(group, stream, line)`` receives the stages' access log lines (none when omitted)."""
+    ``access_log(group, stream, line)`` receives the stages' access log lines (none when omitted);
+    ``telemetry`` records X-Ray segments and API Gateway's metrics (none when omitted)."""
     gateway = ApiGateway(
         invoker,
         lambda: load_snapshot(aws_endpoint_url, region, terraform_state),
@@ -459,6 +489,18 @@ async def start(
         port=port,
         admin_routes=admin_routes,
         access_log=access_log,
+        telemetry=telemetry,
     )
     await gateway.start()
     return gateway
+
+
+def _xray_request(request: Request) -> dict[str, str]:
+    """The http.request block of the stage's segment."""
+    fields = {
+        "method": request.method,
+        "url": f"http://{request.host}{request.target}",
+        "user_agent": request.headers.get("User-Agent"),
+        "client_ip": request.remote,
+    }
+    return {key: value for key, value in fields.items() if value}

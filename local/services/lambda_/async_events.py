@@ -20,7 +20,7 @@ from local.invoke import InvokeError, Invoker, InvokeRequest
 from local.services.lambda_.background import BackgroundTasks
 from local.services.lambda_.destinations import Condition, Destinations, EventConfig, invocation_record
 from local.services.lambda_.functions import FunctionDirectory, FunctionVersion
-from local.services.lambda_.invocation import Outcome, new_trace_id
+from local.services.lambda_.invocation import Outcome
 from local.services.lambda_.pools import EnvironmentPools
 from local.services.lambda_.validation import AcceptedInvoke
 
@@ -59,12 +59,15 @@ class AsyncEvents:
         received = time.monotonic()
         attempt = 0
         backoff = THROTTLE_BACKOFF_S[0]
-        trace_id = new_trace_id(function.tracing_mode == "Active")
         outcome: Outcome | None = None
         while not self.background.closed:
             try:
                 function = await self.directory.resolve(name, qualifier)
-                outcome = await self.pools.run(function, event.invocation(trace_id))
+                # Every attempt is one more pair of Lambda segments in the caller's trace.
+                decision = self.pools.telemetry.decide(function, event.trace_header)
+                outcome = await self.pools.run(
+                    function, event.invocation(decision.header, trace=decision.trace)
+                )
             except InvokeError as error:
                 age = time.monotonic() - received
                 if error.status_code == 429 and age + backoff < config.max_age_s:

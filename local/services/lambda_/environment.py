@@ -62,6 +62,7 @@ class EnvironmentSpec:
     opt_dir: Path
     region: str
     edge_url: str
+    xray_daemon: str  # host:port, AWS_XRAY_DAEMON_ADDRESS
     init_timeout_s: float
     enforce_memory: bool
 
@@ -111,6 +112,7 @@ class ExecutionEnvironment:
             opt_dir=spec.opt_dir,
             region=spec.region,
             edge_url=spec.edge_url,
+            xray_daemon=spec.xray_daemon,
             init_type=self.init_type,
             log_group=self.log.group,
             log_stream=self.log.name,
@@ -325,6 +327,7 @@ class ExecutionEnvironment:
 
     def _finish(self, invocation: Invocation, outcome: Outcome) -> None:
         """End ``invocation``: memory check, END and REPORT lines, resolve its future."""
+        invocation.finished = time.perf_counter()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

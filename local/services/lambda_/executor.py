@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from local import ids
-from local.config import ExecutorSettings
+from local.config import DEFAULT_ACCOUNT_ID, ExecutorSettings
 from local.control_client import ControlPlaneClient
 from local.invoke import InvokeError, InvokeRequest, InvokeResult
 from local.services.lambda_.artifacts import Artifacts
@@ -32,10 +32,10 @@ from local.services.lambda_.async_events import AsyncEvents
 from local.services.lambda_.background import BackgroundTasks
 from local.services.lambda_.environment import EnvironmentSpec, ExecutionEnvironment, InitType
 from local.services.lambda_.functions import FunctionDirectory, FunctionVersion, split_function_name
-from local.services.lambda_.invocation import new_trace_id
 from local.services.lambda_.pools import EnvironmentPools
 from local.services.lambda_.provisioned import ProvisionedConcurrency
 from local.services.lambda_.runtime import Runtime, RuntimeUnavailableError, provision
+from local.services.lambda_.telemetry import LambdaTelemetry
 from local.services.lambda_.validation import accept
 from local.services.logs.sink import LogSink
 
@@ -55,6 +55,8 @@ class Executor:
         cache_dir: Path,
         region: str,
         edge_url: str,
+        xray_daemon: str = "127.0.0.1:2000",
+        telemetry: LambdaTelemetry | None = None,
         say: Callable[[str], None] = print,
     ) -> None:
         self.client = client
@@ -63,11 +65,15 @@ class Executor:
         self.cache_dir = cache_dir
         self.region = region
         self.edge_url = edge_url
+        self.xray_daemon = xray_daemon  # AWS_XRAY_DAEMON_ADDRESS
+        self.telemetry = telemetry or LambdaTelemetry(region=region, account_id=DEFAULT_ACCOUNT_ID)
         self.say = say
         self.directory = FunctionDirectory(client)
         self.artifacts = Artifacts(client, cache_dir)
         self.background = BackgroundTasks()
-        self.pools = EnvironmentPools(settings.account_concurrency, self._new_environment, self.background)
+        self.pools = EnvironmentPools(
+            settings.account_concurrency, self._new_environment, self.background, self.telemetry
+        )
         self.events = AsyncEvents(
             client, self.directory, self.pools, settings=settings, invoker=self, background=self.background
         )
@@ -90,7 +96,8 @@ class Executor:
             self.events.queue(name, qualifier, function, accepted)
             return InvokeResult(202, executed_version=function.version, headers=headers)
         tail = request.log_type == "Tail"
-        invocation = accepted.invocation(new_trace_id(function.tracing_mode == "Active"), tail)
+        decision = self.telemetry.decide(function, request.trace_header)
+        invocation = accepted.invocation(decision.header, tail, decision.trace)
         outcome = await self.pools.run(function, invocation)
         return InvokeResult(
             200,
@@ -114,6 +121,7 @@ class Executor:
             opt_dir=opt_dir,
             region=self.region,
             edge_url=self.edge_url,
+            xray_daemon=self.xray_daemon,
             init_timeout_s=self.settings.init_timeout_s,
             enforce_memory=self.settings.enforce_memory,
         )

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
-from local import ids
+from local.services.xray.tracing import LambdaTrace
 
 
 @dataclass
@@ -42,6 +42,8 @@ class Invocation:
     )
     deadline_ms: int = 0
     started: float = 0.0  # perf_counter when handed to the runtime
+    finished: float = 0.0  # perf_counter when it ended (the runtime answered, or it failed)
+    trace: LambdaTrace | None = None  # set when Lambda records this invocation's X-Ray segments
     init_duration_ms: float | None = None  # set on the invocation that follows a cold start
     log_lines: list[str] = field(default_factory=list)
 
@@ -51,8 +53,3 @@ def platform_error(error_type: str, message: str) -> Outcome:
     return Outcome(
         json.dumps({"errorType": error_type, "errorMessage": message}).encode(), error_type, "error"
     )
-
-
-def new_trace_id(sampled: bool) -> str:
-    """An X-Ray trace header as Lambda passes it to the runtime."""
-    return f"{ids.trace_root()};Parent={ids.random_bits(64):016x};Sampled={int(sampled)}"

@@ -25,6 +25,7 @@ from local.services.lambda_.background import BackgroundTasks
 from local.services.lambda_.environment import ExecutionEnvironment, InitFailure, InitType
 from local.services.lambda_.functions import FunctionVersion
 from local.services.lambda_.invocation import Invocation, Outcome
+from local.services.lambda_.telemetry import LambdaTelemetry
 
 # A new, not yet started environment of a function version.
 NewEnvironment = Callable[[FunctionVersion, InitType], Awaitable[ExecutionEnvironment]]
@@ -48,11 +49,16 @@ class FunctionConcurrency:
 
 class EnvironmentPools:
     def __init__(
-        self, account_concurrency: int, new_environment: NewEnvironment, background: BackgroundTasks
+        self,
+        account_concurrency: int,
+        new_environment: NewEnvironment,
+        background: BackgroundTasks,
+        telemetry: LambdaTelemetry,
     ) -> None:
         self.account_concurrency = account_concurrency
         self.new_environment = new_environment
         self.background = background
+        self.telemetry = telemetry  # every invocation's metrics and segments, throttles included
         self.by_version: dict[tuple[str, str], Pool] = {}  # (function ARN, version)
         self._concurrency: dict[str, FunctionConcurrency] = {}  # function ARN
         self._in_flight = 0
@@ -63,10 +69,16 @@ class EnvironmentPools:
             raise InvokeError(503, "ServiceException", "the local cloud is shutting down")
         pool = self.pool(function)
         concurrency = self._concurrency.setdefault(function.arn, FunctionConcurrency())
-        self._admit(function, concurrency)
+        try:
+            self._admit(function, concurrency)
+        except InvokeError:
+            self.telemetry.throttled(function, invocation)
+            raise
         concurrency.in_flight += 1
         self._in_flight += 1
+        self.telemetry.started(function, concurrency.in_flight, self._in_flight)
         environment: ExecutionEnvironment | None = None
+        outcome: Outcome | None = None
         try:
             while pool.idle and environment is None:
                 candidate = pool.idle.pop()
@@ -76,14 +88,16 @@ class EnvironmentPools:
                     pool.environments.discard(candidate)
             if environment is None:
                 environment = await self.start_environment(pool, "on-demand")
-            return await environment.invoke(invocation)
+            outcome = await environment.invoke(invocation)
         except InitFailure as failure:
-            return Outcome(failure.payload, failure.error_type, "error")
+            outcome = Outcome(failure.payload, failure.error_type, "error")
         finally:
             concurrency.in_flight -= 1
             self._in_flight -= 1
             if environment is not None:
                 self._release(pool, environment)
+        self.telemetry.finished(function, invocation, outcome)
+        return outcome
 
     def _admit(self, function: FunctionVersion, concurrency: FunctionConcurrency) -> None:
         reserved = function.reserved_concurrency

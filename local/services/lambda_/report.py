@@ -19,8 +19,9 @@ def report_line(
     max_memory_mib: float,
     enforce_memory: bool,
 ) -> str:
-    """``REPORT RequestId: ...`` with durations, memory, Init Duration after a cold start, and the
-    status of an invocation the platform ended (a timeout, a crash, the memory limit)."""
+    """``REPORT RequestId: ...`` with durations, memory, Init Duration after a cold start, the X-Ray
+    trace of a traced invocation, and the status of an invocation the platform ended (a timeout, a
+    crash, the memory limit)."""
     # Since August 2025 Lambda bills the INIT phase of on-demand functions too.
     init = invocation.init_duration_ms
     billed = math.ceil(duration_ms + (init or 0.0))
@@ -34,6 +35,9 @@ def report_line(
     ]
     if init is not None:
         parts.append(f"Init Duration: {init:.2f} ms")
+    if invocation.trace is not None:  # a sampled invocation with Active tracing, as Lambda writes it
+        root, segment = invocation.trace.header.root, invocation.trace.function_segment_id
+        parts += [f"XRAY TraceId: {root}", f"SegmentId: {segment}", "Sampled: true"]
     if outcome.status == "timeout":
         parts.append("Status: timeout")
     elif outcome.error_type is not None and outcome.error_type.startswith(

@@ -17,6 +17,7 @@ import orjson
 
 from local.invoke import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, InvokeError, InvokeRequest
 from local.services.lambda_.invocation import Invocation
+from local.services.xray.tracing import LambdaTrace
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,11 @@ class AcceptedInvoke:
     invoked_arn: str
     client_context: str | None
     cognito_identity: str | None
+    trace_header: str | None = None  # the caller's X-Amzn-Trace-Id
 
-    def invocation(self, trace_id: str, capture_logs: bool = False) -> Invocation:
+    def invocation(
+        self, trace_id: str, capture_logs: bool = False, trace: LambdaTrace | None = None
+    ) -> Invocation:
         return Invocation(
             self.request_id,
             self.payload,
@@ -38,6 +42,7 @@ class AcceptedInvoke:
             self.client_context,
             self.cognito_identity,
             capture_logs,
+            trace=trace,
         )
 
 
@@ -57,7 +62,9 @@ def accept(request: InvokeRequest, *, request_id: str, invoked_arn: str) -> Acce
     client_context = request.client_context
     if client_context is not None:
         client_context = _decode_client_context(client_context)
-    return AcceptedInvoke(request_id, payload, invoked_arn, client_context, request.cognito_identity)
+    return AcceptedInvoke(
+        request_id, payload, invoked_arn, client_context, request.cognito_identity, request.trace_header
+    )
 
 
 def _check_json(payload: bytes) -> None:

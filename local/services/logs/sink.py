@@ -4,7 +4,9 @@ Each execution environment writes one log stream (``2026/11/26/[$LATEST]<environ
 function's group (``/aws/lambda/<name>`` unless the function's LoggingConfig names another). Lines
 are buffered per stream and shipped in batches (PutLogEvents) a few times a second, creating the
 group and stream first when missing, as Lambda does. The console shows every line at once, one colour
-per function, so ``make up`` reads like ``aws logs tail --follow`` of the whole stack.
+per function, so ``make up`` reads like ``aws logs tail --follow`` of the whole stack. Lines in the
+Embedded Metric Format become metrics (``local.services.cloudwatch.emf``), as CloudWatch Logs
+extracts them from a Lambda function's log group.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import TextIO
 
 from local.config import ConsoleLogs
 from local.control_client import ControlPlaneClient, ControlPlaneError
+from local.services.cloudwatch import emf
+from local.services.cloudwatch.metrics import MetricPublisher
 
 FLUSH_INTERVAL_S = 0.5
 # PutLogEvents limits: 10,000 events and 1,048,576 bytes (each event counts 26 bytes extra).
@@ -50,6 +54,8 @@ class LogStream:
         if len(message) * 4 > MAX_EVENT_BYTES and len(message.encode()) > MAX_EVENT_BYTES:
             message = message.encode()[:MAX_EVENT_BYTES].decode(errors="ignore")
         self.events.append((timestamp_ms, message))
+        if '"_aws"' in message and self.sink.metrics is not None:
+            self.sink.extract_metrics(self.group, message)
         if self.capture is not None:
             self.capture.append(message)
         self.sink.console(self.function_name, message)
@@ -58,16 +64,31 @@ class LogStream:
 
 class LogSink:
     def __init__(
-        self, client: ControlPlaneClient | None, console_mode: ConsoleLogs, out: TextIO = sys.stdout
+        self,
+        client: ControlPlaneClient | None,
+        console_mode: ConsoleLogs,
+        out: TextIO = sys.stdout,
+        metrics: MetricPublisher | None = None,
     ) -> None:
         self.client = client  # None: console only
+        self.metrics = metrics  # EMF lines become metrics, as CloudWatch Logs extracts them
         self.console_mode = console_mode
         self.out = out
         self.colour = out.isatty()
         self.pending: set[LogStream] = set()
         self._groups: set[str] = set()
+        self._emf_reported: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._width = 12
+
+    def extract_metrics(self, group: str, message: str) -> None:
+        assert self.metrics is not None
+        try:
+            self.metrics.add_all(emf.extract(message))
+        except emf.EmfError as error:  # CloudWatch keeps the line and extracts nothing
+            if group not in self._emf_reported:
+                self._emf_reported.add(group)
+                print(f"logs: an EMF line in {group} was not extracted: {error}", file=sys.stderr)
 
     def stream(self, function_name: str, group: str, name: str) -> LogStream:
         self._width = max(self._width, len(function_name))

@@ -46,7 +46,7 @@ variable "alarm_email" {
 }
 
 variable "xray_sampling_rule_enabled" {
-  description = "Create the X-Ray sampling rule (the local cloud lacks the API, so the root turns it off there)."
+  description = "Create the X-Ray sampling rule (API Gateway stages and the local cloud's gateway sample by it)."
   type        = bool
   default     = true
 }

@@ -1,0 +1,150 @@
+"""moto's CloudWatch with the local patches, through boto3: what alarms and graphs rely on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.services.cloudwatch import moto_patches
+
+MINUTE = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def cloudwatch() -> Iterator[Any]:
+    moto_patches.install()
+    with mock_aws():
+        yield boto3.client(
+            "cloudwatch", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+        )
+
+
+def put(cloudwatch: Any, values: list[float], at: datetime, **dimensions: str) -> None:
+    cloudwatch.put_metric_data(
+        Namespace="AWS/ApiGateway",
+        MetricData=[
+            {
+                "MetricName": "Latency",
+                "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
+                "Timestamp": at,
+                "Values": values,
+                "Unit": "Milliseconds",
+            }
+        ],
+    )
+
+
+def test_periods_start_on_the_period_and_percentiles_are_answered(cloudwatch):
+    # Given samples 20 s into one minute and 10 s into the next
+    put(cloudwatch, [float(v) for v in range(1, 101)], MINUTE + timedelta(seconds=20), ApiName="postcards")
+    put(cloudwatch, [500.0], MINUTE + timedelta(seconds=70), ApiName="postcards")
+
+    # When statistics are asked for from a start inside the first minute
+    answer = cloudwatch.get_metric_statistics(
+        Namespace="AWS/ApiGateway",
+        MetricName="Latency",
+        Dimensions=[{"Name": "ApiName", "Value": "postcards"}],
+        StartTime=MINUTE + timedelta(seconds=5),
+        EndTime=MINUTE + timedelta(minutes=2),
+        Period=60,
+        Statistics=["SampleCount", "Maximum"],
+        ExtendedStatistics=["p99", "p50"],
+    )
+
+    # Then each datapoint is a whole minute, with its percentiles
+    points = sorted(answer["Datapoints"], key=lambda p: p["Timestamp"])
+    assert [p["Timestamp"] for p in points] == [MINUTE, MINUTE + timedelta(minutes=1)]
+    assert (points[0]["SampleCount"], points[0]["Maximum"]) == (100, 100)
+    assert points[0]["ExtendedStatistics"] == {"p99": 99.0, "p50": 50.0}
+    assert points[1]["ExtendedStatistics"] == {"p99": 500.0, "p50": 500.0}
+
+
+def test_dimensions_match_exactly(cloudwatch):
+    # Given the same request recorded per API and per API and stage, as API Gateway publishes it
+    put(cloudwatch, [10.0], MINUTE, ApiName="postcards")
+    put(cloudwatch, [10.0], MINUTE, ApiName="postcards", Stage="v1")
+
+    def count(**dimensions: str) -> float:
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/ApiGateway",
+            MetricName="Latency",
+            Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+            StartTime=MINUTE,
+            EndTime=MINUTE + timedelta(minutes=1),
+            Period=60,
+            Statistics=["SampleCount"],
+        )["Datapoints"]
+        return sum(p["SampleCount"] for p in points)
+
+    # Then each series counts once
+    assert count(ApiName="postcards") == 1
+    assert count(ApiName="postcards", Stage="v1") == 1
+    assert count() == 0
+
+
+def test_get_metric_data_answers_a_percentile_stat(cloudwatch):
+    put(cloudwatch, [1.0, 2.0, 3.0, 4.0], MINUTE, ApiName="postcards")
+
+    answer = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "p90",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/ApiGateway",
+                        "MetricName": "Latency",
+                        "Dimensions": [{"Name": "ApiName", "Value": "postcards"}],
+                    },
+                    "Period": 60,
+                    "Stat": "p90",
+                },
+            }
+        ],
+        StartTime=MINUTE,
+        EndTime=MINUTE + timedelta(minutes=1),
+    )
+
+    assert answer["MetricDataResults"][0]["Values"] == [4.0]
+
+
+def test_a_new_alarm_has_insufficient_data_and_an_updated_one_keeps_its_state(cloudwatch):
+    alarm = {
+        "AlarmName": "latency",
+        "Namespace": "AWS/ApiGateway",
+        "MetricName": "Latency",
+        "ExtendedStatistic": "p99",
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "Threshold": 100.0,
+        "ComparisonOperator": "GreaterThanThreshold",
+    }
+    cloudwatch.put_metric_alarm(**alarm)
+    assert cloudwatch.describe_alarms()["MetricAlarms"][0]["StateValue"] == "INSUFFICIENT_DATA"
+
+    cloudwatch.set_alarm_state(AlarmName="latency", StateValue="ALARM", StateReason="Threshold Crossed")
+    cloudwatch.put_metric_alarm(**alarm | {"Threshold": 200.0})
+
+    (described,) = cloudwatch.describe_alarms()["MetricAlarms"]
+    assert (described["StateValue"], described["StateReason"], described["Threshold"]) == (
+        "ALARM",
+        "Threshold Crossed",
+        200.0,
+    )
+
+
+def test_samples_are_bounded_in_number_and_age(cloudwatch, monkeypatch):
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    monkeypatch.setattr(moto_patches, "MAX_SAMPLES", 10)
+    backend = cloudwatch_backends["123456789012"]["us-east-1"]
+
+    put(cloudwatch, [float(v) for v in range(30)], MINUTE, ApiName="postcards")
+    assert len(backend.metric_data) == 10
+
+    put(cloudwatch, [1.0], MINUTE + moto_patches.RETENTION + timedelta(minutes=1), ApiName="postcards")
+    assert len(backend.metric_data) == 1
