@@ -222,7 +222,8 @@ class LocalCloud:
             self.background = None
             return applying.result()
         try:
-            return Serving(ready.result(), self.stack.outputs())
+            # Terraform goes on rewriting its state file: the outputs come from the published copy.
+            return Serving(ready.result(), self.stack.outputs(served=True))
         except StackError as error:
             raise UpError(str(error)) from error
 

@@ -354,13 +354,15 @@ class Stack:
         except OSError:
             return False
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self, *, served: bool = False) -> dict[str, Any]:
         """The root module's non-sensitive outputs, read from the state Terraform just wrote (what
-        ``terraform output -json`` prints, without a second Terraform start)."""
+        ``terraform output -json`` prints, without a second Terraform start); ``served``: from the
+        copy published for the data planes, for while Terraform still rewrites its own file."""
+        path = self.served_state if served else self.state_file
         try:
-            document = json.loads(self.state_file.read_text()).get("outputs") or {}
+            document = json.loads(path.read_text()).get("outputs") or {}
         except (OSError, ValueError) as error:
-            raise StackError(f"cannot read the outputs from {self.state_file}: {error}") from error
+            raise StackError(f"cannot read the outputs from {path}: {error}") from error
         return {name: item.get("value") for name, item in document.items() if not item.get("sensitive")}
 
     def state_identity(self) -> dict[str, Any]:
