@@ -39,6 +39,8 @@ CA_DIR_VARIABLE = "LOCAL_CA_DIR"
 CA_FOLDER_NAME = "postcards-local-ca"
 CA_VALIDITY = datetime.timedelta(days=3650)
 LEAF_VALIDITY = datetime.timedelta(days=395)
+# A kept leaf is replaced this long before it expires (ACM starts renewing 60 days ahead).
+RENEW_BEFORE = datetime.timedelta(days=60)
 # Names the CA may sign: RFC 5280 dNSName constraints match the name and every name under it.
 PERMITTED_DNS = "localhost"
 PERMITTED_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
@@ -196,6 +198,35 @@ class LocalCA:
         partial.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
         partial.replace(files.certificate)
         return files
+
+    def ensure(
+        self, files: LeafFiles, dns_names: Iterable[str], addresses: Iterable[IpAddress] = ()
+    ) -> tuple[LeafFiles, bool]:
+        """The leaf in ``files`` if it is this CA's, for exactly these names and addresses, and not
+        due for renewal; else a new one written there. Whether it was issued now."""
+        names = sorted(name.lower().rstrip(".") for name in dns_names)
+        ips = sorted(addresses, key=str)
+        if files.exists():
+            try:
+                kept = files.read()
+            except ValueError:
+                kept = None
+            if kept is not None and self._still_good(kept, names, ips):
+                return files, False
+        return self.issue_to(files, names, ips), True
+
+    def _still_good(self, certificate: x509.Certificate, names: list[str], ips: list[IpAddress]) -> bool:
+        try:
+            alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        except x509.ExtensionNotFound:
+            return False
+        left = certificate.not_valid_after_utc - datetime.datetime.now(datetime.UTC)
+        return (
+            self.signed(certificate)
+            and sorted(alternative.get_values_for_type(x509.DNSName)) == names
+            and sorted(alternative.get_values_for_type(x509.IPAddress), key=str) == ips
+            and left > RENEW_BEFORE
+        )
 
     def signed(self, certificate: x509.Certificate) -> bool:
         """Whether ``certificate`` was issued by this CA (not by a CA since deleted and remade)."""

@@ -4,8 +4,8 @@ For each certificate requested (in the local region and in us-east-1, where Clou
 leaf with the certificate's domain name and subject alternative names is issued once the certificate
 is validated (``validation``: its DNS records are in the hosted zone), and only then: a certificate
 that never validated is never served. Leaves are kept under ``<state>/tls/acm/`` and reused by the
-next ``make up`` while they are the CA's, name the same names and are not due for renewal (ACM renews
-60 days before expiry); otherwise a new one is issued. moto marks certificates ISSUED after a timer,
+next ``make up`` while they are the CA's, name the same names and are not due for renewal
+(``LocalCA.ensure``); otherwise a new one is issued. moto marks certificates ISSUED after a timer,
 whatever the DNS holds: its status is not what is followed here.
 
 https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html
@@ -14,14 +14,11 @@ https://docs.aws.amazon.com/acm/latest/userguide/managed-renewal.html
 
 from __future__ import annotations
 
-import datetime
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from cryptography import x509
 
 from local.aws_clients import control_plane_client
 from local.services.acm.validation import HostedZone, Record, RequestedCertificate, dns_name, missing_records
@@ -29,7 +26,6 @@ from local.tls.authority import LeafFiles, LocalCA, NotPermitted
 
 log = logging.getLogger("local.services.acm")
 
-RENEW_BEFORE = datetime.timedelta(days=60)
 CLOUDFRONT_REGION = "us-east-1"  # CloudFront takes certificates from here only
 
 
@@ -97,28 +93,11 @@ class AcmIssuer:
         if problems:
             _remove(files)
             return CertificateStatus(certificate.arn, certificate.names, None, tuple(problems))
-        if self._reusable(files, certificate.names):
-            return CertificateStatus(certificate.arn, certificate.names, files)
         try:
-            self.ca.issue_to(files, certificate.names)
+            files, issued = self.ca.ensure(files, certificate.names)
         except NotPermitted as error:
             return CertificateStatus(certificate.arn, certificate.names, None, (str(error),))
-        return CertificateStatus(certificate.arn, certificate.names, files, issued_now=True)
-
-    def _reusable(self, files: LeafFiles, names: tuple[str, ...]) -> bool:
-        if not files.exists():
-            return False
-        try:
-            certificate = files.read()
-        except ValueError:
-            return False
-        alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        expires = certificate.not_valid_after_utc
-        return (
-            self.ca.signed(certificate)
-            and sorted(alternative.get_values_for_type(x509.DNSName)) == sorted(names)
-            and expires - datetime.datetime.now(datetime.UTC) > RENEW_BEFORE
-        )
+        return CertificateStatus(certificate.arn, certificate.names, files, issued_now=issued)
 
     def _files(self, arn: str) -> LeafFiles:
         # arn:aws:acm:<region>:<account>:certificate/<id>: one pair of files per region and id

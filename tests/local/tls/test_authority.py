@@ -130,3 +130,20 @@ def test_a_ca_made_again_does_not_vouch_for_leaves_of_the_old_one(tmp_path: Path
     new = LocalCA.load_or_create(tmp_path / "new")
     assert old.signed(certificate)
     assert not new.signed(certificate)
+
+
+def test_a_kept_leaf_is_reused_for_the_same_names_and_replaced_for_others(tmp_path: Path) -> None:
+    ca = LocalCA.load_or_create(tmp_path / "ca")
+    files = LeafFiles(tmp_path / "edge.pem", tmp_path / "edge.key")
+    loopback = [ipaddress.ip_address("127.0.0.1")]
+
+    first, issued = ca.ensure(files, ["localhost"], loopback)
+    serial = first.read().serial_number
+    again, issued_again = ca.ensure(files, ["LOCALHOST."], loopback)
+    other, issued_other = ca.ensure(files, ["localhost", "edge.localhost"], loopback)
+
+    assert issued
+    assert not issued_again
+    assert again.read().serial_number == serial
+    assert issued_other
+    assert other.read().serial_number != serial
