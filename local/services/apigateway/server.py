@@ -357,7 +357,13 @@ class ApiGateway:
         stage = routes.stage
         peer = request.remote or "127.0.0.1"
         request_headers = request.headers
-        headers = header_pairs(request.raw_headers, source_ip=peer, port=self.port, trace_id=ids.trace_id)
+        headers = header_pairs(
+            request.raw_headers,
+            source_ip=peer,
+            port=request.port or self.port,
+            trace_id=ids.trace_id,
+            scheme=request.scheme,
+        )
         content_type = request_headers.get("Content-Type")
         if integration.type == "AWS_PROXY":
             if runtime.lambda_target is None:
