@@ -1,20 +1,23 @@
 """One run of the local cloud (``LocalCloud``): its parts started in order, applies followed, and
 everything stopped in reverse.
 
-1. the edge (AWS endpoint) and the Lambda executor, in this process;
+0. the local CA (once per user) and this cloud's own leaves (``local.tls``);
+1. the edge (AWS endpoint, HTTP and HTTPS on one port) and the Lambda executor, in this process;
 2. at once: the control plane (moto, a process of its own, with the previous run's state when the
    Terraform state still matches it: ``local.cloud.snapshot``), the container API stand-in (a process
    of its own: ``local.cloud.children``), the python runtime for the functions (installed once into
    the cache), and ``terraform apply`` of ``terraform/`` against the edge; a first apply serves as soon
    as everything the data planes read exists, and finishes the rest (``local.cloud.apply_progress``)
    in the background;
-3. provisioned concurrency, schedules, the API Gateway data plane and the site;
+3. provisioned concurrency, schedules, the API Gateway data plane and the site, then the HTTPS
+   listener for every name with a validated certificate (``local.cloud.https``);
 then ``endpoints.json`` (``local.cloud.endpoints``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +29,7 @@ import aiohttp
 from local.cloud import children, endpoints, processes
 from local.cloud.endpoints import Endpoints, Reported
 from local.cloud.errors import UpError
+from local.cloud.https import HttpsListener
 from local.cloud.progress import Progress
 from local.cloud.snapshot import SavedControlPlane
 from local.cloud.stack import Applied, Stack, StackError
@@ -39,6 +43,9 @@ from local.services.cloudfront import server as site
 from local.services.events import schedules
 from local.services.lambda_.executor import Executor
 from local.services.logs.sink import LogSink
+from local.tls.authority import LeafFiles, LocalCA
+from local.tls.policy import client_context
+from local.tls.router import TlsRouter
 
 RUNTIME = "python3.13"
 
@@ -68,9 +75,15 @@ class LocalCloud:
         self.sink: LogSink | None = None
         self.executor: Executor | None = None
         self.edge: Edge | None = None
+        self.ca: LocalCA | None = None
+        self.https: HttpsListener | None = None
+        self.loopback_leaf: LeafFiles | None = None  # the edge's and the container API's
+        self.tls_router = TlsRouter()  # the HTTPS listener's names, shared with the site port
         self.controlplane: asyncio.subprocess.Process | None = None
         self.container_api: asyncio.subprocess.Process | None = None
         self.services: list[Service] = []  # data planes, in start order
+        self.gateway: apigateway.ApiGateway | None = None
+        self.site: site.SiteServer | None = None
         self.reported = Reported()  # what the steps reported: endpoints.json is made from it
         self.applied = False
         self.background: asyncio.Task[Any] | None = None  # an apply that runs while the cloud serves
@@ -89,22 +102,19 @@ class LocalCloud:
         # Nothing Terraform reads changed and the control plane comes back as Terraform left it: serve
         # at once and let Terraform confirm in the background.
         verify_later = config.apply_terraform and restored and self.stack.unchanged_since_last_apply()
-        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
-        self.sink = LogSink(
-            ControlPlaneClient(config.controlplane_url, config.region, self.session), config.console_logs
-        )
-        self.executor = Executor(
-            ControlPlaneClient(config.edge_url, config.region, self.session),
-            self.sink,
-            settings=config.executor,
-            cache_dir=config.cache_dir,
-            region=config.region,
-            edge_url=config.edge_url,
-            say=progress.say,
-        )
-        async with progress.stage(f"AWS endpoint (edge) on {config.edge_url} and Lambda executor"):
+        ca, self.loopback_leaf = await asyncio.to_thread(self._prepare_tls)
+        self.ca = ca
+        self.https = HttpsListener(config, ca, self.tls_router)
+        self.executor = self._make_executor(ca)
+        async with progress.stage(f"AWS endpoint (edge) on {config.aws_endpoint_url} and Lambda executor"):
+            progress.say(f"    local CA: {ca.bundle} (make trust adds it to the browsers' NSS database)")
             self.edge = Edge(
-                config.host, config.ports.edge, config.controlplane_url, self.executor, self._function_written
+                config.host,
+                config.ports.edge,
+                config.controlplane_url,
+                self.executor,
+                self._function_written,
+                tls_leaf=self.loopback_leaf,
             )
             await self.edge.start()
             self.executor.start()
@@ -162,6 +172,27 @@ class LocalCloud:
             self.background = asyncio.create_task(self._finish_apply(self.background))
         return written
 
+    def _make_executor(self, ca: LocalCA) -> Executor:
+        """The Lambda executor, with the session and the log sink it shares with the rest."""
+        config = self.config
+        self.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=120),
+            connector=aiohttp.TCPConnector(ssl=client_context(str(ca.bundle))),  # HTTPS: the container API
+        )
+        self.sink = LogSink(
+            ControlPlaneClient(config.controlplane_url, config.region, self.session), config.console_logs
+        )
+        return Executor(
+            ControlPlaneClient(config.edge_url, config.region, self.session),
+            self.sink,
+            settings=config.executor,
+            cache_dir=config.cache_dir,
+            region=config.region,
+            edge_url=config.aws_endpoint_url,  # what the functions' SDKs use, verified with the CA
+            ca_bundle=ca.bundle,
+            say=self.progress.say,
+        )
+
     def _write_endpoints(self) -> Endpoints:
         document = Endpoints.of(self.config, self.reported)
         endpoints.write(self.config.endpoints_file, document)
@@ -186,7 +217,8 @@ class LocalCloud:
     async def _start_container_api(self) -> None:
         assert self.session is not None
         config = self.config
-        self.container_api = await children.spawn_container_api(config, self.logs_dir)
+        assert self.loopback_leaf is not None
+        self.container_api = await children.spawn_container_api(config, self.logs_dir, self.loopback_leaf)
         self.reported.container_api_url = config.container_api_url
         await children.wait_until_answering(
             self.session,
@@ -262,6 +294,8 @@ class LocalCloud:
             for service in self.services:
                 await _quietly(service.reload())
             self.reported.terraform_outputs = applied.outputs
+            if self.https is not None:
+                self.reported.https_urls = self.https.urls
         self.reported.terraform = {"status": "applied"}
         self._write_endpoints()
         self.progress.say(f"==> terraform (background, {took:.1f} s): {applied.summary}")  # all in place
@@ -276,6 +310,19 @@ class LocalCloud:
             self._optional("schedules and API Gateway", self._start_schedules_and_gateway()),
             self._optional("site", self._start_site()),
         )
+        await self._optional("HTTPS listener", self._start_https())
+
+    async def _start_https(self) -> None:
+        """HTTPS for the names the gateway and the site serve (after them: it serves with their
+        protocols; and so it reloads after them too)."""
+        https = self.https
+        assert https is not None
+        https.attach(self.gateway, self.site)
+        await https.start()
+        self.services.append(https)
+        self.reported.https_urls = https.urls
+        served = ", ".join(sorted(https.urls)) or "nothing"
+        self.progress.say(f"    HTTPS on port {https.port}: {served}")
 
     async def _optional(self, what: str, step: Awaitable[None]) -> None:
         """A data plane that cannot start (nothing of its kind deployed, say) leaves the rest up."""
@@ -300,9 +347,11 @@ class LocalCloud:
             port=config.ports.apigateway,
             region=config.region,
             terraform_state=self.stack.served_state,
-            admin_routes=started.admin_routes(),
+            admin_routes=[*started.admin_routes(), *self._https().admin_routes()],
             access_log=AccessLogStreams(sink),  # stage access logs to CloudWatch
+            client_tls=client_context(str(self._ca().bundle)),  # the container API is HTTPS
         )
+        self.gateway = gateway
         self.services.append(gateway)
         self.reported.apigateway_endpoints = gateway.endpoints()
 
@@ -315,9 +364,32 @@ class LocalCloud:
             region=config.region,
             terraform_state=self.stack.served_state,
             alias=f"www.{config.domain_name}",
+            tls=self.tls_router,
+            https_port=config.ports.https,
         )
+        self.site = started
         self.services.append(started)
         self.reported.site_url = started.url
+
+    def _ca(self) -> LocalCA:
+        assert self.ca is not None
+        return self.ca
+
+    def _https(self) -> HttpsListener:
+        assert self.https is not None
+        return self.https
+
+    def _prepare_tls(self) -> tuple[LocalCA, LeafFiles]:
+        """The local CA (made on the first run of any clone) and the loopback leaf the edge and the
+        container API present (``localhost``, 127.0.0.1, ::1). Blocking."""
+        ca = LocalCA.load_or_create(self.config.ca_dir)
+        folder = self.config.tls_dir
+        leaf, _ = ca.ensure(
+            LeafFiles(folder / "loopback.pem", folder / "loopback.key"),
+            ["localhost"],
+            [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")],
+        )
+        return ca, leaf
 
     def _function_written(self, name: str, path: str) -> None:
         assert self.executor is not None

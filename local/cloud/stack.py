@@ -28,6 +28,7 @@ from python_terraform import IsFlagged, Terraform
 
 from local.cloud.apply_progress import ApplyProgress, deferrable_type
 from local.config import Config
+from local.tls.authority import bundle_of
 
 # How long to look for a completed change in the state file: Terraform writes it right after saying
 # the change is complete (and with no announcement of its own).
@@ -77,21 +78,23 @@ class Stack:
     def variables(self) -> dict[str, str]:
         config = self.config
         return {
-            "local_endpoint": config.edge_url,
+            "local_endpoint": config.aws_endpoint_url,
             "domain_name": config.domain_name,
             "architecture": config.architecture,
             "container_api_url": config.container_api_url,
             "region": config.region,
-            # Browsers reach the site and the API by name on the data planes' ports (*.localhost
-            # resolves to loopback), so CORS origins and config.json name what a browser can open.
-            "public_site_url": f"http://www.{config.domain_name}:{config.ports.site}",
-            "public_api_url": f"http://api.{config.domain_name}:{config.ports.apigateway}",
+            # Browsers reach the site and the API by name on the HTTPS port (*.localhost resolves to
+            # loopback), so CORS origins and config.json name what a browser can open.
+            "public_site_url": config.https_url(f"www.{config.domain_name}"),
+            "public_api_url": config.https_url(f"api.{config.domain_name}"),
         }
 
     def environment(self) -> dict[str, str]:
         """What Terraform's environment must hold (``prepare_environment`` puts it in ours)."""
         env = {
-            "AWS_ENDPOINT_URL": self.config.edge_url,
+            "AWS_ENDPOINT_URL": self.config.aws_endpoint_url,
+            # The provider verifies the edge's certificate with the local CA (custom_ca_bundle).
+            "AWS_CA_BUNDLE": str(bundle_of(self.config.ca_dir)),
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_REGION": self.config.region,

@@ -61,6 +61,11 @@ def default_directory() -> Path:
     return Path(data_home).expanduser().resolve() / CA_FOLDER_NAME
 
 
+def bundle_of(directory: Path) -> Path:
+    """The CA certificate's path in a CA folder (what ``LocalCA.bundle`` is once it exists)."""
+    return directory / "ca.pem"
+
+
 def permits_name(name: str) -> bool:
     """Whether the CA may sign the DNS name ``name`` (a wildcard's base must be permitted too)."""
     base = name.lower().rstrip(".").removeprefix("*.")
@@ -98,7 +103,7 @@ class LocalCA:
     @property
     def bundle(self) -> Path:
         """The CA certificate (PEM): what clients verify with (``AWS_CA_BUNDLE``, ``--cacert``)."""
-        return self.directory / "ca.pem"
+        return bundle_of(self.directory)
 
     @property
     def key_path(self) -> Path:
@@ -117,7 +122,7 @@ class LocalCA:
         folder = directory or default_directory()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         with _locked(folder / ".lock"):
-            certificate_path, key_path = folder / "ca.pem", folder / "ca-key.pem"
+            certificate_path, key_path = bundle_of(folder), folder / "ca-key.pem"
             if certificate_path.is_file() and key_path.is_file():
                 certificate = x509.load_pem_x509_certificate(certificate_path.read_bytes())
                 key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)

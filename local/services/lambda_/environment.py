@@ -64,6 +64,7 @@ class EnvironmentSpec:
     edge_url: str
     init_timeout_s: float
     enforce_memory: bool
+    ca_bundle: Path | None = None
 
 
 class ExecutionEnvironment:
@@ -111,6 +112,7 @@ class ExecutionEnvironment:
             opt_dir=spec.opt_dir,
             region=spec.region,
             edge_url=spec.edge_url,
+            ca_bundle=spec.ca_bundle,
             init_type=self.init_type,
             log_group=self.log.group,
             log_stream=self.log.name,

@@ -55,6 +55,7 @@ class Executor:
         cache_dir: Path,
         region: str,
         edge_url: str,
+        ca_bundle: Path | None = None,
         say: Callable[[str], None] = print,
     ) -> None:
         self.client = client
@@ -62,7 +63,8 @@ class Executor:
         self.settings = settings
         self.cache_dir = cache_dir
         self.region = region
-        self.edge_url = edge_url
+        self.edge_url = edge_url  # the AWS endpoint the functions' SDKs use
+        self.ca_bundle = ca_bundle  # what they verify it with (the local CA)
         self.say = say
         self.directory = FunctionDirectory(client)
         self.artifacts = Artifacts(client, cache_dir)
@@ -114,6 +116,7 @@ class Executor:
             opt_dir=opt_dir,
             region=self.region,
             edge_url=self.edge_url,
+            ca_bundle=self.ca_bundle,
             init_timeout_s=self.settings.init_timeout_s,
             enforce_memory=self.settings.enforce_memory,
         )
