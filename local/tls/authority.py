@@ -114,6 +114,14 @@ class LocalCA:
         return self.certificate.fingerprint(hashes.SHA256()).hex()
 
     @classmethod
+    def load(cls, directory: Path | None = None) -> LocalCA | None:
+        """The CA in ``directory`` if one was made there, else None (nothing is created)."""
+        folder = directory or default_directory()
+        if not (bundle_of(folder).is_file() and (folder / "ca-key.pem").is_file()):
+            return None
+        return cls.load_or_create(folder)
+
+    @classmethod
     def load_or_create(cls, directory: Path | None = None) -> LocalCA:
         """The CA in ``directory`` (default: ``default_directory()``), made there if it is not yet.
 
