@@ -51,11 +51,19 @@ class RunningCloud:
     def aws_endpoint_url(self) -> str:
         return str(self.endpoints["aws_endpoint_url"])
 
+    @property
+    def ca_bundle(self) -> str:
+        """The local CA the cloud's HTTPS URLs are verified with (never without: no test turns
+        verification off)."""
+        return str(self.endpoints["ca_bundle"])
+
     def client(self, service: str, **config: Any) -> Any:
-        """A boto3 client for the cloud's AWS endpoint; no retries, so throttles are seen as they are."""
+        """A boto3 client for the cloud's AWS endpoint (HTTPS, verified with the local CA); no
+        retries, so throttles are seen as they are."""
         return boto3.client(
             service,
             endpoint_url=self.aws_endpoint_url,
+            verify=self.ca_bundle,
             region_name="us-east-1",
             aws_access_key_id="test",
             aws_secret_access_key="test",
@@ -79,7 +87,7 @@ class RunningCloud:
 def start_cloud(directory: Path, *extra: str, env: dict[str, str] | None = None) -> RunningCloud:
     """``python -m local up`` in ``directory`` on free ports (``extra`` flags may name others, and a
     ``--state-dir``); returns once its endpoints.json names it."""
-    edge, controlplane, container, gateway, site = free_ports(5)
+    edge, controlplane, container, gateway, site, https = free_ports(6)
     state = directory / "state"
     if "--state-dir" in extra:
         state = Path(extra[extra.index("--state-dir") + 1])
@@ -92,6 +100,7 @@ def start_cloud(directory: Path, *extra: str, env: dict[str, str] | None = None)
         "--container-api-port": str(container),
         "--apigateway-port": str(gateway),
         "--site-port": str(site),
+        "--https-port": str(https),
     }
     given = {flag.split("=", 1)[0] for flag in extra}
     argv = [sys.executable, "-m", "local", "up"]

@@ -9,10 +9,10 @@ caching headers are the object's own (S3 metadata); the response headers policy'
 (``headers_policy``) are added; custom error responses apply. Caching is not emulated: every request
 is a miss. ``POST /_local/site/reload`` (or ``reload()``) re-reads the distribution.
 
-HTTPS: the local cloud's HTTPS listener serves the aliases with this server's protocol (``protocol``),
-and this port answers TLS too (a browser that has seen the site's HSTS upgrades every port of its
-names). A plain-HTTP request for an alias gets the behaviour's viewer protocol policy (301 to the
-HTTPS URL, or 403).
+HTTPS: the local cloud's HTTPS listener serves the aliases with this server's protocol (``protocol``).
+A plain-HTTP request for an alias gets the behaviour's viewer protocol policy (301 to the HTTPS URL,
+or 403). This port answers TLS too, since a browser that has seen the site's HSTS upgrades every port
+of its names: such a request is sent on to the HTTPS port (301).
 """
 
 from __future__ import annotations
@@ -208,17 +208,27 @@ class SiteServer:
     def _viewer_protocol(
         self, request: web.Request, distribution: Distribution, behavior: Behavior
     ) -> web.Response | None:
-        """A plain-HTTP request for one of the aliases, under the behaviour's viewer protocol policy:
-        redirect-to-https answers 301 with the HTTPS URL, https-only 403. By loopback address (for
-        scripts; no certificate names it) and without an HTTPS port the request is served as is.
+        """A request for one of the aliases that did not come by the HTTPS port.
+
+        By plain HTTP it gets the behaviour's viewer protocol policy: redirect-to-https answers 301
+        with the HTTPS URL, https-only 403 (allow-all serves it). By HTTPS on this port (a browser
+        that has seen the site's HSTS upgrades ``http://<alias>:<this port>`` to https on the same
+        port) it is sent to the HTTPS port too: the one origin the API's CORS allows. By loopback
+        address (for scripts; no certificate names it) and without an HTTPS port it is served as is.
         https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CacheBehavior.html
         """
-        if request.secure or self.https_port is None or behavior.viewer_protocol_policy == "allow-all":
+        if self.https_port is None:
             return None
         name = (request.host or "").rsplit(":", 1)[0].lower()
         if name not in distribution.aliases:
             return None
-        if behavior.viewer_protocol_policy == "https-only":
+        if request.secure:
+            sockname = request.transport.get_extra_info("sockname") if request.transport else None
+            if not isinstance(sockname, tuple) or sockname[1] == self.https_port:
+                return None  # the HTTPS listener's own connection
+        elif behavior.viewer_protocol_policy == "allow-all":
+            return None
+        elif behavior.viewer_protocol_policy == "https-only":
             return _cloudfront_error(403, "This distribution only accepts HTTPS")
         port = "" if self.https_port == 443 else f":{self.https_port}"
         response = web.Response(status=301, text="301 Moved Permanently\n", content_type="text/plain")

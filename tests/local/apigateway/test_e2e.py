@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -31,13 +32,21 @@ class Answer:
         return json.loads(self.body)
 
 
-def call(url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None) -> Answer:
+def call(
+    url: str,
+    method: str = "GET",
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    ca_bundle: str | None = None,
+) -> Answer:
+    """``url`` by HTTP, or by HTTPS verified with ``ca_bundle`` (the cloud's local CA)."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
         url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
     )
+    context = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=60, context=context) as response:
             return Answer(
                 response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
             )
@@ -186,7 +195,7 @@ def test_legacy_routes_reach_the_container_api(api: str) -> None:
 
 
 def test_the_container_api_answers_the_site_directly(cloud: RunningCloud) -> None:
-    answer = call(f"{cloud.endpoints['container_api_url']}/stamps?limit=12")
+    answer = call(f"{cloud.endpoints['container_api_url']}/stamps?limit=12", ca_bundle=cloud.ca_bundle)
 
     assert answer.status == 200
     assert answer.json()["total"] >= len(answer.json()["items"]) > 0

@@ -20,6 +20,9 @@ from urllib.parse import urlsplit
 from PIL import Image
 from playwright.sync_api import ConsoleMessage, Locator, Page, Request, expect
 
+from local.tls.authority import LocalCA
+from local.tls.trust import trust
+
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 INSTALL_HINT = (
     "the browser tests need Debian's chromium: `sudo apt-get install chromium` "
@@ -43,6 +46,15 @@ LAUNCH_ARGS = [
 UI_TIMEOUT_MS = 30_000
 # A photo's thumbnail: upload, S3 notification, a possibly cold thumbnails function, then the page's poll.
 THUMBNAIL_TIMEOUT_MS = 60_000
+
+
+def trusting_home(ca_dir: Path, home: Path) -> Path:
+    """``home`` with the local CA in its NSS database, put there by what ``make trust`` runs: Chromium
+    on Linux reads ``$HOME/.pki/nssdb``."""
+    ca = LocalCA.load(ca_dir)
+    assert ca is not None, f"no local CA in {ca_dir}"
+    trust(ca, home)
+    return home
 
 
 def is_loopback(url: str) -> bool:

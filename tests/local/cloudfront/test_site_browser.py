@@ -1,16 +1,20 @@
 """The site in a real browser (Chromium) against the session's local cloud, as a user meets it.
 
-The page is opened on ``site_browser_url``, the CloudFront stand-in's ``*.localhost`` origin that the
-API's CORS allows. It reads config.json, talks to the Lambda API and the container API, uploads to S3
-with the presigned POST and shows thumbnails under /media. A back end "down" is the browser being
-unable to reach it (Playwright aborts its requests): the real processes keep serving the other tests.
-One browser for the module, a fresh context (profile) per test; a failing test leaves a full-page
-screenshot, ``failure.png``, in its pytest tmp folder.
+The page is opened on ``site_browser_url``, ``https://www.postcards.localhost:<https port>``: the
+CloudFront stand-in's alias, the origin the API's CORS allows, served with the distribution's ACM
+certificate by the local CA, which the browser trusts the way ``make trust`` trusts it (an NSS
+database in the browser's own fresh HOME; no check is ever turned off). It reads config.json, talks to
+the Lambda API and the container API over HTTPS, uploads to S3 with the presigned POST (to the AWS
+endpoint, HTTPS too) and shows thumbnails under /media, all under the site's real CSP. A back end
+"down" is the browser being unable to reach it (Playwright aborts its requests): the real processes
+keep serving the other tests. One browser for the module, a fresh context (profile) per test; a
+failing test leaves a full-page screenshot, ``failure.png``, in its pytest tmp folder.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import uuid
@@ -44,6 +48,7 @@ from tests.local.cloudfront.browser_support import (
     SitePage,
     jpeg_bytes,
     origin_of,
+    trusting_home,
 )
 
 HTTP_TIMEOUT_S = 30
@@ -57,6 +62,7 @@ class Site:
     container_origin: str  # the container API as config.json names it
     api_url: str  # the Lambda API by address, for the test's own requests
     container_api_url: str
+    ca_bundle: str  # what the test's own HTTPS requests verify with
 
     def post_card(self, author: str, message: str, **extra: str) -> dict[str, Any]:
         answer = requests.post(
@@ -83,6 +89,7 @@ class Site:
             data=presigned_post["fields"],
             files={"file": ("photo", data)},
             timeout=HTTP_TIMEOUT_S,
+            verify=self.ca_bundle,
         )
         assert answer.status_code in {200, 201, 204}, answer.text
 
@@ -126,6 +133,7 @@ def site(cloud: RunningCloud) -> Site:
         container_origin=origin_of(config["container_api_url"]),
         api_url=endpoints["api_url"],
         container_api_url=endpoints["container_api_url"],
+        ca_bundle=cloud.ca_bundle,
     )
 
 
@@ -139,8 +147,15 @@ def playwright() -> Iterator[Playwright]:
 
 
 @pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+def browser(
+    playwright: Playwright, cloud: RunningCloud, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Browser]:
+    """Chromium trusting the local CA as ``make trust`` makes it (its NSS database, in a HOME that
+    is the browser's alone)."""
+    home = trusting_home(Path(cloud.ca_bundle).parent, tmp_path_factory.mktemp("browser-home"))
+    chromium = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=LAUNCH_ARGS, env={**os.environ, "HOME": str(home)}
+    )
     yield chromium
     chromium.close()
 
@@ -205,12 +220,15 @@ def test_the_page_shows_both_services_up_the_feed_and_the_stamps(
     message = unique("Greetings from the feed")
     site.post_card("Feed Tester", message)
     stamps = requests.get(
-        f"{site.container_api_url}/stamps", params={"limit": 12}, timeout=HTTP_TIMEOUT_S
+        f"{site.container_api_url}/stamps",
+        params={"limit": 12},
+        timeout=HTTP_TIMEOUT_S,
+        verify=site.ca_bundle,
     ).json()
     lambda_version = requests.get(f"{site.api_url}/v1/health", timeout=HTTP_TIMEOUT_S).json()["version"]
-    container_version = requests.get(f"{site.container_api_url}/health", timeout=HTTP_TIMEOUT_S).json()[
-        "version"
-    ]
+    container_version = requests.get(
+        f"{site.container_api_url}/health", timeout=HTTP_TIMEOUT_S, verify=site.ca_bundle
+    ).json()["version"]
 
     # When a user opens the site from the CloudFront stand-in
     response = site_page.page.goto(site_page.url)
@@ -264,7 +282,10 @@ def test_a_card_sent_with_a_stamp_shows_that_stamp_in_the_feed_also_after_reload
 ) -> None:
     # Given the page with the container API's stamps loaded
     stamps = requests.get(
-        f"{site.container_api_url}/stamps", params={"limit": 12}, timeout=HTTP_TIMEOUT_S
+        f"{site.container_api_url}/stamps",
+        params={"limit": 12},
+        timeout=HTTP_TIMEOUT_S,
+        verify=site.ca_bundle,
     ).json()["items"]
     picked = stamps[-1]
     site_page.open()
@@ -608,14 +629,25 @@ def test_the_site_works_under_the_content_security_policy_terraform_gives_it(
     cloud: RunningCloud, site: Site, page: Page, site_page: SitePage, watch: PageWatch
 ) -> None:
     """CloudFront sends the root's security headers on AWS (a response headers policy); the local
-    stand-in sends the same output. The policy admits exactly the origins the page talks to, so a
-    call to anything else, an inline script or style, would be refused (a console error)."""
-    # Given the page as the CloudFront stand-in serves it, with the root's Content-Security-Policy
-    policy = cloud.endpoints["terraform_outputs"]["site_security_headers"]["Content-Security-Policy"]
+    stand-in sends the same output, AWS's own: HSTS, and a CSP with upgrade-insecure-requests and no
+    plain-HTTP origin. It admits exactly the origins the page talks to, so a call to anything else,
+    an inline script or style, or anything by plain HTTP would be refused (a console error)."""
+    # Given the page as the CloudFront stand-in serves it by HTTPS, with the root's security headers
+    headers = cloud.endpoints["terraform_outputs"]["site_security_headers"]
+    policy = headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy
+    assert policy.endswith("; upgrade-insecure-requests")
+    assert "http://" not in policy
+    assert site.page_url.startswith("https://www.postcards.localhost:")
     served = page.goto(site.page_url)
     assert served is not None
     assert served.headers["content-security-policy"] == policy
+    assert served.headers["strict-transport-security"] == headers["Strict-Transport-Security"]
+    # with a certificate the browser verified (an untrusted one would have failed the navigation)
+    security = served.security_details()
+    assert security is not None
+    assert "Postcards local CA" in str(security.get("issuer"))
+    assert security.get("protocol") == "TLS 1.3"
     message = unique("Under policy")
 
     # When the user reads the page and sends a postcard with a photo
@@ -629,6 +661,44 @@ def test_the_site_works_under_the_content_security_policy_terraform_gives_it(
     expect(site_page.compose_status).to_have_text("Sent!")
     expect(site_page.card(message).locator("img")).to_be_visible(timeout=THUMBNAIL_TIMEOUT_MS)
     assert watch.problems() == []
+
+
+def test_the_site_by_plain_http_ends_on_https_also_once_the_browser_has_seen_hsts(
+    site: Site, page: Page, watch: PageWatch
+) -> None:
+    # Given the site's name on its plain-HTTP port
+    site_port = int(site.loopback_url.rsplit(":", 1)[1])
+    plain = f"http://www.postcards.localhost:{site_port}/"
+
+    # When a browser that never saw the site opens it there
+    first = page.goto(plain)
+
+    # Then CloudFront's viewer protocol policy sends it to the HTTPS URL
+    assert first is not None
+    assert first.ok
+    assert page.url == site.page_url
+    assert redirects(first.request) == [plain]
+
+    # When the browser, having seen the site's HSTS, opens the plain-HTTP URL again
+    again = page.goto(plain)
+
+    # Then it upgrades the URL itself, on the same port (HSTS keeps the port), which answers HTTPS
+    # too and sends it on to the site's HTTPS URL
+    assert again is not None
+    assert again.ok
+    assert page.url == site.page_url
+    assert redirects(again.request) == [f"https://www.postcards.localhost:{site_port}/", plain]
+    assert watch.problems() == []
+
+
+def redirects(request: Request) -> list[str]:
+    """The URLs a request was redirected from, latest first (the browser's own HSTS upgrade too)."""
+    found = []
+    earlier = request.redirected_from
+    while earlier is not None:
+        found.append(earlier.url)
+        earlier = earlier.redirected_from
+    return found
 
 
 # --- the feed's pages ----------------------------------------------------------------------------

@@ -55,6 +55,8 @@ def test_the_environment_looks_like_lambda(cloud: RunningCloud, deploy: Deploy) 
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
     assert env["AWS_ACCESS_KEY_ID"] == "test"
     assert env["AWS_ENDPOINT_URL"] == cloud.aws_endpoint_url
+    assert env["AWS_ENDPOINT_URL"].startswith("https://")
+    assert env["AWS_CA_BUNDLE"] == cloud.ca_bundle  # the function's SDK verifies the endpoint with it
     assert env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
     assert env["_X_AMZN_TRACE_ID"].startswith("Root=1-")
     assert env["AWS_LAMBDA_RUNTIME_API"].startswith("127.0.0.1:")

@@ -16,7 +16,7 @@ from local.tls.listener import Listener
 from local.tls.policy import TlsPolicy, server_context
 from local.tls.router import TlsRouter, TlsSite
 from tests.local.gateway_support import LoopThread, loop_thread
-from tests.local.tls.tls_support import TIMEOUT_S, handshake, peer_certificate, subject_alt_names
+from tests.local.tls.tls_support import TIMEOUT_S, handshake, https_get, peer_certificate, subject_alt_names
 
 TLS_1_2 = TlsPolicy("test 1.2", ssl.TLSVersion.TLSv1_2, ("ECDHE-ECDSA-AES128-GCM-SHA256",))
 TLS_1_0 = TlsPolicy(
@@ -58,19 +58,6 @@ def listening(servers: LoopThread, ca: LocalCA, tmp_path: Path) -> Iterator[tupl
     servers.run(server.shutdown(1))
 
 
-def https_get(port: int, name: str, ca_bundle: Path) -> str:
-    context = ssl.create_default_context(cafile=str(ca_bundle))
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S) as raw,
-        context.wrap_socket(raw, server_hostname=name) as tls,
-    ):
-        tls.sendall(f"GET / HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n".encode())
-        answer = b""
-        while chunk := tls.recv(4096):
-            answer += chunk
-    return answer.decode().rsplit("\r\n\r\n", 1)[1]
-
-
 def test_each_name_gets_its_certificate_and_an_unknown_one_the_default(
     listening: tuple[Listener, Listener], ca: LocalCA
 ) -> None:
@@ -107,10 +94,10 @@ def test_one_port_serves_http_and_https(listening: tuple[Listener, Listener], ca
 
     with urllib.request.urlopen(f"http://127.0.0.1:{both.port}/", timeout=TIMEOUT_S) as response:
         plain = response.read().decode()
-    secure = https_get(both.port, "www.test.localhost", ca.bundle)
+    secure = https_get(both.port, "www.test.localhost", ca.bundle).body.decode()
 
     assert plain == f"127.0.0.1:{both.port} http"
-    assert secure == "www.test.localhost https"
+    assert secure == f"www.test.localhost:{both.port} https"
 
 
 def test_plain_http_on_a_tls_only_port_is_told_to_use_https(listening: tuple[Listener, Listener]) -> None:

@@ -1,4 +1,6 @@
-"""TLS test helpers: a one-shot server presenting a leaf, and client handshakes (always verifying)."""
+"""TLS test helpers: a one-shot server presenting a leaf, client handshakes and HTTPS requests by
+name to a loopback port (Python's resolver knows no ``*.localhost``: the name goes in SNI and Host),
+always verifying."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from local.tls.authority import LeafFiles
@@ -79,3 +82,46 @@ def peer_certificate(port: int, server_name: str, ca_bundle: Path) -> dict[str, 
 
 def subject_alt_names(certificate: dict[str, object]) -> set[str]:
     return {value for kind, value in certificate.get("subjectAltName", ()) if kind == "DNS"}  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+
+def https_get(
+    port: int, name: str, ca_bundle: Path | str, path: str = "/", headers: dict[str, str] | None = None
+) -> Answer:
+    """GET https://<name>:<port><path> by way of 127.0.0.1, verified with ``ca_bundle``."""
+    context = ssl.create_default_context(cafile=str(ca_bundle))
+    extra = "".join(f"{key}: {value}\r\n" for key, value in (headers or {}).items())
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S) as raw,
+        context.wrap_socket(raw, server_hostname=name) as tls,
+    ):
+        tls.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: {name}:{port}\r\n{extra}Connection: close\r\n\r\n".encode()
+        )
+        received = b""
+        while chunk := tls.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    fields = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    answer_headers = {key.lower(): value for key, value in fields.items()}
+    if answer_headers.get("transfer-encoding") == "chunked":
+        body = _dechunk(body)
+    return Answer(int(lines[0].split()[1]), answer_headers, body)
+
+
+def _dechunk(body: bytes) -> bytes:
+    out, rest = b"", body
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out, rest = out + rest[:size], rest[size + 2 :]
+    return out
