@@ -14,7 +14,7 @@ import contextlib
 import ssl
 from collections.abc import Callable
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from aiohttp.web_request import BaseRequest
 
 from local.edge import lambda_api
@@ -83,6 +83,10 @@ class Edge:
     async def _handle(self, request: BaseRequest) -> web.StreamResponse:
         if not self.upstream_ready.is_set():
             await self.upstream_ready.wait()
+        if request.headers.get("Expect", "").lower() == "100-continue" and request.version >= HttpVersion11:
+            # As S3 does (botocore asks for it on every PutObject): over TLS, a client that waits for
+            # it would otherwise hang, since TLS 1.3's session tickets look like the answer arriving.
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         path = request.path
         if path.startswith("/20") and _is_lambda(request):
             return await self._lambda(request, path)

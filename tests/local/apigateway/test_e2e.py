@@ -118,8 +118,8 @@ def _png(size: int = 64) -> bytes:
     return buffer.getvalue()
 
 
-def _browser_post(url: str, fields: dict[str, str], data: bytes, content_type: str) -> int:
-    """The browser's multipart POST of the file to the presigned URL."""
+def _browser_post(url: str, fields: dict[str, str], data: bytes, content_type: str, ca_bundle: str) -> int:
+    """The browser's multipart POST of the file to the presigned URL (HTTPS, verified)."""
     import aiohttp
 
     async def post() -> int:
@@ -127,7 +127,11 @@ def _browser_post(url: str, fields: dict[str, str], data: bytes, content_type: s
         for name, value in fields.items():
             form.add_field(name, value)
         form.add_field("file", data, filename="card.png", content_type=content_type)
-        async with aiohttp.ClientSession() as session, session.post(url, data=form) as response:
+        verified = aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=ca_bundle))
+        async with (
+            aiohttp.ClientSession(connector=verified) as session,
+            session.post(url, data=form) as response,
+        ):
             return response.status
 
     return asyncio.run(post())
@@ -141,7 +145,8 @@ def test_an_upload_becomes_a_thumbnail_served_by_the_site(cloud: RunningCloud, a
     post = upload["presigned_post"]
     assert post["fields"]["key"] == f"uploads/{upload['id']}"
 
-    assert _browser_post(post["url"], post["fields"], image, "image/png") in (200, 201, 204)
+    assert post["url"].startswith("https://")
+    assert _browser_post(post["url"], post["fields"], image, "image/png", cloud.ca_bundle) in (200, 201, 204)
 
     # S3 -> thumbnails function (asynchronously): poll the upload until it is ready.
     deadline = time.monotonic() + 120

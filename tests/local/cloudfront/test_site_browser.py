@@ -665,8 +665,9 @@ def test_the_site_works_under_the_content_security_policy_terraform_gives_it(
 
 
 def test_the_site_on_its_http_port_ends_on_its_https_url_by_either_scheme(
-    site: Site, page: Page, watch: PageWatch
+    site: Site, site_page: SitePage, watch: PageWatch
 ) -> None:
+    page = site_page.page
     # Given the site's name on its plain-HTTP port
     site_port = int(site.loopback_url.rsplit(":", 1)[1])
     plain = f"http://www.postcards.localhost:{site_port}/"
@@ -680,6 +681,8 @@ def test_the_site_on_its_http_port_ends_on_its_https_url_by_either_scheme(
     assert first.ok
     assert page.url == site.page_url
     assert redirects(first.request) == [plain]
+    site_page.expect_service("lambda", "up", re.compile(r"^v\S+$"))  # the page has done its calls
+    site_page.expect_service("container", "up", re.compile(r"^v\S+$"))
 
     # When a browser opens it there by HTTPS (what a browser that applies the site's HSTS to the
     # name does with the plain URL: HSTS keeps the port; Chromium ignores HSTS for *.localhost)
@@ -690,6 +693,8 @@ def test_the_site_on_its_http_port_ends_on_its_https_url_by_either_scheme(
     assert again.ok
     assert page.url == site.page_url
     assert redirects(again.request) == [upgraded]
+    site_page.expect_service("lambda", "up", re.compile(r"^v\S+$"))
+    site_page.expect_service("container", "up", re.compile(r"^v\S+$"))
     assert watch.problems() == []
 
 

@@ -572,6 +572,7 @@ def test_dry_run_checks_without_running(cloud: RunningCloud, deploy: Deploy) -> 
 def test_get_function_gives_a_code_location_that_downloads_the_zip(
     cloud: RunningCloud, deploy: Deploy
 ) -> None:
+    import ssl
     import urllib.request
 
     from tests.local.cloud_support import PROBE
@@ -579,7 +580,10 @@ def test_get_function_gives_a_code_location_that_downloads_the_zip(
     name = deploy(cloud)
 
     location = cloud.client("lambda").get_function(FunctionName=name)["Code"]["Location"]
-    with urllib.request.urlopen(location) as response:
+    assert location.startswith(cloud.aws_endpoint_url)  # on the edge, by the scheme it was asked by
+    with urllib.request.urlopen(
+        location, context=ssl.create_default_context(cafile=cloud.ca_bundle)
+    ) as response:
         data = response.read()
 
     import io
