@@ -20,7 +20,10 @@ port) re-reads the certificates and what the gateway and the site serve; ``GET /
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import ssl
+from dataclasses import dataclass
 from typing import Any
 
 from local.config import Config
@@ -33,7 +36,7 @@ from local.services.cloudfront import tls as cloudfront_tls
 from local.services.cloudfront.server import SiteServer
 from local.tls.authority import LeafFiles, LocalCA
 from local.tls.listener import Listener
-from local.tls.policy import server_context
+from local.tls.policy import client_context, server_context
 from local.tls.router import TlsRouter, TlsSite
 
 log = logging.getLogger("local.tls")
@@ -41,8 +44,34 @@ log = logging.getLogger("local.tls")
 EXECUTE_API_NAME = "*.execute-api.localhost"
 
 
+@dataclass(frozen=True)
+class LocalTls:
+    """What ``make up`` serves TLS with: the CA, the loopback leaf (the edge and the container API:
+    ``localhost``, 127.0.0.1, ::1), and the HTTPS listener, whose router the site port shares."""
+
+    ca: LocalCA
+    loopback: LeafFiles
+    https: HttpsListener
+
+    @classmethod
+    def prepare(cls, config: Config) -> LocalTls:
+        """The CA (made on the first run of any clone) and the leaves kept from the last run. Blocking."""
+        ca = LocalCA.load_or_create(config.ca_dir)
+        loopback, _ = ca.ensure(
+            LeafFiles(config.tls_dir / "loopback.pem", config.tls_dir / "loopback.key"),
+            ["localhost"],
+            [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")],
+        )
+        return cls(ca, loopback, HttpsListener(config, ca, TlsRouter()))
+
+    @property
+    def client(self) -> ssl.SSLContext:
+        """What the local cloud's own clients verify its HTTPS endpoints with."""
+        return client_context(str(self.ca.bundle))
+
+
 class HttpsListener:
-    """A ``local.lifecycle.Service``; ``attach`` the gateway and the site before ``start``."""
+    """A ``local.lifecycle.Service``; ``serve`` gives it the gateway and the site and starts it."""
 
     def __init__(self, config: Config, ca: LocalCA, router: TlsRouter) -> None:
         self.config = config
@@ -58,8 +87,12 @@ class HttpsListener:
     def port(self) -> int:
         return self._listener.port if self._listener is not None else self.config.ports.https
 
-    def attach(self, gateway: ApiGateway | None, site: SiteServer | None) -> None:
+    async def serve(self, gateway: ApiGateway | None, site: SiteServer | None) -> str:
+        """Start serving the names ``gateway`` and ``site`` hold (they must be started); what it
+        serves, in a line for the console."""
         self.gateway, self.site = gateway, site
+        await self.start()
+        return f"HTTPS on port {self.port}: {', '.join(sorted(self.urls)) or 'nothing'}"
 
     def admin_routes(self) -> list[AdminRoute]:
         return [AdminRoute("GET", "tls", self._describe), AdminRoute("POST", "tls/reload", self._reload)]

@@ -17,7 +17,6 @@ then ``endpoints.json`` (``local.cloud.endpoints``).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -29,7 +28,7 @@ import aiohttp
 from local.cloud import children, endpoints, processes
 from local.cloud.endpoints import Endpoints, Reported
 from local.cloud.errors import UpError
-from local.cloud.https import HttpsListener
+from local.cloud.https import LocalTls
 from local.cloud.progress import Progress
 from local.cloud.snapshot import SavedControlPlane
 from local.cloud.stack import Applied, Stack, StackError
@@ -43,9 +42,6 @@ from local.services.cloudfront import server as site
 from local.services.events import schedules
 from local.services.lambda_.executor import Executor
 from local.services.logs.sink import LogSink
-from local.tls.authority import LeafFiles, LocalCA
-from local.tls.policy import client_context
-from local.tls.router import TlsRouter
 
 RUNTIME = "python3.13"
 
@@ -75,10 +71,7 @@ class LocalCloud:
         self.sink: LogSink | None = None
         self.executor: Executor | None = None
         self.edge: Edge | None = None
-        self.ca: LocalCA | None = None
-        self.https: HttpsListener | None = None
-        self.loopback_leaf: LeafFiles | None = None  # the edge's and the container API's
-        self.tls_router = TlsRouter()  # the HTTPS listener's names, shared with the site port
+        self.tls: LocalTls | None = None  # the local CA, the leaves, the HTTPS listener
         self.controlplane: asyncio.subprocess.Process | None = None
         self.container_api: asyncio.subprocess.Process | None = None
         self.services: list[Service] = []  # data planes, in start order
@@ -102,19 +95,17 @@ class LocalCloud:
         # Nothing Terraform reads changed and the control plane comes back as Terraform left it: serve
         # at once and let Terraform confirm in the background.
         verify_later = config.apply_terraform and restored and self.stack.unchanged_since_last_apply()
-        ca, self.loopback_leaf = await asyncio.to_thread(self._prepare_tls)
-        self.ca = ca
-        self.https = HttpsListener(config, ca, self.tls_router)
-        self.executor = self._make_executor(ca)
+        tls = self.tls = await asyncio.to_thread(LocalTls.prepare, config)
+        self.executor = self._make_executor(tls)
         async with progress.stage(f"AWS endpoint (edge) on {config.aws_endpoint_url} and Lambda executor"):
-            progress.say(f"    local CA: {ca.bundle} (make trust adds it to the browsers' NSS database)")
+            progress.say(f"    local CA: {tls.ca.bundle} (make trust adds it to the browsers' NSS database)")
             self.edge = Edge(
                 config.host,
                 config.ports.edge,
                 config.controlplane_url,
                 self.executor,
                 self._function_written,
-                tls_leaf=self.loopback_leaf,
+                tls_leaf=tls.loopback,
             )
             await self.edge.start()
             self.executor.start()
@@ -172,12 +163,12 @@ class LocalCloud:
             self.background = asyncio.create_task(self._finish_apply(self.background))
         return written
 
-    def _make_executor(self, ca: LocalCA) -> Executor:
+    def _make_executor(self, tls: LocalTls) -> Executor:
         """The Lambda executor, with the session and the log sink it shares with the rest."""
         config = self.config
         self.session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=120),
-            connector=aiohttp.TCPConnector(ssl=client_context(str(ca.bundle))),  # HTTPS: the container API
+            connector=aiohttp.TCPConnector(ssl=tls.client),  # HTTPS: the container API
         )
         self.sink = LogSink(
             ControlPlaneClient(config.controlplane_url, config.region, self.session), config.console_logs
@@ -189,7 +180,7 @@ class LocalCloud:
             cache_dir=config.cache_dir,
             region=config.region,
             edge_url=config.aws_endpoint_url,  # what the functions' SDKs use, verified with the CA
-            ca_bundle=ca.bundle,
+            ca_bundle=tls.ca.bundle,
             say=self.progress.say,
         )
 
@@ -217,8 +208,7 @@ class LocalCloud:
     async def _start_container_api(self) -> None:
         assert self.session is not None
         config = self.config
-        assert self.loopback_leaf is not None
-        self.container_api = await children.spawn_container_api(config, self.logs_dir, self.loopback_leaf)
+        self.container_api = await children.spawn_container_api(config, self.logs_dir, self._tls().loopback)
         self.reported.container_api_url = config.container_api_url
         await children.wait_until_answering(
             self.session,
@@ -294,8 +284,8 @@ class LocalCloud:
             for service in self.services:
                 await _quietly(service.reload())
             self.reported.terraform_outputs = applied.outputs
-            if self.https is not None:
-                self.reported.https_urls = self.https.urls
+            if self.tls is not None:
+                self.reported.https_urls = self.tls.https.urls
         self.reported.terraform = {"status": "applied"}
         self._write_endpoints()
         self.progress.say(f"==> terraform (background, {took:.1f} s): {applied.summary}")  # all in place
@@ -313,16 +303,11 @@ class LocalCloud:
         await self._optional("HTTPS listener", self._start_https())
 
     async def _start_https(self) -> None:
-        """HTTPS for the names the gateway and the site serve (after them: it serves with their
-        protocols; and so it reloads after them too)."""
-        https = self.https
-        assert https is not None
-        https.attach(self.gateway, self.site)
-        await https.start()
+        """After the gateway and the site: it serves with their protocols (and reloads after them)."""
+        https = self._tls().https
+        self.progress.say(f"    {await https.serve(self.gateway, self.site)}")
         self.services.append(https)
         self.reported.https_urls = https.urls
-        served = ", ".join(sorted(https.urls)) or "nothing"
-        self.progress.say(f"    HTTPS on port {https.port}: {served}")
 
     async def _optional(self, what: str, step: Awaitable[None]) -> None:
         """A data plane that cannot start (nothing of its kind deployed, say) leaves the rest up."""
@@ -347,9 +332,9 @@ class LocalCloud:
             port=config.ports.apigateway,
             region=config.region,
             terraform_state=self.stack.served_state,
-            admin_routes=[*started.admin_routes(), *self._https().admin_routes()],
+            admin_routes=[*started.admin_routes(), *self._tls().https.admin_routes()],
             access_log=AccessLogStreams(sink),  # stage access logs to CloudWatch
-            client_tls=client_context(str(self._ca().bundle)),  # the container API is HTTPS
+            client_tls=self._tls().client,  # the container API is HTTPS
         )
         self.gateway = gateway
         self.services.append(gateway)
@@ -364,32 +349,16 @@ class LocalCloud:
             region=config.region,
             terraform_state=self.stack.served_state,
             alias=f"www.{config.domain_name}",
-            tls=self.tls_router,
+            tls=self._tls().https.router,
             https_port=config.ports.https,
         )
         self.site = started
         self.services.append(started)
         self.reported.site_url = started.url
 
-    def _ca(self) -> LocalCA:
-        assert self.ca is not None
-        return self.ca
-
-    def _https(self) -> HttpsListener:
-        assert self.https is not None
-        return self.https
-
-    def _prepare_tls(self) -> tuple[LocalCA, LeafFiles]:
-        """The local CA (made on the first run of any clone) and the loopback leaf the edge and the
-        container API present (``localhost``, 127.0.0.1, ::1). Blocking."""
-        ca = LocalCA.load_or_create(self.config.ca_dir)
-        folder = self.config.tls_dir
-        leaf, _ = ca.ensure(
-            LeafFiles(folder / "loopback.pem", folder / "loopback.key"),
-            ["localhost"],
-            [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")],
-        )
-        return ca, leaf
+    def _tls(self) -> LocalTls:
+        assert self.tls is not None
+        return self.tls
 
     def _function_written(self, name: str, path: str) -> None:
         assert self.executor is not None

@@ -685,17 +685,22 @@ def test_the_site_on_its_http_port_ends_on_its_https_url_by_either_scheme(
     site_page.expect_service("container", "up", re.compile(r"^v\S+$"))
 
     # When a browser opens it there by HTTPS (what a browser that applies the site's HSTS to the
-    # name does with the plain URL: HSTS keeps the port; Chromium ignores HSTS for *.localhost)
-    again = page.goto(upgraded)
+    # name does with the plain URL: HSTS keeps the port; Chromium ignores HSTS for *.localhost), in a
+    # tab of its own (leaving the first one would abort what it still loads)
+    tab = SitePage(page.context.new_page(), site.page_url)
+    tab_watch = PageWatch()
+    tab_watch.attach(tab.page)
+    again = tab.page.goto(upgraded)
 
     # Then the port answers TLS with the site's certificate and sends it on to the HTTPS URL
     assert again is not None
     assert again.ok
-    assert page.url == site.page_url
+    assert tab.page.url == site.page_url
     assert redirects(again.request) == [upgraded]
-    site_page.expect_service("lambda", "up", re.compile(r"^v\S+$"))
-    site_page.expect_service("container", "up", re.compile(r"^v\S+$"))
+    tab.expect_service("lambda", "up", re.compile(r"^v\S+$"))
+    tab.expect_service("container", "up", re.compile(r"^v\S+$"))
     assert watch.problems() == []
+    assert tab_watch.problems() == []
 
 
 def redirects(request: Request) -> list[str]:
