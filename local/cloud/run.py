@@ -12,6 +12,9 @@ everything stopped in reverse.
 3. provisioned concurrency, schedules, the API Gateway data plane and the site, then the HTTPS
    listener for every name with a validated certificate (``local.cloud.https``);
 then ``endpoints.json`` (``local.cloud.endpoints``).
+
+One cohesive thing, the order of one run, hence a little over ~400 lines; each part's own work is
+in the modules named above.
 """
 
 from __future__ import annotations
