@@ -36,7 +36,7 @@ AXE_CORE_VERSION := 4.14.1
 AXE_CORE := $(TOOLS)/node_modules/axe-core/axe.min.js
 
 .PHONY: help venv lock build lint fmt test test-unit test-build test-terraform test-local test-browser \
-	chromium axe-core bench load up plan deploy destroy tf-init tf-modules clean
+	chromium axe-core certutil trust untrust bench load up plan deploy destroy tf-init tf-modules clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -119,12 +119,12 @@ test-terraform: venv tf-modules ## terraform test (mock provider) and apply to m
 	@TF_DATA_DIR=$(TF_TEST_DATA) terraform -chdir=$(TF_DIR) test -no-color
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/terraform
 
-test-local: venv $(TF_RC) chromium axe-core ## The local cloud end to end (starts its own cloud on free ports)
+test-local: venv $(TF_RC) chromium axe-core certutil ## The local cloud end to end (starts its own cloud on free ports)
 	@echo "==> local cloud tests"
 	@$(MAKE) build ARCH=$(HOST_ARCH)
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/local
 
-test-browser: venv $(TF_RC) chromium axe-core ## Only the site's browser tests (a local cloud of their own)
+test-browser: venv $(TF_RC) chromium axe-core certutil ## Only the site's browser tests (a local cloud of their own)
 	@$(MAKE) build ARCH=$(HOST_ARCH)
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q $(addprefix tests/local/cloudfront/test_site_,browser.py lab.py resilience.py accessibility.py)
 
@@ -151,6 +151,25 @@ $(AXE_CORE):
 	@echo "==> installing axe-core $(AXE_CORE_VERSION) (npm)"
 	@npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(TOOLS) axe-core@$(AXE_CORE_VERSION)
 	@test -f $@ || { echo "error: npm installed no $@" >&2; exit 1; }
+# certutil (Debian's libnss3-tools) writes the NSS databases Chromium and Firefox read; installed
+# with apt-get like chromium, when this user may.
+CERTUTIL ?= certutil
+certutil:
+	@if ! command -v "$(CERTUTIL)" >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else \
+			echo "error: certutil is missing. make trust needs Debian's libnss3-tools:" >&2; \
+			echo "       sudo apt-get install libnss3-tools" >&2; exit 1; fi; \
+		echo "==> installing libnss3-tools (apt-get)"; \
+		$$sudo apt-get update -qq; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libnss3-tools >/dev/null; \
+		command -v "$(CERTUTIL)" >/dev/null || { echo "error: still no certutil after apt-get install libnss3-tools" >&2; exit 1; }; \
+	fi
+
+trust: venv certutil ## Trust the local CA in your browsers (NSS: Chromium, Firefox); prints the OS-store command
+	@$(PY) -m local.tls trust
+
+untrust: venv certutil ## Remove the local CA from your browsers' NSS databases
+	@$(PY) -m local.tls untrust
 
 bench: venv ## Benchmarks, JSON results in build/bench/ (one with its args: BENCH="coldstart --rounds 5")
 	@PATH="$(BIN):$$PATH" $(PY) -m tests.bench $(BENCH)

@@ -22,10 +22,16 @@ def parser() -> argparse.ArgumentParser:
         "data plane, schedules, the site and the container API stand-in; apply terraform/; print the URLs.",
     )
     up.add_argument("--host", help="address every server listens on (default 127.0.0.1)")
-    for name in ("edge", "controlplane", "container-api", "apigateway", "site", "xray-daemon"):
+    for name in ("edge", "controlplane", "container-api", "apigateway", "site", "https", "xray-daemon"):
         up.add_argument(f"--{name}-port", type=int, metavar="PORT")
     up.add_argument("--state-dir", type=Path, help="state folder (lock, endpoints.json, Terraform state)")
     up.add_argument("--cache-dir", type=Path, help="cache folder (Lambda runtime, extracted code)")
+    up.add_argument(
+        "--ca-dir",
+        type=Path,
+        help="the local certificate authority's folder (default: $LOCAL_CA_DIR, else "
+        "${XDG_DATA_HOME:-~/.local/share}/postcards-local-ca)",
+    )
     up.add_argument("--no-terraform", action="store_true", help="start with an empty control plane")
     up.add_argument(
         "--fresh",
@@ -47,7 +53,7 @@ def config_from(args: argparse.Namespace) -> settings.Config:
     config = settings.from_environment()
     ports = {
         field: getattr(args, f"{field}_port")
-        for field in ("edge", "controlplane", "container_api", "apigateway", "site", "xray_daemon")
+        for field in ("edge", "controlplane", "container_api", "apigateway", "site", "https", "xray_daemon")
         if getattr(args, f"{field}_port") is not None
     }
     config = config.with_ports(**ports)
@@ -63,6 +69,7 @@ def config_from(args: argparse.Namespace) -> settings.Config:
         host=args.host or config.host,
         state_dir=args.state_dir.resolve() if args.state_dir else config.state_dir,
         cache_dir=args.cache_dir.resolve() if args.cache_dir else config.cache_dir,
+        ca_dir=args.ca_dir.resolve() if args.ca_dir else config.ca_dir,
         apply_terraform=not args.no_terraform,
         fresh=args.fresh,
         console_logs=args.console_logs or config.console_logs,

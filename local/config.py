@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from local.tls.authority import default_directory as default_ca_directory
+
 ConsoleLogs = Literal["all", "function", "none"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +35,8 @@ class Ports:
     container_api: int = 4570
     apigateway: int = 4580
     site: int = 4590
+    # One HTTPS port for every name Terraform gave a certificate (443 where the user may bind it).
+    https: int = 4443
     # UDP: the X-Ray daemon's address, as on Lambda (AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000).
     xray_daemon: int = 2000
 
@@ -63,6 +67,8 @@ class Config:
     state_dir: Path = ROOT / ".local"
     # Shareable caches: the Lambda runtime libraries and extracted code. Safe to share between clouds.
     cache_dir: Path = ROOT / ".local" / "cache"
+    # The local certificate authority: once per user, outside any clone (local.tls.authority).
+    ca_dir: Path = field(default_factory=default_ca_directory)
     region: str = "us-east-1"
     account_id: str = DEFAULT_ACCOUNT_ID
     architecture: str = field(default_factory=host_architecture)
@@ -78,7 +84,13 @@ class Config:
 
     @property
     def edge_url(self) -> str:
+        """The edge by plain HTTP: the local cloud's own clients, in this process and moto's."""
         return f"http://{self.host}:{self.ports.edge}"
+
+    @property
+    def aws_endpoint_url(self) -> str:
+        """The edge by HTTPS: what Terraform, the functions, the aws CLI and the browser use."""
+        return f"https://{self.host}:{self.ports.edge}"
 
     @property
     def controlplane_url(self) -> str:
@@ -86,7 +98,18 @@ class Config:
 
     @property
     def container_api_url(self) -> str:
-        return f"http://{self.host}:{self.ports.container_api}"
+        """The container API stand-in, over HTTPS (the site calls it from an https page)."""
+        return f"https://{self.host}:{self.ports.container_api}"
+
+    def https_url(self, name: str) -> str:
+        """``https://<name>[:port]``: a name the HTTPS listener serves."""
+        port = "" if self.ports.https == 443 else f":{self.ports.https}"
+        return f"https://{name}{port}"
+
+    @property
+    def tls_dir(self) -> Path:
+        """This cloud's leaves (ACM's, the edge's, execute-api's), reused by its next run."""
+        return self.state_dir / "tls"
 
     @property
     def endpoints_file(self) -> Path:
@@ -131,6 +154,7 @@ def from_environment() -> Config:
         container_api=_env_int("LOCAL_CONTAINER_API_PORT", defaults.container_api),
         apigateway=_env_int("LOCAL_APIGATEWAY_PORT", defaults.apigateway),
         site=_env_int("LOCAL_SITE_PORT", defaults.site),
+        https=_env_int("LOCAL_HTTPS_PORT", defaults.https),
         xray_daemon=_env_int("LOCAL_XRAY_DAEMON_PORT", defaults.xray_daemon),
     )
     executor_defaults = ExecutorSettings()
@@ -148,6 +172,7 @@ def from_environment() -> Config:
         ports=ports,
         state_dir=state_dir,
         cache_dir=cache_dir,
+        ca_dir=default_ca_directory(),
         executor=executor,
         console_logs=console,  # type: ignore[arg-type]
         persist=os.environ.get("LOCAL_PERSIST", "1") not in {"0", "false", "no"},

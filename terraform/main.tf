@@ -8,7 +8,7 @@ locals {
 
   api_domain   = "api.${var.domain_name}"
   site_domains = concat(["www.${var.domain_name}"], var.site_include_apex ? [var.domain_name] : [])
-  # What browsers use; the local cloud overrides both (plain HTTP on its own ports).
+  # What browsers use; the local cloud overrides both (HTTPS on its own port).
   site_origin = coalesce(var.public_site_url, "https://${local.site_domains[0]}")
   api_url     = coalesce(var.public_api_url, "https://${local.api_domain}")
 

@@ -3,8 +3,9 @@
 # flags a moto-backed endpoint needs (no STS credential check, no instance metadata, path-style S3).
 locals {
   is_local = var.local_endpoint != null
-  # A plain-HTTP endpoint cannot satisfy TLS-only bucket policies (aws:SecureTransport is false).
-  plain_http_endpoint = local.is_local && startswith(coalesce(var.local_endpoint, "https://"), "http://")
+  # TLS-only bucket policy statements (aws:SecureTransport). The local control plane cannot evaluate
+  # policy conditions: moto applies a Deny whatever its Condition says, and would refuse every request.
+  enforce_secure_transport = !local.is_local
 
   default_tags = merge(var.tags, {
     Project     = var.project

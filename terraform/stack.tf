@@ -3,12 +3,13 @@
 module "data" {
   source = "./modules/data"
 
-  name_prefix             = local.name
-  bucket_suffix           = local.account_id
-  upload_origins          = [for d in local.site_domains : "https://${d}"]
+  name_prefix   = local.name
+  bucket_suffix = local.account_id
+  # The site's origins (with the local cloud's port where public_site_url gives one).
+  upload_origins          = distinct(concat([local.site_origin], [for d in local.site_domains : "https://${d}"]))
   cdn_distribution_arn    = module.site.distribution_arn
   force_destroy_media     = var.force_destroy_media || local.is_local
-  deny_insecure_transport = !local.plain_http_endpoint
+  deny_insecure_transport = local.enforce_secure_transport
   upload_handler = {
     function_name = module.functions.functions["thumbnails"].name
     alias_name    = module.functions.functions["thumbnails"].alias_name
@@ -220,16 +221,15 @@ module "site" {
     }
   }
   # The two APIs and the media bucket's upload endpoints (the browser POSTs images straight to S3;
-  # on the local cloud the presigned POST goes to its AWS endpoint).
+  # on the local cloud the presigned POST goes to its AWS endpoint, by HTTPS like the rest).
   connect_origins = distinct(concat([
     local.api_url,
     local.container_api_origin,
     "https://${local.media_bucket.regional_domain_name}",
     "https://${local.media_bucket.name}.s3.amazonaws.com",
   ], local.is_local ? [regex("^(https?://[^/]+)", var.local_endpoint)[0]] : []))
-  upgrade_insecure_requests = !local.plain_http_endpoint
 
-  deny_insecure_transport         = !local.plain_http_endpoint
+  deny_insecure_transport         = local.enforce_secure_transport
   response_headers_policy_enabled = !local.is_local
   publish_functions               = !local.is_local
   # The local cloud deploys nothing to edges; waiting is only meaningful (and kept) on AWS.
@@ -267,7 +267,7 @@ module "fis_extension" {
   name_prefix             = local.name
   bucket_suffix           = local.account_id
   architecture            = var.architecture
-  deny_insecure_transport = !local.plain_http_endpoint
+  deny_insecure_transport = local.enforce_secure_transport
 }
 
 module "chaos" {

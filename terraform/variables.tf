@@ -46,7 +46,7 @@ variable "local_endpoint" {
 
   validation {
     condition     = var.local_endpoint == null || can(regex("^https?://[^/\\s]+/?$", var.local_endpoint))
-    error_message = "local_endpoint must be an http(s) URL with no path, e.g. http://127.0.0.1:4566."
+    error_message = "local_endpoint must be an http(s) URL with no path, e.g. https://127.0.0.1:4566."
   }
 }
 
@@ -101,24 +101,24 @@ locals {
 }
 
 variable "public_site_url" {
-  description = "Origin browsers use for the site, when it is not https://www.<domain_name>: the local cloud serves plain HTTP on its own port. Sets the API's CORS origin, the media bucket's CORS and the thumbnails' base URL. null = https://www.<domain_name>."
+  description = "Origin browsers use for the site, when it is not https://www.<domain_name>: the local cloud serves HTTPS on a port of its own. Sets the API's CORS origin, the media bucket's CORS and the thumbnails' base URL. null = https://www.<domain_name>."
   type        = string
   default     = null
 
   validation {
     condition     = var.public_site_url == null || can(regex(local.browser_origin_pattern, var.public_site_url))
-    error_message = "public_site_url must be an origin (scheme, host, optional port; no path or trailing slash), e.g. http://www.postcards.localhost:4590."
+    error_message = "public_site_url must be an origin (scheme, host, optional port; no path or trailing slash), e.g. https://www.postcards.localhost:4443."
   }
 }
 
 variable "public_api_url" {
-  description = "Base URL browsers use for the Lambda API, when it is not https://api.<domain_name> (the local cloud's gateway port). Written to the site's config.json. null = https://api.<domain_name>."
+  description = "Base URL browsers use for the Lambda API, when it is not https://api.<domain_name> (the local cloud's HTTPS port). Written to the site's config.json. null = https://api.<domain_name>."
   type        = string
   default     = null
 
   validation {
     condition     = var.public_api_url == null || can(regex(local.browser_origin_pattern, var.public_api_url))
-    error_message = "public_api_url must be an origin (scheme, host, optional port; no path or trailing slash), e.g. http://api.postcards.localhost:4580."
+    error_message = "public_api_url must be an origin (scheme, host, optional port; no path or trailing slash), e.g. https://api.postcards.localhost:4443."
   }
 }
 

@@ -16,6 +16,7 @@ import aiohttp
 from local.cloud import processes
 from local.cloud.errors import UpError
 from local.config import Config
+from local.tls.authority import LeafFiles
 
 
 async def spawn_controlplane(config: Config, logs_dir: Path, snapshot: Path) -> asyncio.subprocess.Process:
@@ -43,7 +44,8 @@ async def spawn_controlplane(config: Config, logs_dir: Path, snapshot: Path) -> 
         return await processes.spawn(argv, env=env, cwd=config.root, output=log_file)
 
 
-async def spawn_container_api(config: Config, logs_dir: Path) -> asyncio.subprocess.Process:
+async def spawn_container_api(config: Config, logs_dir: Path, leaf: LeafFiles) -> asyncio.subprocess.Process:
+    """The stand-in over HTTPS with ``leaf`` (the site calls it from an https page)."""
     argv = [
         sys.executable,
         "-m",
@@ -52,6 +54,10 @@ async def spawn_container_api(config: Config, logs_dir: Path) -> asyncio.subproc
         config.host,
         "--port",
         str(config.ports.container_api),
+        "--tls-cert",
+        str(leaf.certificate),
+        "--tls-key",
+        str(leaf.key),
     ]
     with (logs_dir / "container_api.log").open("ab") as log_file:
         return await processes.spawn(argv, cwd=config.root, output=log_file)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
 
 from local.config import Config
+from local.tls.authority import bundle_of
 
 
 class TerraformStatus(TypedDict):
@@ -40,6 +41,7 @@ class Reported:
     apigateway_endpoints: list[dict[str, str]] = field(default_factory=list)
     terraform_outputs: dict[str, Any] = field(default_factory=dict)
     terraform: TerraformStatus | None = None
+    https_urls: dict[str, str] = field(default_factory=dict)  # name -> https base, names served now
 
 
 @dataclass(frozen=True)
@@ -54,13 +56,19 @@ class Endpoints:
     api_url: str | None
     """The first API stage on the API Gateway data plane, by path: ``http://127.0.0.1:4580/<stage>``."""
     api_custom_domain_url: str | None
-    """The API by its custom domain name (a base path mapping), on the data plane's port."""
+    """The API by its custom domain name (a base path mapping): on the HTTPS port once its
+    certificate is validated (``https://api.postcards.localhost:4443``), else by HTTP on the data
+    plane's port."""
     api_execute_api_url: str | None
-    """That stage by its ``<api-id>.execute-api.localhost`` host name."""
+    """That stage by its ``<api-id>.execute-api.localhost`` host name (HTTPS when it is served)."""
     container_api_url: str | None
-    """The stand-in of the existing container API."""
+    """The stand-in of the existing container API (HTTPS)."""
     aws_endpoint_url: str
-    """The edge: the one AWS endpoint (``AWS_ENDPOINT_URL``) for SDKs, the aws CLI and Terraform."""
+    """The edge: the one AWS endpoint (``AWS_ENDPOINT_URL``) for SDKs, the aws CLI and Terraform, by
+    HTTPS (``https://127.0.0.1:4566``; the same port answers plain HTTP too)."""
+    ca_bundle: str
+    """The local CA's certificate (PEM): what clients verify every HTTPS URL here with
+    (``AWS_CA_BUNDLE``, ``curl --cacert``, ``requests``' ``verify=``)."""
     controlplane_url: str
     """moto itself, behind the edge (loopback only)."""
     apigateway_url: str
@@ -95,14 +103,24 @@ class Endpoints:
         # Browsers open the site by the name its CORS origin and thumbnails use (Terraform's
         # browser_urls; *.localhost is loopback in browsers, not in every resolver), scripts by address.
         browser_site = (outputs.get("browser_urls") or {}).get("site_origin")
+        custom_url = custom.get("custom_domain_url")
+        execute_api_url = stage.get("execute_api_url")
+        https = reported.https_urls
+        if custom.get("domain_name") in https:
+            custom_url = https[custom["domain_name"]] + custom.get("base_path", "")
+        if stage.get("api_id") and "*.execute-api.localhost" in https:
+            execute_api_url = (
+                https["*.execute-api.localhost"].replace("*", stage["api_id"]) + f"/{stage['stage']}"
+            )
         return cls(
             site_url=reported.site_url,
             site_browser_url=browser_site or reported.site_url,
             api_url=stage.get("url"),
-            api_custom_domain_url=custom.get("custom_domain_url"),
-            api_execute_api_url=stage.get("execute_api_url"),
+            api_custom_domain_url=custom_url,
+            api_execute_api_url=execute_api_url,
             container_api_url=reported.container_api_url,
-            aws_endpoint_url=config.edge_url,
+            aws_endpoint_url=config.aws_endpoint_url,
+            ca_bundle=str(bundle_of(config.ca_dir)),
             controlplane_url=config.controlplane_url,
             apigateway_url=f"http://{config.host}:{config.ports.apigateway}",
             rest_api_id=stage.get("api_id"),

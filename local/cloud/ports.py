@@ -17,6 +17,7 @@ def check_ports_free(config: Config) -> None:
         "container-api": (config.ports.container_api, socket.SOCK_STREAM),
         "apigateway": (config.ports.apigateway, socket.SOCK_STREAM),
         "site": (config.ports.site, socket.SOCK_STREAM),
+        "https": (config.ports.https, socket.SOCK_STREAM),
         "xray-daemon": (config.ports.xray_daemon, socket.SOCK_DGRAM),
     }
     for name, (port, kind) in names.items():
@@ -28,10 +29,15 @@ def check_ports_free(config: Config) -> None:
             try:
                 probe.bind((config.host, port))
             except OSError as error:
-                if error.errno != errno.EADDRINUSE:
-                    raise
                 flag = f"--{name}-port"
                 variable = f"LOCAL_{name.upper().replace('-', '_')}_PORT"
+                if error.errno == errno.EACCES:  # below 1024 without the privilege to bind there
+                    raise UpError(
+                        f"port {port} ({name}) needs a privilege this user lacks (ports below 1024 "
+                        f"usually do); choose another port with {flag} (or {variable})"
+                    ) from error
+                if error.errno != errno.EADDRINUSE:
+                    raise
                 raise UpError(
                     f"port {port} ({name}) on {config.host} is in use by another program; "
                     f"stop it or choose another port with {flag} (or {variable})"

@@ -1,17 +1,22 @@
 """One run of the local cloud (``LocalCloud``): its parts started in order, applies followed, and
 everything stopped in reverse.
 
-1. X-Ray (the daemon's UDP endpoint and the trace store), the edge (AWS endpoint) and the Lambda
-   executor, in this process;
+0. the local CA (once per user) and this cloud's own leaves (``local.tls``);
+1. X-Ray (the daemon's UDP endpoint and the trace store), the edge (AWS endpoint, HTTP and HTTPS on
+   one port) and the Lambda executor, in this process;
 2. at once: the control plane (moto, a process of its own, with the previous run's state when the
    Terraform state still matches it: ``local.cloud.snapshot``), the container API stand-in (a process
    of its own: ``local.cloud.children``), the python runtime for the functions (installed once into
    the cache), and ``terraform apply`` of ``terraform/`` against the edge; a first apply serves as soon
    as everything the data planes read exists, and finishes the rest (``local.cloud.apply_progress``)
    in the background;
-3. provisioned concurrency, schedules, the API Gateway data plane, the site and the alarm loop;
+3. provisioned concurrency, schedules, the API Gateway data plane, the site and the alarm loop, then
+   the HTTPS listener for every name with a validated certificate (``local.cloud.https``);
 then ``endpoints.json`` (``local.cloud.endpoints``). Metrics (Lambda's, API Gateway's, EMF lines) are
 published to the control plane from the moment it answers.
+
+One cohesive thing, the order of one run, hence a little over ~400 lines; each part's own work is
+in the modules named above.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import aiohttp
 from local.cloud import children, endpoints, processes
 from local.cloud.endpoints import Endpoints, Reported
 from local.cloud.errors import UpError
+from local.cloud.https import LocalTls
 from local.cloud.progress import Progress
 from local.cloud.snapshot import SavedControlPlane
 from local.cloud.stack import Applied, Stack, StackError
@@ -79,9 +85,12 @@ class LocalCloud:
         self.metrics: MetricPublisher | None = None
         self.executor: Executor | None = None
         self.edge: Edge | None = None
+        self.tls: LocalTls | None = None  # the local CA, the leaves, the HTTPS listener
         self.controlplane: asyncio.subprocess.Process | None = None
         self.container_api: asyncio.subprocess.Process | None = None
         self.services: list[Service] = []  # data planes, in start order
+        self.gateway: apigateway.ApiGateway | None = None
+        self.site: site.SiteServer | None = None
         self.reported = Reported()  # what the steps reported: endpoints.json is made from it
         self.applied = False
         self.background: asyncio.Task[Any] | None = None  # an apply that runs while the cloud serves
@@ -100,15 +109,20 @@ class LocalCloud:
         # Nothing Terraform reads changed and the control plane comes back as Terraform left it: serve
         # at once and let Terraform confirm in the background.
         verify_later = config.apply_terraform and restored and self.stack.unchanged_since_last_apply()
-        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+        tls = self.tls = await asyncio.to_thread(LocalTls.prepare, config)
+        self.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=120),
+            connector=aiohttp.TCPConnector(ssl=tls.client),  # HTTPS: the container API
+        )
         controlplane = ControlPlaneClient(config.controlplane_url, config.region, self.session)
         self.cloudwatch = CloudWatchCalls(controlplane)
         self.metrics = MetricPublisher(self.cloudwatch.put_metric_data)
         self.sink = LogSink(controlplane, config.console_logs, metrics=self.metrics)
         async with progress.stage(
-            f"X-Ray daemon, AWS endpoint (edge) on {config.edge_url} and Lambda executor"
+            f"X-Ray daemon, AWS endpoint (edge) on {config.aws_endpoint_url} and Lambda executor"
         ):
-            executor = await self._start_edge_and_executor()
+            progress.say(f"    local CA: {tls.ca.bundle} (make trust adds it to the browsers' NSS database)")
+            executor = await self._start_edge_and_executor(tls)
         outputs: dict[str, Any] = {}
         serving: Serving | None = None
         async with progress.stage(
@@ -163,7 +177,7 @@ class LocalCloud:
             self.background = asyncio.create_task(self._finish_apply(self.background))
         return written
 
-    async def _start_edge_and_executor(self) -> Executor:
+    async def _start_edge_and_executor(self, tls: LocalTls) -> Executor:
         """X-Ray first: the executor gives functions the daemon's address, the edge serves its API."""
         config, progress = self.config, self.progress
         assert self.session is not None
@@ -188,7 +202,8 @@ class LocalCloud:
             settings=config.executor,
             cache_dir=config.cache_dir,
             region=config.region,
-            edge_url=config.edge_url,
+            edge_url=config.aws_endpoint_url,  # what the functions' SDKs use, verified with the CA
+            ca_bundle=tls.ca.bundle,
             xray_daemon=self.xray.daemon.address,
             telemetry=LambdaTelemetry(
                 region=config.region,
@@ -205,6 +220,7 @@ class LocalCloud:
             self.executor,
             self._function_written,
             xray=self.xray,
+            tls_leaf=tls.loopback,
         )
         await self.edge.start()
         self.executor.start()
@@ -237,7 +253,7 @@ class LocalCloud:
     async def _start_container_api(self) -> None:
         assert self.session is not None
         config = self.config
-        self.container_api = await children.spawn_container_api(config, self.logs_dir)
+        self.container_api = await children.spawn_container_api(config, self.logs_dir, self._tls().loopback)
         self.reported.container_api_url = config.container_api_url
         await children.wait_until_answering(
             self.session,
@@ -273,7 +289,8 @@ class LocalCloud:
             self.background = None
             return applying.result()
         try:
-            return Serving(ready.result(), self.stack.outputs())
+            # Terraform goes on rewriting its state file: the outputs come from the published copy.
+            return Serving(ready.result(), self.stack.outputs(served=True))
         except StackError as error:
             raise UpError(str(error)) from error
 
@@ -312,6 +329,8 @@ class LocalCloud:
             for service in self.services:
                 await _quietly(service.reload())
             self.reported.terraform_outputs = applied.outputs
+            if self.tls is not None:
+                self.reported.https_urls = self.tls.https.urls
         self.reported.terraform = {"status": "applied"}
         self._write_endpoints()
         self.progress.say(f"==> terraform (background, {took:.1f} s): {applied.summary}")  # all in place
@@ -327,6 +346,7 @@ class LocalCloud:
             self._optional("site", self._start_site()),
         )
         await self._start_alarms()
+        await self._optional("HTTPS listener", self._start_https())
 
     async def _start_alarms(self) -> None:
         """CloudWatch alarms, evaluated as CloudWatch evaluates them (their state and SNS actions)."""
@@ -342,6 +362,13 @@ class LocalCloud:
         )
         await evaluator.start()
         self.services.append(evaluator)
+
+    async def _start_https(self) -> None:
+        """After the gateway and the site: it serves with their protocols (and reloads after them)."""
+        https = self._tls().https
+        self.progress.say(f"    {await https.serve(self.gateway, self.site)}")
+        self.services.append(https)
+        self.reported.https_urls = https.urls
 
     async def _optional(self, what: str, step: Awaitable[None]) -> None:
         """A data plane that cannot start (nothing of its kind deployed, say) leaves the rest up."""
@@ -366,7 +393,7 @@ class LocalCloud:
             port=config.ports.apigateway,
             region=config.region,
             terraform_state=self.stack.served_state,
-            admin_routes=started.admin_routes(),
+            admin_routes=[*started.admin_routes(), *self._tls().https.admin_routes()],
             access_log=AccessLogStreams(sink),  # stage access logs to CloudWatch
             telemetry=GatewayTelemetry(
                 region=config.region,
@@ -375,7 +402,9 @@ class LocalCloud:
                 sampler=self.xray.sampler if self.xray else None,
                 metrics=self.metrics,
             ),
+            client_tls=self._tls().client,  # the container API is HTTPS
         )
+        self.gateway = gateway
         self.services.append(gateway)
         self.reported.apigateway_endpoints = gateway.endpoints()
 
@@ -388,9 +417,16 @@ class LocalCloud:
             region=config.region,
             terraform_state=self.stack.served_state,
             alias=f"www.{config.domain_name}",
+            tls=self._tls().https.router,
+            https_port=config.ports.https,
         )
+        self.site = started
         self.services.append(started)
         self.reported.site_url = started.url
+
+    def _tls(self) -> LocalTls:
+        assert self.tls is not None
+        return self.tls
 
     def _function_written(self, name: str, path: str) -> None:
         assert self.executor is not None

@@ -28,6 +28,7 @@ from python_terraform import IsFlagged, Terraform
 
 from local.cloud.apply_progress import ApplyProgress, deferrable_type
 from local.config import Config
+from local.tls.authority import bundle_of
 
 # Concurrency of the local stack's functions (terraform/'s reserved_concurrency and
 # provisioned_concurrency maps). AWS's defaults reserve none for the API function (on a fresh account
@@ -85,15 +86,15 @@ class Stack:
     def variables(self) -> dict[str, str]:
         config = self.config
         return {
-            "local_endpoint": config.edge_url,
+            "local_endpoint": config.aws_endpoint_url,
             "domain_name": config.domain_name,
             "architecture": config.architecture,
             "container_api_url": config.container_api_url,
             "region": config.region,
-            # Browsers reach the site and the API by name on the data planes' ports (*.localhost
-            # resolves to loopback), so CORS origins and config.json name what a browser can open.
-            "public_site_url": f"http://www.{config.domain_name}:{config.ports.site}",
-            "public_api_url": f"http://api.{config.domain_name}:{config.ports.apigateway}",
+            # Browsers reach the site and the API by name on the HTTPS port (*.localhost resolves to
+            # loopback), so CORS origins and config.json name what a browser can open.
+            "public_site_url": config.https_url(f"www.{config.domain_name}"),
+            "public_api_url": config.https_url(f"api.{config.domain_name}"),
             # Maps: Terraform reads a -var value of a non-string type as an expression (JSON is one);
             # each replaces the root's default whole.
             "reserved_concurrency": json.dumps(LOCAL_RESERVED_CONCURRENCY, separators=(",", ":")),
@@ -103,7 +104,9 @@ class Stack:
     def environment(self) -> dict[str, str]:
         """What Terraform's environment must hold (``prepare_environment`` puts it in ours)."""
         env = {
-            "AWS_ENDPOINT_URL": self.config.edge_url,
+            "AWS_ENDPOINT_URL": self.config.aws_endpoint_url,
+            # The provider verifies the edge's certificate with the local CA (custom_ca_bundle).
+            "AWS_CA_BUNDLE": str(bundle_of(self.config.ca_dir)),
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_REGION": self.config.region,
@@ -366,13 +369,15 @@ class Stack:
         except OSError:
             return False
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self, *, served: bool = False) -> dict[str, Any]:
         """The root module's non-sensitive outputs, read from the state Terraform just wrote (what
-        ``terraform output -json`` prints, without a second Terraform start)."""
+        ``terraform output -json`` prints, without a second Terraform start); ``served``: from the
+        copy published for the data planes, for while Terraform still rewrites its own file."""
+        path = self.served_state if served else self.state_file
         try:
-            document = json.loads(self.state_file.read_text()).get("outputs") or {}
+            document = json.loads(path.read_text()).get("outputs") or {}
         except (OSError, ValueError) as error:
-            raise StackError(f"cannot read the outputs from {self.state_file}: {error}") from error
+            raise StackError(f"cannot read the outputs from {path}: {error}") from error
         return {name: item.get("value") for name, item in document.items() if not item.get("sensitive")}
 
     def state_identity(self) -> dict[str, Any]:

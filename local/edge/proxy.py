@@ -25,6 +25,7 @@ _HOP_BY_HOP = frozenset(
         "Trailer",
         "Transfer-Encoding",
         "Upgrade",
+        "Expect",  # the edge answers 100-continue itself
     )
 )
 

@@ -1,4 +1,5 @@
-"""The edge server: one HTTP endpoint for every AWS API (default http://127.0.0.1:4566).
+"""The edge server: one endpoint for every AWS API (default https://127.0.0.1:4566; the same port
+answers plain HTTP too, for the local cloud's own clients and old scripts).
 
 Terraform, the aws CLI, boto3 in tests and boto3 inside the functions (``AWS_ENDPOINT_URL``) all
 talk to it. Requests go to moto unchanged (``local.edge.proxy``) except the Lambda operations in
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import Callable
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from aiohttp.web_request import BaseRequest
 
 from local.edge import lambda_api
@@ -23,6 +25,18 @@ from local.invoke import InvokeError, Invoker
 from local.services.lambda_.functions import split_function_name
 from local.services.xray import otlp
 from local.services.xray.service import XRay
+from local.tls.authority import LeafFiles
+from local.tls.listener import Listener
+from local.tls.policy import TlsPolicy, server_context
+from local.tls.router import TlsRouter, TlsSite
+
+# AWS's API endpoints accept TLS 1.2 and later:
+# https://aws.amazon.com/blogs/security/tls-1-2-required-for-aws-endpoints/
+TLS_POLICY = TlsPolicy(
+    "AWS API endpoints (TLS 1.2+)",
+    ssl.TLSVersion.TLSv1_2,
+    ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"),
+)
 
 
 class Edge:
@@ -35,6 +49,7 @@ class Edge:
         on_function_write: Callable[[str, str], None] = lambda name, path: None,
         *,
         xray: XRay | None = None,
+        tls_leaf: LeafFiles | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -45,7 +60,8 @@ class Edge:
         # Set once the control plane answers: until then requests wait here instead of failing, so
         # that clients (Terraform) can start while moto is still starting.
         self.upstream_ready = asyncio.Event()
-        self._server: asyncio.Server | None = None
+        self._tls_leaf = tls_leaf  # the edge's certificate (localhost and the loopback addresses)
+        self._listener: Listener | None = None
         self._web: web.Server | None = None
 
     @property
@@ -55,12 +71,17 @@ class Edge:
     async def start(self) -> None:
         await self.forwarder.start()
         self._web = web.Server(self._handle, access_log=None, client_max_size=0)
-        self._server = await asyncio.get_running_loop().create_server(self._web, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
+        tls = None
+        if self._tls_leaf is not None:
+            context = server_context(self._tls_leaf, TLS_POLICY)
+            tls = TlsRouter().single(TlsSite(("localhost",), context, self._web, TLS_POLICY.name))
+        self._listener = Listener(self.host, self.port, plain=self._web, tls=tls)
+        await self._listener.start()
+        self.port = self._listener.port
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        if self._listener is not None:
+            await self._listener.close()
             if self._web is not None:
                 await self._web.shutdown(timeout=1.0)
         await self.forwarder.close()
@@ -68,6 +89,10 @@ class Edge:
     async def _handle(self, request: BaseRequest) -> web.StreamResponse:
         if not self.upstream_ready.is_set():
             await self.upstream_ready.wait()
+        if request.headers.get("Expect", "").lower() == "100-continue" and request.version >= HttpVersion11:
+            # As S3 does (botocore asks for it on every PutObject): over TLS, a client that waits for
+            # it would otherwise hang, since TLS 1.3's session tickets look like the answer arriving.
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         path = request.path
         if path.startswith("/20") and _is_lambda(request):
             return await self._lambda(request, path)

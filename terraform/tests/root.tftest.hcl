@@ -42,7 +42,7 @@ run "local_cloud" {
   command = plan
 
   variables {
-    local_endpoint = "http://127.0.0.1:4566"
+    local_endpoint = "https://127.0.0.1:4566"
     domain_name    = "postcards.localhost"
   }
 
@@ -73,22 +73,22 @@ run "browser_urls_follow_the_public_overrides" {
   command = plan
 
   variables {
-    local_endpoint  = "http://127.0.0.1:4566"
+    local_endpoint  = "https://127.0.0.1:4566"
     domain_name     = "postcards.localhost"
-    public_site_url = "http://www.postcards.localhost:4590"
-    public_api_url  = "http://api.postcards.localhost:4580"
+    public_site_url = "https://www.postcards.localhost:4443"
+    public_api_url  = "https://api.postcards.localhost:4443"
   }
 
   assert {
-    condition     = output.browser_urls.site_origin == "http://www.postcards.localhost:4590"
+    condition     = output.browser_urls.site_origin == "https://www.postcards.localhost:4443"
     error_message = "The site origin (the API's CORS origin) must be the one browsers use."
   }
   assert {
-    condition     = output.browser_urls.media_base_url == "http://www.postcards.localhost:4590/media"
+    condition     = output.browser_urls.media_base_url == "https://www.postcards.localhost:4443/media"
     error_message = "Thumbnail URLs must be under the site origin browsers use."
   }
   assert {
-    condition     = output.browser_urls.api_url == "http://api.postcards.localhost:4580"
+    condition     = output.browser_urls.api_url == "https://api.postcards.localhost:4443"
     error_message = "config.json must name the API URL browsers use."
   }
 }
@@ -97,7 +97,7 @@ run "a_public_url_with_a_path_is_refused" {
   command = plan
 
   variables {
-    public_site_url = "http://www.postcards.localhost:4590/"
+    public_site_url = "https://www.postcards.localhost:4443/"
   }
 
   expect_failures = [var.public_site_url]
@@ -216,28 +216,32 @@ run "aws_defaults" {
   }
 }
 
-run "local_cloud_csp_admits_its_plain_http_endpoints" {
+run "local_cloud_gets_the_same_csp_with_its_https_origins" {
   command   = apply
   state_key = "local_cloud_csp" # its own state: the plan runs above must not see these resources
 
   # example.com: the file's ACM overrides answer validation records for its names.
   variables {
-    local_endpoint    = "http://127.0.0.1:4566"
-    public_site_url   = "http://www.postcards.localhost:4590"
-    public_api_url    = "http://api.postcards.localhost:4580"
-    container_api_url = "http://127.0.0.1:4570"
+    local_endpoint    = "https://127.0.0.1:4566"
+    public_site_url   = "https://www.postcards.localhost:4443"
+    public_api_url    = "https://api.postcards.localhost:4443"
+    container_api_url = "https://127.0.0.1:4570"
   }
 
   assert {
-    condition     = strcontains(output.site_security_headers["Content-Security-Policy"], "connect-src 'self' http://api.postcards.localhost:4580 http://127.0.0.1:4570 ")
-    error_message = "The local site's CSP must admit the two plain-HTTP API origins browsers use."
+    condition     = strcontains(output.site_security_headers["Content-Security-Policy"], "connect-src 'self' https://api.postcards.localhost:4443 https://127.0.0.1:4570 ")
+    error_message = "The local site's CSP must admit the two API origins browsers use."
   }
   assert {
-    condition     = endswith(regex("connect-src ([^;]*)", output.site_security_headers["Content-Security-Policy"])[0], " http://127.0.0.1:4566")
+    condition     = endswith(regex("connect-src ([^;]*)", output.site_security_headers["Content-Security-Policy"])[0], " https://127.0.0.1:4566")
     error_message = "Photos are POSTed to the local AWS endpoint there: connect-src must admit it."
   }
   assert {
-    condition     = !strcontains(output.site_security_headers["Content-Security-Policy"], "upgrade-insecure-requests")
-    error_message = "upgrade-insecure-requests would send the local site's plain-HTTP API calls to HTTPS."
+    condition     = endswith(output.site_security_headers["Content-Security-Policy"], "; upgrade-insecure-requests") && !strcontains(output.site_security_headers["Content-Security-Policy"], "http://")
+    error_message = "The local site gets AWS's CSP: upgrade-insecure-requests, and no plain-HTTP origin."
+  }
+  assert {
+    condition     = output.site_security_headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains; preload"
+    error_message = "The local site gets AWS's HSTS header."
   }
 }

@@ -56,12 +56,20 @@ class RunningCloud:
     def aws_endpoint_url(self) -> str:
         return str(self.endpoints["aws_endpoint_url"])
 
+    @property
+    def ca_bundle(self) -> str:
+        """The local CA the cloud's HTTPS URLs are verified with (never without: no test turns
+        verification off)."""
+        return str(self.endpoints["ca_bundle"])
+
     def client(self, service: str, **config: Any) -> Any:
-        """A boto3 client for the cloud's AWS endpoint; no retries, so throttles are seen as they are."""
+        """A boto3 client for the cloud's AWS endpoint (HTTPS, verified with the local CA); no
+        retries, so throttles are seen as they are."""
         with self._client_lock:
             return self._session.client(
                 service,
                 endpoint_url=self.aws_endpoint_url,
+                verify=self.ca_bundle,
                 region_name="us-east-1",
                 aws_access_key_id="test",
                 aws_secret_access_key="test",
@@ -87,7 +95,7 @@ class RunningCloud:
 def start_cloud(directory: Path, *extra: str, env: dict[str, str] | None = None) -> RunningCloud:
     """``python -m local up`` in ``directory`` on free ports (``extra`` flags may name others, and a
     ``--state-dir``); returns once its endpoints.json names it."""
-    edge, controlplane, container, gateway, site = free_ports(5)
+    edge, controlplane, container, gateway, site, https = free_ports(6)
     state = directory / "state"
     if "--state-dir" in extra:
         state = Path(extra[extra.index("--state-dir") + 1])
@@ -101,6 +109,7 @@ def start_cloud(directory: Path, *extra: str, env: dict[str, str] | None = None)
         "--apigateway-port": str(gateway),
         "--site-port": str(site),
         "--xray-daemon-port": "0",  # UDP: the system picks a free one, and functions are told it
+        "--https-port": str(https),
     }
     given = {flag.split("=", 1)[0] for flag in extra}
     argv = [sys.executable, "-m", "local", "up"]

@@ -3,7 +3,8 @@
 
 ``cloud`` applies terraform/ like ``make up`` does. Tests read its URLs from ``cloud.endpoints`` (its
 endpoints.json: ``site_url``, ``api_url``, ``container_api_url``, ``aws_endpoint_url``,
-``rest_api_id``, ``stage``...) and talk to it over HTTP only.
+``rest_api_id``, ``stage``...) and talk to it over HTTP and HTTPS, verified with the session's local
+CA (``local_ca``).
 
 ``bare_cloud`` is a second, smaller cloud without Terraform (an empty control plane, a short idle
 timeout) for the executor tests that must stop a cloud or wait for reaping.
@@ -32,6 +33,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(HERE) and CLOUD_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_ca(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's local CA folder (as a user's, outside any clone): every cloud the tests start
+    shares it, and the user's own CA is never touched."""
+    folder = tmp_path_factory.mktemp("local-ca")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LOCAL_CA_DIR", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

@@ -81,8 +81,10 @@ def header_pairs(
     source_ip: str,
     port: int,
     trace_id: str,
+    scheme: str = "http",
 ) -> list[tuple[str, str]]:
-    """The client's headers plus the ones API Gateway adds (X-Forwarded-*, X-Amzn-Trace-Id)."""
+    """The client's headers plus the ones API Gateway adds (X-Forwarded-*, X-Amzn-Trace-Id): the
+    port and scheme the client reached (on AWS always 443 and https; locally the listener's)."""
     pairs: list[tuple[str, str]] = []
     forwarded_for = None
     for name, value in raw_headers:
@@ -96,7 +98,7 @@ def header_pairs(
     pairs.append(("X-Amzn-Trace-Id", trace_id))
     pairs.append(("X-Forwarded-For", forwarded_for or source_ip))
     pairs.append(("X-Forwarded-Port", str(port)))
-    pairs.append(("X-Forwarded-Proto", "http"))
+    pairs.append(("X-Forwarded-Proto", scheme))
     return pairs
 
 

@@ -64,6 +64,8 @@ class Request:
     http_version: str  # "1.1", "1.0"
     body: bytes
     keep_alive: bool  # whether the connection stays open after the answer
+    scheme: str = "http"  # "https" on a TLS connection (the HTTPS listener's)
+    port: int = 0  # the port the client reached
 
     @property
     def protocol(self) -> str:
@@ -194,6 +196,8 @@ class _Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._remote = ""
         self._local = ""
+        self._port = 0
+        self._scheme = "http"
         # the request being received
         self._url = b""
         self._raw: list[tuple[bytes, bytes]] = []
@@ -228,6 +232,8 @@ class _Connection(asyncio.Protocol):
         self._remote = peer[0] if isinstance(peer, tuple) else ""
         local = transport.get_extra_info("sockname")
         self._local = f"{local[0]}:{local[1]}" if isinstance(local, tuple) else ""
+        self._port = local[1] if isinstance(local, tuple) else 0
+        self._scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
         self._server.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
@@ -373,6 +379,8 @@ class _Connection(asyncio.Protocol):
             http_version=parser.get_http_version(),
             body=b"",
             keep_alive=False,
+            scheme=self._scheme,
+            port=self._port,
         )
 
     def _is_chunked(self) -> bool:

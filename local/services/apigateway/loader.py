@@ -22,6 +22,7 @@ from local.services.apigateway.models import (
     DEFAULT_TIMEOUT_MS,
     AccessLogSettings,
     BasePathMapping,
+    CustomDomain,
     GatewayResponse,
     GatewayState,
     Integration,
@@ -74,11 +75,20 @@ def load_state(
     for summary in _pages(client.get_rest_apis, "items"):
         body = bodies.get(summary["id"])
         apis[summary["id"]] = _load_api(client, summary, body)
+    domains = list(_pages(client.get_domain_names, "items"))
     return GatewayState(
         account_id=account_id,
         region=region,
         apis=apis,
-        base_path_mappings=tuple(_base_path_mappings(client)),
+        base_path_mappings=tuple(_base_path_mappings(client, domains)),
+        custom_domains=tuple(
+            CustomDomain(
+                name=domain["domainName"].lower(),
+                certificate_arn=domain.get("regionalCertificateArn") or domain.get("certificateArn"),
+                security_policy=domain.get("securityPolicy"),
+            )
+            for domain in domains
+        ),
     )
 
 
@@ -291,8 +301,8 @@ def _api_key_values(client: Any) -> frozenset[str]:
     )
 
 
-def _base_path_mappings(client: Any) -> Iterator[BasePathMapping]:
-    for domain in _pages(client.get_domain_names, "items"):
+def _base_path_mappings(client: Any, domains: list[dict[str, Any]]) -> Iterator[BasePathMapping]:
+    for domain in domains:
         name = domain["domainName"]
         for item in _pages(client.get_base_path_mappings, "items", domainName=name):
             base_path = item.get("basePath") or ""

@@ -153,6 +153,15 @@ class BasePathMapping:
 
 
 @dataclass(frozen=True)
+class CustomDomain:
+    """A custom domain name as its HTTPS side needs it: which certificate, which TLS floor."""
+
+    name: str  # api.postcards.localhost
+    certificate_arn: str | None  # the regional (or edge) ACM certificate
+    security_policy: str | None  # TLS_1_2, TLS_1_0, ...
+
+
+@dataclass(frozen=True)
 class GatewayState:
     """Everything one data-plane snapshot serves."""
 
@@ -160,3 +169,4 @@ class GatewayState:
     region: str
     apis: Mapping[str, RestApi] = field(default_factory=dict)
     base_path_mappings: tuple[BasePathMapping, ...] = ()
+    custom_domains: tuple[CustomDomain, ...] = ()

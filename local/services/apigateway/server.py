@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -98,8 +99,10 @@ class ApiGateway:
         admin_routes: Iterable[AdminRoute] = (),
         access_log: AccessLogWriter | None = None,
         telemetry: GatewayTelemetry | None = None,
+        client_tls: ssl.SSLContext | None = None,
     ) -> None:
         self._invoker = invoker
+        self._client_tls = client_tls  # what HTTP_PROXY integrations verify HTTPS backends with
         self._access_log = access_log
         self._telemetry = telemetry
         self._access_formats: dict[str, AccessLogFormat] = {}
@@ -138,7 +141,10 @@ class ApiGateway:
         self._snapshot = await asyncio.to_thread(self._load)
         # auto_decompress off: HTTP_PROXY passes encoded bodies through with their Content-Encoding.
         self._session = aiohttp.ClientSession(
-            auto_decompress=False, connector=aiohttp.TCPConnector(limit=0, enable_cleanup_closed=True)
+            auto_decompress=False,
+            connector=aiohttp.TCPConnector(
+                limit=0, enable_cleanup_closed=True, ssl=self._client_tls if self._client_tls else True
+            ),
         )
         self._server = HttpServer(
             self._respond, refuse_too_large=self._refuse_too_large, max_body_bytes=MAX_PAYLOAD_BYTES
@@ -177,6 +183,8 @@ class ApiGateway:
                 {
                     "api_id": mapping.rest_api_id,
                     "stage": mapping.stage,
+                    "domain_name": mapping.domain_name,
+                    "base_path": base,
                     "custom_domain_url": f"http://{mapping.domain_name}:{self.port}{base}",
                 }
             )
@@ -384,7 +392,13 @@ class ApiGateway:
         peer = request.remote or "127.0.0.1"
         request_headers = request.headers
         downstream = trace.downstream if trace is not None else ids.trace_id
-        headers = header_pairs(request.raw_headers, source_ip=peer, port=self.port, trace_id=downstream)
+        headers = header_pairs(
+            request.raw_headers,
+            source_ip=peer,
+            port=request.port or self.port,
+            trace_id=downstream,
+            scheme=request.scheme,
+        )
         content_type = request_headers.get("Content-Type")
         if integration.type == "AWS_PROXY":
             if runtime.lambda_target is None:
@@ -476,12 +490,14 @@ async def start(
     admin_routes: Iterable[AdminRoute] = (),
     access_log: AccessLogWriter | None = None,
     telemetry: GatewayTelemetry | None = None,
+    client_tls: ssl.SSLContext | None = None,
 ) -> ApiGateway:
     """Read what is deployed from the control plane at ``aws_endpoint_url`` (plus the OpenAPI bodies
     in the Terraform state file, for what moto drops) and serve it; ``port=0`` picks a free port.
 
     ``access_log(group, stream, line)`` receives the stages' access log lines (none when omitted);
-    ``telemetry`` records X-Ray segments and API Gateway's metrics (none when omitted)."""
+    ``telemetry`` records X-Ray segments and API Gateway's metrics (none when omitted).
+    ``client_tls`` verifies HTTP_PROXY backends over HTTPS (default: the system's roots)."""
     gateway = ApiGateway(
         invoker,
         lambda: load_snapshot(aws_endpoint_url, region, terraform_state),
@@ -490,6 +506,7 @@ async def start(
         admin_routes=admin_routes,
         access_log=access_log,
         telemetry=telemetry,
+        client_tls=client_tls,
     )
     await gateway.start()
     return gateway

@@ -9,6 +9,7 @@ part came from. Synchronous (boto3): run it off the event loop.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Mapping
@@ -37,6 +38,7 @@ def _behavior(raw: dict[str, Any], path_pattern: str | None) -> Behavior:
         allowed_methods=frozenset(_items(raw.get("AllowedMethods")) or ("GET", "HEAD")),
         compress=bool(raw.get("Compress")),
         response_headers_policy_id=raw.get("ResponseHeadersPolicyId") or None,
+        viewer_protocol_policy=raw.get("ViewerProtocolPolicy") or "allow-all",
     )
 
 
@@ -79,6 +81,8 @@ def read_distribution(
     functions = _function_code(cloudfront, state, behaviors, sources)
     response_headers = _response_headers(cloudfront, state, behaviors, sources)
 
+    # The aliases' certificate and security policy (CloudFront's own *.cloudfront.net one has none).
+    viewer = config.get("ViewerCertificate") or {}
     errors = {}
     for item in _items(config.get("CustomErrorResponses")):
         code = item.get("ResponseCode")
@@ -93,6 +97,8 @@ def read_distribution(
         custom_error_responses=errors,
         response_headers=response_headers,
         sources=sources,
+        certificate_arn=viewer.get("ACMCertificateArn") or None,
+        minimum_protocol_version=viewer.get("MinimumProtocolVersion") or None,
     )
     return distribution, functions
 
@@ -109,17 +115,7 @@ def _with_state_functions(behaviors: list[Behavior], attributes: dict[str, Any])
     }
     for raw in attributes.get("default_cache_behavior") or []:
         by_pattern[None] = viewer_request(raw)
-    return [
-        Behavior(
-            b.path_pattern,
-            b.origin_id,
-            b.allowed_methods,
-            b.compress,
-            by_pattern.get(b.path_pattern),
-            b.response_headers_policy_id,
-        )
-        for b in behaviors
-    ]
+    return [dataclasses.replace(b, viewer_request_function=by_pattern.get(b.path_pattern)) for b in behaviors]
 
 
 def _function_code(

@@ -22,6 +22,7 @@ class Behavior:
     compress: bool
     viewer_request_function: str | None = None  # function ARN
     response_headers_policy_id: str | None = None
+    viewer_protocol_policy: str = "allow-all"  # redirect-to-https, https-only
 
     def matches(self, path: str) -> bool:
         if self.path_pattern is None:
@@ -43,6 +44,8 @@ class Distribution:
     # policy id ("" for every behaviour without one) -> the headers it adds
     response_headers: Mapping[str, tuple[PolicyHeader, ...]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)  # part -> where it was read from
+    certificate_arn: str | None = None  # the aliases' ACM certificate (us-east-1)
+    minimum_protocol_version: str | None = None  # the viewer security policy, e.g. TLSv1.2_2021
 
     def behavior_for(self, path: str) -> Behavior:
         return next(b for b in self.behaviors if b.matches(path))

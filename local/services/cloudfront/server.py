@@ -8,6 +8,11 @@ Origin Access Control signs its requests. ``/`` serves the default root object; 
 caching headers are the object's own (S3 metadata); the response headers policy's headers
 (``headers_policy``) are added; custom error responses apply. Caching is not emulated: every request
 is a miss. ``POST /_local/site/reload`` (or ``reload()``) re-reads the distribution.
+
+HTTPS: the local cloud's HTTPS listener serves the aliases with this server's protocol (``protocol``).
+A plain-HTTP request for an alias gets the behaviour's viewer protocol policy (301 to the HTTPS URL,
+or 403). This port answers TLS too, since a browser that has seen the site's HSTS upgrades every port
+of its names: such a request is sent on to the HTTPS port (301).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from local.services.cloudfront.functions import FunctionError, ViewerRequestFunc
 from local.services.cloudfront.loader import read_distribution
 from local.services.cloudfront.models import Behavior, Distribution
 from local.terraform_state import StateError, TerraformState
+from local.tls.listener import Listener
+from local.tls.router import TlsRouter
 
 log = logging.getLogger("local.services.cloudfront")
 
@@ -70,6 +77,8 @@ class SiteServer:
         port: int = DEFAULT_PORT,
         terraform_state: Path | None = None,
         alias: str | None = None,
+        tls: TlsRouter | None = None,
+        https_port: int | None = None,
     ) -> None:
         self._endpoint = aws_endpoint_url
         self._region = region
@@ -77,6 +86,11 @@ class SiteServer:
         self.port = port
         self._state_path = terraform_state
         self._alias = alias
+        # HTTPS on this port too (browsers that have seen the site's HSTS upgrade every port of its
+        # names), and where the viewer protocol policy sends plain-HTTP viewers (None: nowhere).
+        self._tls = tls
+        self.https_port = https_port
+        self._listener: Listener | None = None
         self._s3 = control_plane_client("s3", aws_endpoint_url, region, s3={"addressing_style": "path"})
         self._distribution: Distribution | None = None
         self._functions: dict[str, ViewerRequestFunction] = {}
@@ -124,12 +138,21 @@ class SiteServer:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await site.start()
-        if self.port == 0:
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._listener = Listener(self.host, self.port, plain=self.protocol, tls=self._tls)
+        await self._listener.start()
+        self.port = self._listener.port
+
+    @property
+    def protocol(self) -> web.Server:
+        """The distribution's HTTP protocol (the HTTPS listener serves the aliases with it)."""
+        if self._runner is None or self._runner.server is None:
+            raise RuntimeError("site server not started")
+        return self._runner.server
 
     async def stop(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -150,6 +173,8 @@ class SiteServer:
         distribution = self.distribution
         raw_path = request.raw_path.split("?", 1)[0]
         behavior = distribution.behavior_for(raw_path)
+        if (refused := self._viewer_protocol(request, distribution, behavior)) is not None:
+            return refused
         if request.method not in behavior.allowed_methods:
             return _cloudfront_error(
                 403, "This distribution is not configured to allow the HTTP request method"
@@ -178,6 +203,37 @@ class SiteServer:
                 replacement.set_status(code or response.status)
                 response = replacement
         self._finish(request, response, distribution, behavior)
+        return response
+
+    def _viewer_protocol(
+        self, request: web.Request, distribution: Distribution, behavior: Behavior
+    ) -> web.Response | None:
+        """A request for one of the aliases that did not come by the HTTPS port.
+
+        By plain HTTP it gets the behaviour's viewer protocol policy: redirect-to-https answers 301
+        with the HTTPS URL, https-only 403 (allow-all serves it). By HTTPS on this port (a browser
+        that has seen the site's HSTS upgrades ``http://<alias>:<this port>`` to https on the same
+        port) it is sent to the HTTPS port too: the one origin the API's CORS allows. By loopback
+        address (for scripts; no certificate names it) and without an HTTPS port it is served as is.
+        https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CacheBehavior.html
+        """
+        if self.https_port is None:
+            return None
+        name = (request.host or "").rsplit(":", 1)[0].lower()
+        if name not in distribution.aliases:
+            return None
+        if request.secure:
+            sockname = request.transport.get_extra_info("sockname") if request.transport else None
+            if not isinstance(sockname, tuple) or sockname[1] == self.https_port:
+                return None  # the HTTPS listener's own connection
+        elif behavior.viewer_protocol_policy == "allow-all":
+            return None
+        elif behavior.viewer_protocol_policy == "https-only":
+            return _cloudfront_error(403, "This distribution only accepts HTTPS")
+        port = "" if self.https_port == 443 else f":{self.https_port}"
+        response = web.Response(status=301, text="301 Moved Permanently\n", content_type="text/plain")
+        response.headers["Location"] = f"https://{name}{port}{request.raw_path}"
+        response.headers["X-Cache"] = "Redirect from cloudfront"
         return response
 
     async def _from_origin(
@@ -289,11 +345,20 @@ async def start(
     region: str = "us-east-1",
     terraform_state: Path | None = None,
     alias: str | None = None,
+    tls: TlsRouter | None = None,
+    https_port: int | None = None,
 ) -> SiteServer:
     """Serve the distribution (the one with ``alias``, e.g. ``www.postcards.localhost``, or the only
     one); ``port=0`` picks a free port."""
     server = SiteServer(
-        aws_endpoint_url, region=region, host=host, port=port, terraform_state=terraform_state, alias=alias
+        aws_endpoint_url,
+        region=region,
+        host=host,
+        port=port,
+        terraform_state=terraform_state,
+        alias=alias,
+        tls=tls,
+        https_port=https_port,
     )
     await server.start()
     return server

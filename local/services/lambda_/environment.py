@@ -65,6 +65,7 @@ class EnvironmentSpec:
     xray_daemon: str  # host:port, AWS_XRAY_DAEMON_ADDRESS
     init_timeout_s: float
     enforce_memory: bool
+    ca_bundle: Path | None = None
 
 
 class ExecutionEnvironment:
@@ -113,6 +114,7 @@ class ExecutionEnvironment:
             region=spec.region,
             edge_url=spec.edge_url,
             xray_daemon=spec.xray_daemon,
+            ca_bundle=spec.ca_bundle,
             init_type=self.init_type,
             log_group=self.log.group,
             log_stream=self.log.name,

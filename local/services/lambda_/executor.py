@@ -57,6 +57,7 @@ class Executor:
         edge_url: str,
         xray_daemon: str = "127.0.0.1:2000",
         telemetry: LambdaTelemetry | None = None,
+        ca_bundle: Path | None = None,
         say: Callable[[str], None] = print,
     ) -> None:
         self.client = client
@@ -64,7 +65,8 @@ class Executor:
         self.settings = settings
         self.cache_dir = cache_dir
         self.region = region
-        self.edge_url = edge_url
+        self.edge_url = edge_url  # the AWS endpoint the functions' SDKs use
+        self.ca_bundle = ca_bundle  # what they verify it with (the local CA)
         self.xray_daemon = xray_daemon  # AWS_XRAY_DAEMON_ADDRESS
         self.telemetry = telemetry or LambdaTelemetry(region=region, account_id=DEFAULT_ACCOUNT_ID)
         self.say = say
@@ -122,6 +124,7 @@ class Executor:
             region=self.region,
             edge_url=self.edge_url,
             xray_daemon=self.xray_daemon,
+            ca_bundle=self.ca_bundle,
             init_timeout_s=self.settings.init_timeout_s,
             enforce_memory=self.settings.enforce_memory,
         )

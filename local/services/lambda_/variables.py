@@ -3,7 +3,8 @@
 The function's own variables come first; Lambda's reserved ones (handler, function name and version,
 memory size, log group and stream, Runtime API address, region, credentials, X-Ray, paths) always win
 over them, as on AWS. ``AWS_ENDPOINT_URL`` points the function's SDK at the local AWS endpoint unless
-the function sets its own.
+the function sets its own, and ``AWS_CA_BUNDLE`` names the local CA its SDK verifies that endpoint
+with (boto3 honours both).
 
 https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
 """
@@ -31,6 +32,7 @@ def lambda_variables(
     log_stream: str,
     runtime_api: str,
     telemetry_fd: int,
+    ca_bundle: Path | None = None,
 ) -> dict[str, str]:
     """The process environment of one execution environment of ``function``."""
     fn = function
@@ -86,4 +88,6 @@ def lambda_variables(
         if fn.application_log_level:
             env["AWS_LAMBDA_LOG_LEVEL"] = fn.application_log_level
     env.setdefault("AWS_ENDPOINT_URL", edge_url)
+    if ca_bundle is not None:
+        env.setdefault("AWS_CA_BUNDLE", str(ca_bundle))
     return env

@@ -1,9 +1,11 @@
-"""``python -m local.standins.container_api --port 4570 [--host 127.0.0.1] [--cors-origin URL ...]``"""
+"""``python -m local.standins.container_api --port 4570 [--host 127.0.0.1] [--cors-origin URL ...]
+[--tls-cert FILE --tls-key FILE]`` (with a certificate: HTTPS only)"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import ssl
 
 from aiohttp import web
 
@@ -20,9 +22,18 @@ def main() -> None:
         dest="cors_origins",
         help="a site origin allowed by CORS (repeatable); default: any origin",
     )
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = parser.parse_args()
     origins = args.cors_origins or os.environ.get("CORS_ORIGINS", "*").split(",")
-    web.run_app(build_app(origins), host=args.host, port=args.port, print=None, access_log=None)
+    context = None
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    web.run_app(
+        build_app(origins), host=args.host, port=args.port, ssl_context=context, print=None, access_log=None
+    )
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ variable "force_destroy_media" {
 }
 
 variable "deny_insecure_transport" {
-  description = "Deny every request to the bucket that does not use TLS. Off only where the endpoint itself is plain HTTP (the local cloud), which would otherwise be locked out."
+  description = "Deny every request to the bucket that does not use TLS. Off only for the local cloud, whose control plane cannot evaluate the statement's aws:SecureTransport condition."
   type        = bool
   default     = true
 }

@@ -25,7 +25,7 @@ variable "architecture" {
 }
 
 variable "deny_insecure_transport" {
-  description = "Deny every request to the bucket that does not use TLS. Off only where the endpoint itself is plain HTTP (the local cloud), which would otherwise be locked out."
+  description = "Deny every request to the bucket that does not use TLS. Off only for the local cloud, whose control plane cannot evaluate the statement's aws:SecureTransport condition."
   type        = bool
   default     = true
 }

@@ -1,7 +1,7 @@
 # Security headers on every site response. The CSP lets scripts talk to exactly the origins the site
-# needs (the two APIs and the media upload endpoint) and nothing else.
+# needs (the two APIs and the media upload endpoint) and nothing else, and upgrades any http:// URL.
 locals {
-  content_security_policy = join("; ", concat([
+  content_security_policy = join("; ", [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
@@ -12,7 +12,8 @@ locals {
     "frame-ancestors 'none'",
     "base-uri 'self'",
     "object-src 'none'",
-  ], var.upgrade_insecure_requests ? ["upgrade-insecure-requests"] : []))
+    "upgrade-insecure-requests",
+  ])
 
   security_headers = {
     "Content-Security-Policy"   = local.content_security_policy

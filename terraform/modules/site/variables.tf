@@ -88,12 +88,6 @@ variable "response_headers_policy_enabled" {
   default     = true
 }
 
-variable "upgrade_insecure_requests" {
-  description = "Put upgrade-insecure-requests in the CSP (browsers then fetch every http:// URL over HTTPS). Off only where the APIs are plain HTTP: the local cloud."
-  type        = bool
-  default     = true
-}
-
 variable "publish_functions" {
   description = "Publish the CloudFront Function to LIVE (required on AWS before a distribution may use it; the local cloud lacks PublishFunction)."
   type        = bool
@@ -107,7 +101,7 @@ variable "force_destroy" {
 }
 
 variable "deny_insecure_transport" {
-  description = "Deny every request to the bucket that does not use TLS. Off only where the endpoint itself is plain HTTP (the local cloud), which would otherwise be locked out."
+  description = "Deny every request to the bucket that does not use TLS. Off only for the local cloud, whose control plane cannot evaluate the statement's aws:SecureTransport condition."
   type        = bool
   default     = true
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -31,13 +32,21 @@ class Answer:
         return json.loads(self.body)
 
 
-def call(url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None) -> Answer:
+def call(
+    url: str,
+    method: str = "GET",
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    ca_bundle: str | None = None,
+) -> Answer:
+    """``url`` by HTTP, or by HTTPS verified with ``ca_bundle`` (the cloud's local CA)."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
         url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
     )
+    context = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=60, context=context) as response:
             return Answer(
                 response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
             )
@@ -109,8 +118,8 @@ def _png(size: int = 64) -> bytes:
     return buffer.getvalue()
 
 
-def _browser_post(url: str, fields: dict[str, str], data: bytes, content_type: str) -> int:
-    """The browser's multipart POST of the file to the presigned URL."""
+def _browser_post(url: str, fields: dict[str, str], data: bytes, content_type: str, ca_bundle: str) -> int:
+    """The browser's multipart POST of the file to the presigned URL (HTTPS, verified)."""
     import aiohttp
 
     async def post() -> int:
@@ -118,7 +127,11 @@ def _browser_post(url: str, fields: dict[str, str], data: bytes, content_type: s
         for name, value in fields.items():
             form.add_field(name, value)
         form.add_field("file", data, filename="card.png", content_type=content_type)
-        async with aiohttp.ClientSession() as session, session.post(url, data=form) as response:
+        verified = aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=ca_bundle))
+        async with (
+            aiohttp.ClientSession(connector=verified) as session,
+            session.post(url, data=form) as response,
+        ):
             return response.status
 
     return asyncio.run(post())
@@ -132,7 +145,8 @@ def test_an_upload_becomes_a_thumbnail_served_by_the_site(cloud: RunningCloud, a
     post = upload["presigned_post"]
     assert post["fields"]["key"] == f"uploads/{upload['id']}"
 
-    assert _browser_post(post["url"], post["fields"], image, "image/png") in (200, 201, 204)
+    assert post["url"].startswith("https://")
+    assert _browser_post(post["url"], post["fields"], image, "image/png", cloud.ca_bundle) in (200, 201, 204)
 
     # S3 -> thumbnails function (asynchronously): poll the upload until it is ready.
     deadline = time.monotonic() + 120
@@ -186,7 +200,7 @@ def test_legacy_routes_reach_the_container_api(api: str) -> None:
 
 
 def test_the_container_api_answers_the_site_directly(cloud: RunningCloud) -> None:
-    answer = call(f"{cloud.endpoints['container_api_url']}/stamps?limit=12")
+    answer = call(f"{cloud.endpoints['container_api_url']}/stamps?limit=12", ca_bundle=cloud.ca_bundle)
 
     assert answer.status == 200
     assert answer.json()["total"] >= len(answer.json()["items"]) > 0

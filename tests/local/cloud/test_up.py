@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -24,6 +26,17 @@ def test_endpoints_json_names_every_url_and_each_answers(cloud: RunningCloud) ->
     for key in ("site_url", "api_url", "container_api_url", "aws_endpoint_url", "rest_api_id", "stage"):
         assert endpoints.get(key), key
     assert endpoints["api_url"].endswith(f"/{endpoints['stage']}")
+    # The browser's URLs and the AWS endpoint are HTTPS, verified with the CA endpoints.json names
+    https_port = endpoints["site_browser_url"].rsplit(":", 1)[1]
+    assert endpoints["site_browser_url"] == f"https://www.postcards.localhost:{https_port}"
+    assert endpoints["api_custom_domain_url"] == f"https://api.postcards.localhost:{https_port}"
+    assert endpoints["api_execute_api_url"] == (
+        f"https://{endpoints['rest_api_id']}.execute-api.localhost:{https_port}/{endpoints['stage']}"
+    )
+    assert endpoints["aws_endpoint_url"].startswith("https://127.0.0.1:")
+    assert endpoints["container_api_url"].startswith("https://127.0.0.1:")
+    assert Path(endpoints["ca_bundle"]).read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+    assert requests.get(endpoints["container_api_url"] + "/health", timeout=10, verify=cloud.ca_bundle).ok
     assert requests.get(endpoints["site_url"] + "/", timeout=10).status_code == 200
     assert requests.get(endpoints["api_url"] + "/v1/health", timeout=30).status_code == 200
     functions = cloud.client("lambda").list_functions()["Functions"]
@@ -39,14 +52,17 @@ def test_the_site_is_served_with_the_security_headers_terraform_gives(cloud: Run
     # When the page is fetched from the CloudFront stand-in
     headers = requests.get(cloud.endpoints["site_url"] + "/", timeout=10).headers
 
-    # Then it carries them, with a CSP that admits the plain-HTTP origins the local site talks to
+    # Then it carries them: AWS's CSP (upgrade-insecure-requests, no plain-HTTP origin) and HSTS,
+    # admitting the HTTPS origins the local site talks to
     for name, value in given.items():
         assert headers[name] == value
     policy = headers["Content-Security-Policy"]
     browser_api = cloud.endpoints["terraform_outputs"]["browser_urls"]["api_url"]
     assert f" {browser_api} " in policy
     assert f" {cloud.aws_endpoint_url}" in policy  # presigned photo uploads go there
-    assert "upgrade-insecure-requests" not in policy
+    assert policy.endswith("; upgrade-insecure-requests")
+    assert "http://" not in policy
+    assert headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains; preload"
 
 
 def test_a_first_up_serves_before_the_provider_waits_on_what_no_data_plane_reads(cloud: RunningCloud) -> None:
@@ -108,6 +124,8 @@ def test_aws_cli_invoke_through_the_edge_runs_the_function(
             "invoke",
             "--endpoint-url",
             cloud.aws_endpoint_url,
+            "--ca-bundle",
+            cloud.ca_bundle,
             "--region",
             "us-east-1",
             "--function-name",
@@ -141,6 +159,8 @@ def test_aws_cli_reads_function_logs(cloud: RunningCloud, deploy: Callable[..., 
         "filter-log-events",
         "--endpoint-url",
         cloud.aws_endpoint_url,
+        "--ca-bundle",
+        cloud.ca_bundle,
         "--region",
         "us-east-1",
         "--log-group-name",
@@ -233,7 +253,7 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-@pytest.mark.parametrize("flag", ["--edge-port", "--controlplane-port", "--apigateway-port"])
+@pytest.mark.parametrize("flag", ["--edge-port", "--controlplane-port", "--apigateway-port", "--https-port"])
 def test_a_port_in_use_is_named(flag: str, tmp_path: Path) -> None:
     import socket
 
@@ -247,8 +267,9 @@ def test_a_port_in_use_is_named(flag: str, tmp_path: Path) -> None:
                 "--container-api-port",
                 "--apigateway-port",
                 "--site-port",
+                "--https-port",
             ],
-            map(str, free_ports(5)),
+            map(str, free_ports(6)),
             strict=True,
         )
     )
@@ -275,15 +296,18 @@ def test_a_second_up_comes_back_with_its_data_and_terraform_sees_no_changes(tmp_
     # Given a cloud that was brought up (terraform applied), used, and stopped
     from tests.local.cloud_support import free_ports
 
-    ports = [str(port) for port in free_ports(5)]
+    ports = [str(port) for port in free_ports(6)]
     flags = [
         f"--{name}-port={port}"
         for name, port in zip(
-            ("edge", "controlplane", "container-api", "apigateway", "site"), ports, strict=True
+            ("edge", "controlplane", "container-api", "apigateway", "site", "https"), ports, strict=True
         )
     ]
     first = start_cloud(tmp_path / "first", "--state-dir", str(tmp_path / "state"), *flags)
     first.wait_for_log("==> terraform (background", timeout_s=300)  # the first apply's last changes
+    https_port = int(ports[-1])
+    first_ca = Path(first.ca_bundle).read_bytes()
+    first_leaves = {name: served_certificate(https_port, name, first.ca_bundle) for name in SERVED_NAMES}
     marker = f"kept-{time.time_ns()}"
     bucket = next(b["Name"] for b in first.client("s3").list_buckets()["Buckets"] if "media" in b["Name"])
     first.client("s3").put_object(Bucket=bucket, Key=f"uploads/{marker}", Body=b"kept")
@@ -301,5 +325,25 @@ def test_a_second_up_comes_back_with_its_data_and_terraform_sees_no_changes(tmp_
         body = second.client("s3").get_object(Bucket=bucket, Key=f"uploads/{marker}")["Body"].read()
         assert body == b"kept"
         assert requests.get(second.endpoints["api_url"] + "/v1/health", timeout=30).status_code == 200
+        # and it serves HTTPS with the same CA and the same certificates, not new ones
+        assert Path(second.ca_bundle).read_bytes() == first_ca
+        assert {name: served_certificate(https_port, name, second.ca_bundle) for name in SERVED_NAMES} == (
+            first_leaves
+        )
     finally:
         stop_cloud(second)
+
+
+SERVED_NAMES = ("api.postcards.localhost", "www.postcards.localhost", "abc.execute-api.localhost")
+
+
+def served_certificate(port: int, name: str, ca_bundle: str) -> bytes:
+    """The certificate (DER) the HTTPS port presents for ``name``, verified with ``ca_bundle``."""
+    context = ssl.create_default_context(cafile=ca_bundle)
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=name) as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
+    assert der is not None
+    return der

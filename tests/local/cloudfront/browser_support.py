@@ -27,6 +27,9 @@ import requests
 from PIL import Image
 from playwright.sync_api import ConsoleMessage, Locator, Page, Request, Route, expect
 
+from local.tls.authority import LocalCA
+from local.tls.trust import trust
+
 ROOT = Path(__file__).resolve().parents[3]
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -61,6 +64,15 @@ PHONE = {"width": 390, "height": 844}  # a current phone's CSS pixels
 UI_TIMEOUT_MS = 30_000
 # A photo's thumbnail: upload, S3 notification, a possibly cold thumbnails function, then the page's poll.
 THUMBNAIL_TIMEOUT_MS = 60_000
+
+
+def trusting_home(ca_dir: Path, home: Path) -> Path:
+    """``home`` with the local CA in its NSS database, put there by what ``make trust`` runs: Chromium
+    on Linux reads ``$HOME/.pki/nssdb``."""
+    ca = LocalCA.load(ca_dir)
+    assert ca is not None, f"no local CA in {ca_dir}"
+    trust(ca, home)
+    return home
 
 
 def is_loopback(url: str) -> bool:
@@ -99,6 +111,7 @@ class Site:
     api_url: str  # the Lambda API by address, for the test's own requests
     container_api_url: str
     config: dict[str, Any]  # config.json as the page reads it
+    ca_bundle: str  # what the test's own HTTPS requests verify with
 
     def post_card(self, author: str, message: str, **extra: str) -> dict[str, Any]:
         answer = requests.post(
@@ -125,6 +138,7 @@ class Site:
             data=presigned_post["fields"],
             files={"file": ("photo", data)},
             timeout=HTTP_TIMEOUT_S,
+            verify=self.ca_bundle,
         )
         assert answer.status_code in {200, 201, 204}, answer.text
 

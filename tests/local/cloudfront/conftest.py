@@ -4,6 +4,7 @@ kept as a full-page screenshot, ``failure-<n>.png``, in the test's pytest tmp fo
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from tests.local.cloudfront.browser_support import (
     Site,
     SitePage,
     origin_of,
+    trusting_home,
 )
 
 
@@ -39,6 +41,7 @@ def site(cloud: RunningCloud) -> Site:
         api_url=endpoints["api_url"],
         container_api_url=endpoints["container_api_url"],
         config=config,
+        ca_bundle=cloud.ca_bundle,
     )
 
 
@@ -52,8 +55,15 @@ def playwright() -> Iterator[Playwright]:
 
 
 @pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+def browser(
+    playwright: Playwright, cloud: RunningCloud, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Browser]:
+    """Chromium trusting the local CA as ``make trust`` makes it (its NSS database, in a HOME that
+    is the browser's alone)."""
+    home = trusting_home(Path(cloud.ca_bundle).parent, tmp_path_factory.mktemp("browser-home"))
+    chromium = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=LAUNCH_ARGS, env={**os.environ, "HOME": str(home)}
+    )
     yield chromium
     chromium.close()
 

@@ -276,3 +276,29 @@ def test_sources_say_where_each_part_came_from(served: Served) -> None:
     assert sources["function associations"] == "Terraform state"
     assert sources["function code"] == "control plane"
     assert sources["response headers policy"] == "Terraform state"
+
+
+@pytest.fixture
+def with_https_port(served: Served) -> Iterator[int]:
+    """The server as ``make up`` runs it: with an HTTPS port to send plain-HTTP viewers to."""
+    served.server.https_port = 4443
+    try:
+        yield 4443
+    finally:
+        served.server.https_port = None
+
+
+def test_plain_http_for_an_alias_follows_the_viewer_protocol_policy(
+    served: Served, with_https_port: int
+) -> None:
+    # A plain-HTTP request for the alias, under a redirect-to-https behaviour
+    reply = served.get("/app.js?v=1", headers={"Host": "www.postcards.localhost:4590"})
+
+    assert reply.status == 301
+    assert reply.headers["Location"] == f"https://www.postcards.localhost:{with_https_port}/app.js?v=1"
+    # By address, which no certificate names, the request is served as it is
+    assert served.get("/app.js").status == 200
+
+
+def test_without_an_https_port_nothing_is_redirected(served: Served) -> None:
+    assert served.get("/app.js", headers={"Host": "www.postcards.localhost"}).status == 200

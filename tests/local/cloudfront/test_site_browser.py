@@ -1,12 +1,15 @@
 """The site in a real browser (Chromium) against the session's local cloud, as a user meets it.
 
-The page is opened on ``site_browser_url``, the CloudFront stand-in's ``*.localhost`` origin that the
-API's CORS allows. It reads config.json, talks to the Lambda API and the container API, uploads to S3
-with the presigned POST and shows thumbnails under /media. A back end "down" is the browser being
-unable to reach it (Playwright aborts its requests): the real processes keep serving the other tests.
-The fixtures are in conftest.py; the Lambda lab's tests are in test_site_lab.py, the page under
-failing back ends (retries, circuit breakers) in test_site_resilience.py, accessibility and the
-phone layout in test_site_accessibility.py.
+The page is opened on ``site_browser_url``, ``https://www.postcards.localhost:<https port>``: the
+CloudFront stand-in's alias, the origin the API's CORS allows, served with the distribution's ACM
+certificate by the local CA, which the browser trusts the way ``make trust`` trusts it (an NSS
+database in the browser's own fresh HOME; no check is ever turned off). It reads config.json, talks to
+the Lambda API and the container API over HTTPS, uploads to S3 with the presigned POST (to the AWS
+endpoint, HTTPS too) and shows thumbnails under /media, all under the site's real CSP. A back end
+"down" is the browser being unable to reach it (Playwright aborts its requests): the real processes
+keep serving the other tests. The fixtures are in conftest.py; the Lambda lab's tests are in
+test_site_lab.py, the page under failing back ends (retries, circuit breakers) in
+test_site_resilience.py, accessibility and the phone layout in test_site_accessibility.py.
 """
 
 from __future__ import annotations
@@ -45,12 +48,15 @@ def test_the_page_shows_both_services_up_the_feed_and_the_stamps(
     message = unique("Greetings from the feed")
     site.post_card("Feed Tester", message)
     stamps = requests.get(
-        f"{site.container_api_url}/stamps", params={"limit": 12}, timeout=HTTP_TIMEOUT_S
+        f"{site.container_api_url}/stamps",
+        params={"limit": 12},
+        timeout=HTTP_TIMEOUT_S,
+        verify=site.ca_bundle,
     ).json()
     lambda_version = requests.get(f"{site.api_url}/v1/health", timeout=HTTP_TIMEOUT_S).json()["version"]
-    container_version = requests.get(f"{site.container_api_url}/health", timeout=HTTP_TIMEOUT_S).json()[
-        "version"
-    ]
+    container_version = requests.get(
+        f"{site.container_api_url}/health", timeout=HTTP_TIMEOUT_S, verify=site.ca_bundle
+    ).json()["version"]
 
     # When a user opens the site from the CloudFront stand-in
     response = site_page.page.goto(site_page.url)
@@ -104,7 +110,10 @@ def test_a_card_sent_with_a_stamp_shows_that_stamp_in_the_feed_also_after_reload
 ) -> None:
     # Given the page with the container API's stamps loaded
     stamps = requests.get(
-        f"{site.container_api_url}/stamps", params={"limit": 12}, timeout=HTTP_TIMEOUT_S
+        f"{site.container_api_url}/stamps",
+        params={"limit": 12},
+        timeout=HTTP_TIMEOUT_S,
+        verify=site.ca_bundle,
     ).json()["items"]
     picked = stamps[-1]
     site_page.open()
@@ -450,14 +459,25 @@ def test_the_site_works_under_the_content_security_policy_terraform_gives_it(
     cloud: RunningCloud, site: Site, page: Page, site_page: SitePage, watch: PageWatch
 ) -> None:
     """CloudFront sends the root's security headers on AWS (a response headers policy); the local
-    stand-in sends the same output. The policy admits exactly the origins the page talks to, so a
-    call to anything else, an inline script or style, would be refused (a console error)."""
-    # Given the page as the CloudFront stand-in serves it, with the root's Content-Security-Policy
-    policy = cloud.endpoints["terraform_outputs"]["site_security_headers"]["Content-Security-Policy"]
+    stand-in sends the same output, AWS's own: HSTS, and a CSP with upgrade-insecure-requests and no
+    plain-HTTP origin. It admits exactly the origins the page talks to, so a call to anything else,
+    an inline script or style, or anything by plain HTTP would be refused (a console error)."""
+    # Given the page as the CloudFront stand-in serves it by HTTPS, with the root's security headers
+    headers = cloud.endpoints["terraform_outputs"]["site_security_headers"]
+    policy = headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy
+    assert policy.endswith("; upgrade-insecure-requests")
+    assert "http://" not in policy
+    assert site.page_url.startswith("https://www.postcards.localhost:")
     served = page.goto(site.page_url)
     assert served is not None
     assert served.headers["content-security-policy"] == policy
+    assert served.headers["strict-transport-security"] == headers["Strict-Transport-Security"]
+    # with a certificate the browser verified (an untrusted one would have failed the navigation)
+    security = served.security_details()
+    assert security is not None
+    assert "Postcards local CA" in str(security.get("issuer"))
+    assert security.get("protocol") == "TLS 1.3"
     message = unique("Under policy")
 
     # When the user reads the page and sends a postcard with a photo
@@ -471,6 +491,55 @@ def test_the_site_works_under_the_content_security_policy_terraform_gives_it(
     expect(site_page.compose_status).to_have_text("Sent!")
     expect(site_page.card(message).locator("img")).to_be_visible(timeout=THUMBNAIL_TIMEOUT_MS)
     assert watch.problems() == []
+
+
+def test_the_site_on_its_http_port_ends_on_its_https_url_by_either_scheme(
+    site: Site, site_page: SitePage, watch: PageWatch
+) -> None:
+    page = site_page.page
+    # Given the site's name on its plain-HTTP port
+    site_port = int(site.loopback_url.rsplit(":", 1)[1])
+    plain = f"http://www.postcards.localhost:{site_port}/"
+    upgraded = f"https://www.postcards.localhost:{site_port}/"
+
+    # When a browser opens it there
+    first = page.goto(plain)
+
+    # Then CloudFront's viewer protocol policy sends it to the HTTPS URL
+    assert first is not None
+    assert first.ok
+    assert page.url == site.page_url
+    assert redirects(first.request) == [plain]
+    site_page.expect_service("lambda", "up", re.compile(r"^v\S+$"))  # the page has done its calls
+    site_page.expect_service("container", "up", re.compile(r"^v\S+$"))
+
+    # When a browser opens it there by HTTPS (what a browser that applies the site's HSTS to the
+    # name does with the plain URL: HSTS keeps the port; Chromium ignores HSTS for *.localhost), in a
+    # tab of its own (leaving the first one would abort what it still loads)
+    tab = SitePage(page.context.new_page(), site.page_url)
+    tab_watch = PageWatch()
+    tab_watch.attach(tab.page)
+    again = tab.page.goto(upgraded)
+
+    # Then the port answers TLS with the site's certificate and sends it on to the HTTPS URL
+    assert again is not None
+    assert again.ok
+    assert tab.page.url == site.page_url
+    assert redirects(again.request) == [upgraded]
+    tab.expect_service("lambda", "up", re.compile(r"^v\S+$"))
+    tab.expect_service("container", "up", re.compile(r"^v\S+$"))
+    assert watch.problems() == []
+    assert tab_watch.problems() == []
+
+
+def redirects(request: Request) -> list[str]:
+    """The URLs a request was redirected from, latest first (the browser's own HSTS upgrade too)."""
+    found = []
+    earlier = request.redirected_from
+    while earlier is not None:
+        found.append(earlier.url)
+        earlier = earlier.redirected_from
+    return found
 
 
 # --- the feed's pages ----------------------------------------------------------------------------

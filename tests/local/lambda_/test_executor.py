@@ -55,6 +55,8 @@ def test_the_environment_looks_like_lambda(cloud: RunningCloud, deploy: Deploy) 
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
     assert env["AWS_ACCESS_KEY_ID"] == "test"
     assert env["AWS_ENDPOINT_URL"] == cloud.aws_endpoint_url
+    assert env["AWS_ENDPOINT_URL"].startswith("https://")
+    assert env["AWS_CA_BUNDLE"] == cloud.ca_bundle  # the function's SDK verifies the endpoint with it
     assert env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
     assert env["_X_AMZN_TRACE_ID"].startswith("Root=1-")
     assert env["AWS_LAMBDA_RUNTIME_API"].startswith("127.0.0.1:")
@@ -601,6 +603,7 @@ def test_dry_run_checks_without_running(cloud: RunningCloud, deploy: Deploy) -> 
 def test_get_function_gives_a_code_location_that_downloads_the_zip(
     cloud: RunningCloud, deploy: Deploy
 ) -> None:
+    import ssl
     import urllib.request
 
     from tests.local.cloud_support import PROBE
@@ -608,7 +611,10 @@ def test_get_function_gives_a_code_location_that_downloads_the_zip(
     name = deploy(cloud)
 
     location = cloud.client("lambda").get_function(FunctionName=name)["Code"]["Location"]
-    with urllib.request.urlopen(location) as response:
+    assert location.startswith(cloud.aws_endpoint_url)  # on the edge, by the scheme it was asked by
+    with urllib.request.urlopen(
+        location, context=ssl.create_default_context(cafile=cloud.ca_bundle)
+    ) as response:
         data = response.read()
 
     import io
