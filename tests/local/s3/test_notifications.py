@@ -99,7 +99,11 @@ def test_a_browser_post_upload_sends_an_object_created_post_event(
 
     # When the browser posts the form
     answer = requests.post(
-        post["url"], data=post["fields"], files={"file": ("upload.png", b"\x89PNG data")}, timeout=30
+        post["url"],
+        data=post["fields"],
+        files={"file": ("upload.png", b"\x89PNG data")},
+        timeout=30,
+        verify=cloud.ca_bundle,
     )
 
     # Then the upload succeeds and the function hears of it
