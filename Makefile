@@ -36,7 +36,7 @@ AXE_CORE_VERSION := 4.14.1
 AXE_CORE := $(TOOLS)/node_modules/axe-core/axe.min.js
 
 .PHONY: help venv lock build lint fmt test test-unit test-build test-terraform test-local test-browser \
-	chromium axe-core certutil trust untrust bench load up plan deploy destroy tf-init tf-modules clean
+	chromium axe-core certutil trust untrust bench load up plan deploy destroy tf-init tf-modules docs clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -79,6 +79,11 @@ FORCE:
 build: venv ## Build function zips, the layer zip and build/manifest.json (ARCH=arm64|x86_64)
 	@PATH="$(BIN):$$PATH" ./build.sh --arch $(ARCH) --runtime $(RUNTIME)
 
+# --- docs --------------------------------------------------------------------------------------
+
+docs: venv ## Regenerate the docs made from sources: Terraform modules' inputs/outputs, docs/quest/cost.md
+	@$(PY) -m buildtools.docs
+
 # --- checks ------------------------------------------------------------------------------------
 
 fmt: venv ## Format Python and Terraform in place
@@ -92,6 +97,8 @@ lint: venv $(TOOLS)/checkov/bin/checkov tf-modules ## ruff, mypy, shellcheck, te
 	@$(BIN)/ruff check --quiet functions local buildtools tests
 	@$(BIN)/mypy --no-error-summary functions local buildtools
 	@$(BIN)/shellcheck build.sh .ci/run
+	@# Generated docs (module READMEs' inputs and outputs, the cost page) must match their sources.
+	@$(PY) -m buildtools.docs --check
 	@terraform fmt -check -recursive $(TF_DIR)
 	@# -no-tests: validate mis-reports the site module's us-east-1 alias in module-level test runs;
 	@# `terraform test` (make test-terraform) validates and runs every test file itself.

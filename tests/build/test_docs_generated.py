@@ -1,0 +1,100 @@
+"""buildtools/docs: the Terraform READMEs' generated tables follow the .tf files, and --check
+(make lint) fails on a stale one without touching it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from buildtools.docs.__main__ import main
+from buildtools.docs.generated import BEGIN, END
+
+VARIABLES = """
+variable "memory_mb" {
+  description = "Memory | in MB."
+  type        = map(number)
+  default     = { api = 512 }
+}
+
+variable "name" {
+  description = "Required name."
+  type        = string
+}
+
+variable "key" {
+  description = "A secret."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+"""
+
+OUTPUTS = """
+output "url" {
+  description = "Where it answers."
+  value       = "https://example.com"
+}
+"""
+
+
+def a_repository(tmp_path: Path) -> Path:
+    module = tmp_path / "terraform" / "modules" / "thing"
+    module.mkdir(parents=True)
+    (module / "variables.tf").write_text(VARIABLES)
+    (module / "outputs.tf").write_text(OUTPUTS)
+    (tmp_path / "terraform" / "main.tf").write_text('locals {\n  a = "b"\n}\n')
+    (tmp_path / "terraform" / "README.md").write_text(f"# root\n\nHand text.\n\n{BEGIN}\n{END}\n\nAfter.\n")
+    return tmp_path
+
+
+def test_a_module_without_readme_gets_one_with_its_inputs_and_outputs(tmp_path: Path) -> None:
+    root = a_repository(tmp_path)
+
+    assert main(["--root", str(root)]) == 0
+
+    readme = (root / "terraform/modules/thing/README.md").read_text()
+    assert readme.startswith("# terraform/modules/thing/\n")
+    assert '| `memory_mb` | `map(number)` | `{"api" = 512}` | Memory \\| in MB. |' in readme
+    assert "| `name` | `string` | required | Required name. |" in readme
+    assert "| `key` | `string` | `null` | A secret. (sensitive) |" in readme
+    assert "| `url` | Where it answers. |" in readme
+
+
+def test_hand_written_text_around_the_markers_is_kept(tmp_path: Path) -> None:
+    root = a_repository(tmp_path)
+
+    main(["--root", str(root)])
+
+    readme = (root / "terraform/README.md").read_text()
+    assert readme.startswith("# root\n\nHand text.\n\n")
+    assert readme.endswith(f"{END}\n\nAfter.\n")
+    assert "## Inputs\n\nNone." in readme
+
+
+def test_check_fails_on_a_changed_description_and_changes_nothing(tmp_path: Path, capsys) -> None:
+    root = a_repository(tmp_path)
+    main(["--root", str(root)])
+    variables = root / "terraform/modules/thing/variables.tf"
+    variables.write_text(VARIABLES.replace("Required name.", "The name."))
+    readme = root / "terraform/modules/thing/README.md"
+    before = readme.read_text()
+
+    assert main(["--root", str(root), "--check"]) == 1
+
+    assert readme.read_text() == before
+    assert "terraform/modules/thing/README.md: is stale" in capsys.readouterr().err
+    assert main(["--root", str(root)]) == 0
+    assert main(["--root", str(root), "--check"]) == 0
+
+
+def test_a_readme_without_markers_is_an_error_not_overwritten(tmp_path: Path, capsys) -> None:
+    root = a_repository(tmp_path)
+    (root / "terraform/README.md").write_text("# root, no markers\n")
+
+    assert main(["--root", str(root)]) == 1
+
+    assert (root / "terraform/README.md").read_text() == "# root, no markers\n"
+    assert "no '<!-- BEGIN GENERATED" in capsys.readouterr().err
+
+
+def test_this_repository_is_in_sync() -> None:
+    assert main(["--check"]) == 0
