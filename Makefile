@@ -36,7 +36,7 @@ AXE_CORE_VERSION := 4.14.1
 AXE_CORE := $(TOOLS)/node_modules/axe-core/axe.min.js
 
 .PHONY: help venv lock build lint fmt test test-unit test-build test-terraform test-local test-browser \
-	chromium axe-core certutil trust untrust bench load up plan deploy destroy tf-init tf-modules docs clean
+	chromium axe-core certutil trust untrust bench load up plan deploy destroy tf-init tf-modules docs figures clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -82,6 +82,15 @@ build: venv ## Build function zips, the layer zip and build/manifest.json (ARCH=
 # --- docs --------------------------------------------------------------------------------------
 
 docs: venv ## Regenerate the docs made from sources: Terraform modules' inputs/outputs, docs/quest/cost.md
+	@$(PY) -m buildtools.docs
+
+# The figures the docs quote are committed (docs/quest/figures/), so that `make docs` and its check
+# give the same pages on every clone; this takes the latest bench results in, then regenerates.
+FIGURES := coldstart lambda_reports
+figures: venv ## Copy build/bench/{coldstart,lambda_reports}.json into docs/quest/figures/, then make docs
+	@for name in $(FIGURES); do \
+		test -f build/bench/$$name.json || { echo "error: no build/bench/$$name.json: make bench BENCH=$$name" >&2; exit 1; }; \
+		cp build/bench/$$name.json docs/quest/figures/$$name.json; done
 	@$(PY) -m buildtools.docs
 
 # --- checks ------------------------------------------------------------------------------------

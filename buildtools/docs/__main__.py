@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from buildtools.docs.cost import FIGURES, cost_page
 from buildtools.docs.generated import DocsError, Generated, regenerate
 from buildtools.docs.terraform_readme import module_readmes
 
@@ -14,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def everything(root: Path) -> list[Generated]:
-    return module_readmes(root / "terraform")
+    parts = module_readmes(root / "terraform")
+    if (root / FIGURES).exists():  # a repository without measured figures has no cost page
+        parts.append(cost_page(root))
+    return parts
 
 
 def main(argv: list[str] | None = None) -> int:

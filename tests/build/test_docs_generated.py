@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from buildtools.docs.__main__ import main
@@ -98,3 +99,55 @@ def test_a_readme_without_markers_is_an_error_not_overwritten(tmp_path: Path, ca
 
 def test_this_repository_is_in_sync() -> None:
     assert main(["--check"]) == 0
+
+
+ROOT_VARIABLES = """
+variable "architecture" {
+  type    = string
+  default = "arm64"
+}
+variable "function_memory_mb" {
+  type    = map(number)
+  default = { postcards = 1024, thumbnails = 2048, housekeeping = 1024 }
+}
+variable "provisioned_concurrency" {
+  type    = map(number)
+  default = { postcards = 2 }
+}
+variable "xray_sampling_rate" {
+  type    = number
+  default = 0.5
+}
+"""
+
+
+def figures(billed_ms: float, init_ms: float) -> dict:
+    function = {
+        "cold": {"n": 1, "init_duration": {"median_ms": init_ms}},
+        "warm": {"n": 9, "billed_duration": {"median_ms": billed_ms}},
+    }
+    return {"measured_at": "2026-12-01T00:00:00+00:00", "functions": dict.fromkeys(FUNCTIONS, function)}
+
+
+FUNCTIONS = ("postcards", "thumbnails", "housekeeping")
+
+
+def test_the_cost_page_multiplies_configured_memory_by_measured_duration(tmp_path: Path) -> None:
+    root = a_repository(tmp_path)
+    (root / "terraform/variables.tf").write_text(ROOT_VARIABLES)
+    (root / "docs/quest/figures").mkdir(parents=True)
+    (root / "docs/quest/figures/lambda_reports.json").write_text(
+        json.dumps(figures(billed_ms=100, init_ms=1000))
+    )
+
+    assert main(["--root", str(root)]) == 0
+
+    page = (root / "docs/quest/cost.md").read_text()
+    # 1 M x 1 GB x 0.1 s x $0.0000133334 = $1.33; requests $0.20; REST $3.50; X-Ray 50 % of $5 = $2.50
+    assert "| API calls (`postcards`, 1024 MB, 100 ms) | $0.20 | $1.33 | $3.50 | $2.50 | **$7.53** |" in page
+    # 2 GB x 0.1 s: $2.67; Lambda samples S3 events at 5 %: $0.25
+    assert "| photos (`thumbnails`, 2048 MB, 100 ms) | $0.20 | $2.67 |" in page
+    # 1 M cold starts x 1 GB x 1 s = $13.33
+    assert "| `postcards` | 1024 MB | 1000 ms | $13.33 |" in page
+    # two 1 GB environments for 30 days at $0.0000033334 a GB-s
+    assert "| provisioned concurrency `postcards` | 2 \u00d7 1024 MB | $17.28 |" in page

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
@@ -32,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("endpoints", nargs="?", type=Path, default=ROOT / ".local" / "endpoints.json")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images" / "site.png")
+    parser.add_argument("--figures", type=Path, default=ROOT / "docs" / "quest" / "figures" / "lab.json")
     parser.add_argument("--calls", type=int, default=8)
     parser.add_argument("--hold-ms", type=int, default=1000)
     args = parser.parse_args()
@@ -50,11 +52,22 @@ def main() -> None:
         page.fill("#burst-hold", str(args.hold_ms))
         page.click("#burst")
         expect(page.locator("#instances-status")).to_contain_text("at once:")
-        print("status:", page.locator("#instances-status").inner_text())
-        print("explanation:", page.locator("#instances-explanation").inner_text())
-        print("limits:", page.locator("#lab-limits").inner_text().replace("\n", " | "))
-        for row in page.locator("#instances tbody tr").all():
-            print("environment:", " | ".join(cell.inner_text() for cell in row.locator("td").all()))
+        figures = {
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": "python -m tests.local.cloudfront.readme_screenshot",
+            "load_average_1m": round(os.getloadavg()[0], 2),
+            "burst": {"calls": args.calls, "hold_ms": args.hold_ms},
+            "status": page.locator("#instances-status").inner_text(),
+            "explanation": page.locator("#instances-explanation").inner_text(),
+            "limits": page.locator("#lab-limits").inner_text().splitlines(),
+            "environments": [
+                [cell.inner_text() for cell in row.locator("td").all()]
+                for row in page.locator("#instances tbody tr").all()
+            ],
+        }
+        print(json.dumps(figures, indent=2))
+        args.figures.parent.mkdir(parents=True, exist_ok=True)
+        args.figures.write_text(json.dumps(figures, indent=2) + "\n")
         args.out.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=args.out, full_page=True)
         print("screenshot:", args.out)
