@@ -23,10 +23,13 @@ from tests.local.cloudfront.browser_support import (
     DESKTOP,
     LAUNCH_ARGS,
     UI_TIMEOUT_MS,
+    block,
+    origin_of,
     trusting_home,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
+STAMPS_NOTE = "#stamps-note"
 
 
 def main() -> None:
@@ -36,6 +39,11 @@ def main() -> None:
     parser.add_argument("--figures", type=Path, default=ROOT / "docs" / "quest" / "figures" / "lab.json")
     parser.add_argument("--calls", type=int, default=8)
     parser.add_argument("--hold-ms", type=int, default=1000)
+    parser.add_argument(
+        "--stamps-down",
+        action="store_true",
+        help="the container API unreachable for the page (no burst): the site staying up on one back end",
+    )
     args = parser.parse_args()
     endpoints = json.loads(args.endpoints.read_text())
     with tempfile.TemporaryDirectory() as home, sync_playwright() as driver:
@@ -45,8 +53,18 @@ def main() -> None:
         )
         page = browser.new_context(viewport=DESKTOP).new_page()
         page.set_default_timeout(UI_TIMEOUT_MS)
+        if args.stamps_down:
+            block(page, origin_of(endpoints["container_api_url"]), "unreachable")
         page.goto(endpoints["site_browser_url"] + "/")
         expect(page.locator("#status-lambda")).to_have_attribute("data-state", "up")
+        if args.stamps_down:
+            expect(page.locator("#status-container")).to_have_attribute("data-state", "down")
+            expect(page.locator(STAMPS_NOTE)).to_contain_text("Stamps are unavailable")
+            expect(page.locator("#postcards > li.card").first).to_be_visible()
+            page.screenshot(path=args.out, full_page=True)
+            print("screenshot:", args.out)
+            browser.close()
+            return
         expect(page.locator("#status-container")).to_have_attribute("data-state", "up")
         page.fill("#burst-size", str(args.calls))
         page.fill("#burst-hold", str(args.hold_ms))
