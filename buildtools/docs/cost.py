@@ -31,6 +31,7 @@ PRICES: dict[str, float] = {
     "alarm_month": 0.10,  # https://aws.amazon.com/cloudwatch/pricing/ (standard resolution)
     "dashboard_month": 3.00,  # beyond the account's first 3
     "hosted_zone_month": 0.50,  # https://aws.amazon.com/route53/pricing/
+    "kms_key_month": 1.00,  # https://aws.amazon.com/kms/pricing/ (customer managed key)
 }
 PRICE_PAGES = {
     "Lambda": "https://aws.amazon.com/lambda/pricing/",
@@ -38,6 +39,7 @@ PRICE_PAGES = {
     "X-Ray": "https://aws.amazon.com/xray/pricing/",
     "CloudWatch": "https://aws.amazon.com/cloudwatch/pricing/",
     "Route 53": "https://aws.amazon.com/route53/pricing/",
+    "KMS": "https://aws.amazon.com/kms/pricing/",
 }
 
 FIGURES = Path("docs/quest/figures/lambda_reports.json")  # make figures copies it from build/bench
@@ -55,6 +57,16 @@ class Config:
     provisioned: dict[str, int]
     sampling_rate: float
     functions: list[str]
+    kms_keys: int  # customer managed keys the configuration creates (each billed monthly)
+
+
+def kms_keys(terraform: Path) -> int:
+    """How many `aws_kms_key` resources the root and its modules declare (tests aside)."""
+    return sum(
+        tf.read_text(encoding="utf-8").count('resource "aws_kms_key"')
+        for tf in terraform.rglob("*.tf")
+        if "tests" not in tf.relative_to(terraform).parts
+    )
 
 
 def configuration(terraform: Path) -> Config:
@@ -69,6 +81,7 @@ def configuration(terraform: Path) -> Config:
         provisioned={k: int(v) for k, v in defaults["provisioned_concurrency"].items()},
         sampling_rate=float(defaults["xray_sampling_rate"]),
         functions=sorted(memory),
+        kms_keys=kms_keys(terraform),
     )
 
 
@@ -174,6 +187,14 @@ def page(config: Config, reports: dict[str, Any], measured_at: str) -> str:
             hk,
         ),
     ]
+    if config.kms_keys:
+        at_rest.append(
+            (
+                "KMS customer managed keys",
+                f"{config.kms_keys} (yearly rotation adds $1 a month for each of the first two)",
+                config.kms_keys * PRICES["kms_key_month"],
+            )
+        )
     for key, count in sorted(config.provisioned.items()):
         if count:
             gb = config.memory_mb[key] / 1024 * count * SECONDS_PER_MONTH
@@ -193,7 +214,8 @@ def page(config: Config, reports: dict[str, Any], measured_at: str) -> str:
         *(f"| {what} | {how} | {_usd(usd)} |" for what, how, usd in at_rest),
         f"| **total, at most** | | **{_usd(sum(usd for _, _, usd in at_rest))}** |",
         "",
-        "Lambda, API Gateway, DynamoDB on demand, CloudFront, ACM's public certificates and SQS cost nothing "
+        "Lambda, API Gateway, DynamoDB on demand, CloudFront, ACM's public certificates, SQS and SSM's "
+        "standard parameters cost nothing "
         "without traffic; S3 storage and CloudWatch Logs cost what is stored (log groups keep "
         "`log_retention_days`, 30 by default).",
     ]

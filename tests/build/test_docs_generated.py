@@ -151,3 +151,17 @@ def test_the_cost_page_multiplies_configured_memory_by_measured_duration(tmp_pat
     assert "| `postcards` | 1024 MB | 1000 ms | $13.33 |" in page
     # two 1 GB environments for 30 days at $0.0000033334 a GB-s
     assert "| provisioned concurrency `postcards` | 2 \u00d7 1024 MB | $17.28 |" in page
+
+
+def test_a_customer_managed_kms_key_costs_at_rest(tmp_path: Path) -> None:
+    root = a_repository(tmp_path)
+    (root / "terraform/variables.tf").write_text(ROOT_VARIABLES)
+    (root / "terraform/keys.tf").write_text('resource "aws_kms_key" "alarms" {\n  description = "k"\n}\n')
+    (root / "docs/quest/figures").mkdir(parents=True)
+    (root / "docs/quest/figures/lambda_reports.json").write_text(
+        json.dumps(figures(billed_ms=100, init_ms=1000))
+    )
+
+    main(["--root", str(root)])
+
+    assert "| KMS customer managed keys | 1 (" in (root / "docs/quest/cost.md").read_text()
