@@ -9,8 +9,8 @@ before a fenced block marks it, and is invisible where Markdown is rendered:
 A block runs as one ``bash -euo pipefail`` script in a fresh folder (local) or the repository root
 (build); it passes when it exits 0, so a block states what it expects with commands that fail
 otherwise (``curl --fail``, ``test ... = 422``). Local blocks are written with ``make up``'s
-default addresses; before running, each is rewritten to the test cloud's (``rewrite``), and a
-default port left over is an error, so a doc block can never reach a user's own cloud.
+default addresses; before running, each is rewritten to the test cloud's (``rewrite``), and an
+address on any other loopback port is an error, so a doc block can never reach a user's own cloud.
 """
 
 from __future__ import annotations
@@ -89,27 +89,39 @@ def _port(url: str) -> int:
     return port
 
 
+# make up's default port of each part -> the endpoints.json field that names the cloud's address.
+_ADDRESSES = {
+    "edge": "aws_endpoint_url",
+    "controlplane": "controlplane_url",
+    "container_api": "container_api_url",
+    "apigateway": "api_url",
+    "site": "site_url",
+    "https": "api_custom_domain_url",
+    "console": "console_url",  # the local console, where the cloud has one
+}
+_ADDRESS = re.compile(r"(?P<host>127\.0\.0\.1|localhost):(?P<port>[0-9]+)\b")
+
+
 def rewrite(script: str, endpoints: dict[str, Any], root: Path = ROOT) -> str:
-    """``script`` with make up's default addresses replaced by the cloud's in ``endpoints``."""
+    """``script`` with make up's default addresses replaced by the cloud's in ``endpoints``; an
+    address on any other port is an error (it could reach a cloud of the user's)."""
     defaults = Ports()
     ports = {
-        defaults.edge: _port(endpoints["aws_endpoint_url"]),
-        defaults.controlplane: _port(endpoints["controlplane_url"]),
-        defaults.container_api: _port(endpoints["container_api_url"]),
-        defaults.apigateway: _port(endpoints["api_url"]),
-        defaults.site: _port(endpoints["site_url"]),
-        defaults.https: _port(endpoints["api_custom_domain_url"]),
+        getattr(defaults, part): _port(endpoints[field])
+        for part, field in _ADDRESSES.items()
+        if hasattr(defaults, part) and endpoints.get(field)
     }
     text = script.replace(DEFAULT_CA, endpoints["ca_bundle"])
     text = re.sub(r"(?<![\w/.-])\.venv/bin/", f"{root}/.venv/bin/", text)
 
     def port(match: re.Match[str]) -> str:
-        return f"{match['host']}:{ports[int(match['port'])]}"
+        # A host name ending in localhost (api.postcards.localhost) or the loopback address.
+        number = int(match["port"])
+        if number not in ports:
+            raise DocBlockError(
+                f"{match[0]}: not one of make up's default addresses ({sorted(ports)}), so the test "
+                "cannot point it at its own cloud"
+            )
+        return f"{match['host']}:{ports[number]}"
 
-    # A host name ending in localhost (api.postcards.localhost) or the loopback address, then a port.
-    pattern = r"(?P<host>127\.0\.0\.1|localhost):(?P<port>" + "|".join(str(p) for p in ports) + r")\b"
-    text = re.sub(pattern, port, text)
-    left = [p for p in ports if re.search(rf":{p}\b", text) and p not in ports.values()]
-    if left:
-        raise DocBlockError(f"default port(s) {left} left after the rewrite: an address the convention lacks")
-    return text
+    return _ADDRESS.sub(port, text)

@@ -77,3 +77,8 @@ def test_every_runnable_block_of_the_docs_is_well_formed_and_there_are_some() ->
     for block in blocks:
         if block.kind == "local":
             rewrite(block.script, ENDPOINTS)  # raises when a default address is left
+
+
+def test_an_address_the_convention_does_not_know_is_refused() -> None:
+    with pytest.raises(DocBlockError, match=r"127\.0\.0\.1:8080: not one of make up's default addresses"):
+        rewrite("curl http://127.0.0.1:8080/\n", ENDPOINTS)
