@@ -22,7 +22,7 @@ def parser() -> argparse.ArgumentParser:
         "data plane, schedules, the site and the container API stand-in; apply terraform/; print the URLs.",
     )
     up.add_argument("--host", help="address every server listens on (default 127.0.0.1)")
-    for name in ("edge", "controlplane", "container-api", "apigateway", "site", "https", "xray-daemon"):
+    for name in ("edge", "controlplane", "container-api", "apigateway", "site", "https", "xray-daemon", "console"):
         up.add_argument(f"--{name}-port", type=int, metavar="PORT")
     up.add_argument("--state-dir", type=Path, help="state folder (lock, endpoints.json, Terraform state)")
     up.add_argument("--cache-dir", type=Path, help="cache folder (Lambda runtime, extracted code)")

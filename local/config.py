@@ -39,6 +39,8 @@ class Ports:
     https: int = 4443
     # UDP: the X-Ray daemon's address, as on Lambda (AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000).
     xray_daemon: int = 2000
+    # The local console (traces, service map, environments, logs, metrics, alarms), HTTPS only.
+    console: int = 4600
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,11 @@ class Config:
         """The container API stand-in, over HTTPS (the site calls it from an https page)."""
         return f"https://{self.host}:{self.ports.container_api}"
 
+    @property
+    def console_url(self) -> str:
+        """The local console by HTTPS, by the name its certificate (the loopback leaf) holds."""
+        return f"https://localhost:{self.ports.console}"
+
     def https_url(self, name: str) -> str:
         """``https://<name>[:port]``: a name the HTTPS listener serves."""
         port = "" if self.ports.https == 443 else f":{self.ports.https}"
@@ -156,6 +163,7 @@ def from_environment() -> Config:
         site=_env_int("LOCAL_SITE_PORT", defaults.site),
         https=_env_int("LOCAL_HTTPS_PORT", defaults.https),
         xray_daemon=_env_int("LOCAL_XRAY_DAEMON_PORT", defaults.xray_daemon),
+        console=_env_int("LOCAL_CONSOLE_PORT", defaults.console),
     )
     executor_defaults = ExecutorSettings()
     executor = ExecutorSettings(
