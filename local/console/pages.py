@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from local.console import service_map
-from local.console.waterfall import Waterfall
+from local.console.waterfall import Row, Waterfall
 
 NAV = (
     ("/", "Overview"),
@@ -54,7 +54,8 @@ def layout(title: str, active: str, body: str) -> str:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · local console</title>"
-        '<link rel="stylesheet" href="/console.css"></head><body>'
+        '<link rel="stylesheet" href="/console.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml">'
+        "</head><body>"
         '<header><p class="brand"><a href="/">Postcards local console</a></p>'
         f'<nav aria-label="Console"><ul>{links}</ul></nav></header>'
         f"<main><h1>{escape(title)}</h1>{body}</main>"
@@ -138,51 +139,53 @@ def traces_page(summaries: list[dict[str, Any]], expression: str, minutes: int, 
     return layout("Traces", "/traces", form + (problem(error) if error else "") + trace_list(summaries))
 
 
-def _details(
-    row_annotations: dict[str, Any], metadata: dict[str, Any], aws: dict[str, Any], exceptions: Iterable[str]
-) -> str:
-    parts = []
-    for message in exceptions:
-        parts.append(f'<p class="exception">{escape(message)}</p>')
-    if aws:
-        items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in sorted(aws.items()))
-        parts.append(f"<h3>AWS</h3><dl>{items}</dl>")
-    if row_annotations:
+def _details(row: Row) -> str:
+    """A row's annotations, metadata and AWS fields, folded (``<details>``: no script needed)."""
+    parts, kinds = [], []
+    if row.aws:
+        kinds.append("AWS")
+        items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in sorted(row.aws.items()))
+        parts.append(f'<p class="detail-head">AWS</p><dl>{items}</dl>')
+    if row.annotations:
+        kinds.append(f"annotations ({len(row.annotations)})")
         items = "".join(
             f"<dt>{escape(k)}</dt><dd>{escape(json.dumps(v))}</dd>"
-            for k, v in sorted(row_annotations.items())
+            for k, v in sorted(row.annotations.items())
         )
-        parts.append(f"<h3>Annotations</h3><dl>{items}</dl>")
-    if metadata:
-        parts.append(f"<h3>Metadata</h3><pre>{escape(json.dumps(metadata, indent=2, sort_keys=True))}</pre>")
-    return "".join(parts)
+        parts.append(f'<p class="detail-head">Annotations</p><dl>{items}</dl>')
+    if row.metadata:
+        kinds.append("metadata")
+        dumped = escape(json.dumps(row.metadata, indent=2, sort_keys=True))
+        parts.append(f'<p class="detail-head">Metadata</p><pre>{dumped}</pre>')
+    if not parts:
+        return ""
+    return (
+        f"<details><summary>{escape(', '.join(kinds))}"
+        f'<span class="visually-hidden"> of {escape(row.name)}</span></summary>{"".join(parts)}</details>'
+    )
 
 
 def waterfall_page(drawn: Waterfall) -> str:
     rows = []
     for row in drawn.rows:
         x, width = drawn.bar(row)
-        flags = [] if row.status == "ok" else [row.status]
+        badges = "" if row.status == "ok" else f" {_status_badge(row.status)}"
         if row.in_progress:
-            flags.append("in progress")
+            badges += ' <span class="badge badge-progress">in progress</span>'
         status = f" · HTTP {row.http_status}" if row.http_status is not None else ""
-        details = _details(row.annotations, row.metadata, row.aws, row.exceptions)
-        detail_html = (
-            f"<details><summary>Details of {escape(row.name)}</summary>{details}</details>" if details else ""
-        )
+        exceptions = "".join(f'<p class="exception">{escape(m)}</p>' for m in row.exceptions)
         rows.append(
             f'<li class="span depth-{row.depth} {"segment" if row.segment else "subsegment"} '
             f'status-{row.status}">'
             f'<div class="span-label"><span class="span-name">{escape(row.name)}</span> '
             f'<span class="span-kind">{escape(row.kind)}</span>'
-            + "".join(f" {_status_badge(flag if flag != 'in progress' else 'progress')}" for flag in flags)
-            + "</div>"
+            f"{badges}{exceptions}{_details(row)}</div>"
             f'<div class="span-bar"><svg viewBox="0 0 1000 14" preserveAspectRatio="none" aria-hidden="true">'
             f'<rect class="track" x="0" y="0" width="1000" height="14"/>'
             f'<rect class="bar bar-{row.status}" x="{x:.1f}" y="0" width="{width:.1f}" height="14"/></svg>'
             f'<span class="span-time">{_ms(row.duration_s)} at +{_ms(row.offset_s)}{escape(status)}</span>'
             "</div>"
-            f"{detail_html}</li>"
+            "</li>"
         )
     head = (
         f'<p class="trace-head">Trace <code>{escape(drawn.trace_id)}</code>, '

@@ -27,6 +27,7 @@ from local.tls.policy import TlsPolicy, server_context
 from local.tls.router import TlsRouter, TlsSite
 
 STYLESHEET = Path(__file__).with_name("static") / "console.css"
+ICON = Path(__file__).with_name("static") / "favicon.svg"
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
@@ -83,6 +84,7 @@ class Console:
         app.router.add_get("/functions/{name}", self.function)
         app.router.add_get("/alarms", self.alarms)
         app.router.add_get("/console.css", self.stylesheet)
+        app.router.add_get("/favicon.svg", self.icon)
         return app
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -213,6 +215,9 @@ class Console:
 
     async def stylesheet(self, request: web.Request) -> web.Response:
         return web.Response(body=STYLESHEET.read_bytes(), content_type="text/css", charset="utf-8")
+
+    async def icon(self, request: web.Request) -> web.Response:
+        return web.Response(body=ICON.read_bytes(), content_type="image/svg+xml")
 
 
 @web.middleware
