@@ -4,7 +4,6 @@ links and forms only (no script), so the strict CSP holds and the pages work wit
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
@@ -54,7 +53,8 @@ def layout(title: str, active: str, body: str) -> str:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · local console</title>"
-        '<link rel="stylesheet" href="/console.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml">'
+        '<link rel="stylesheet" href="/console.css">'
+        '<link rel="icon" href="/favicon.svg" type="image/svg+xml">'
         "</head><body>"
         '<header><p class="brand"><a href="/">Postcards local console</a></p>'
         f'<nav aria-label="Console"><ul>{links}</ul></nav></header>'
