@@ -117,7 +117,9 @@ def trace_list(summaries: list[dict[str, Any]]) -> str:
             "</tr>"
         )
     return (
-        '<div class="table"><table><caption>Newest first</caption><thead><tr><th scope="col">Trace</th>'
+        '<div class="table" tabindex="0" role="region" '
+        'aria-label="Traces, newest first">'
+        '<table><caption>Newest first</caption><thead><tr><th scope="col">Trace</th>'
         '<th scope="col">Started</th><th scope="col">Request</th><th scope="col">Status</th>'
         '<th scope="col">Duration</th><th scope="col">Result</th><th scope="col">Services</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
@@ -229,11 +231,15 @@ def service_map_section(services: list[dict[str, Any]], minutes: int) -> str:
         f'<figure class="map-figure">{service_map.svg(drawn)}<figcaption>The last {minutes} minutes: '
         "each node's requests and average response time; red rings faults, orange throttles, "
         "yellow errors.</figcaption></figure>"
-        '<div class="table"><table><caption>Calls between services</caption><thead><tr>'
+        '<div class="table" tabindex="0" role="region" '
+        'aria-label="Calls between services">'
+        "<table><caption>Calls between services</caption><thead><tr>"
         '<th scope="col">Call</th><th scope="col">Requests</th><th scope="col">Avg latency</th>'
         '<th scope="col">Errors</th><th scope="col">Throttles</th><th scope="col">Faults</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
-        '<div class="table"><table><caption>Services</caption><thead><tr><th scope="col">Service</th>'
+        '<div class="table" tabindex="0" role="region" '
+        'aria-label="Services">'
+        '<table><caption>Services</caption><thead><tr><th scope="col">Service</th>'
         '<th scope="col">Type</th><th scope="col">Requests</th><th scope="col">Error rates</th></tr></thead>'
         f"<tbody>{nodes}</tbody></table></div>"
     )
@@ -275,7 +281,9 @@ def functions_page(
         for f in functions
     )
     table = (
-        '<div class="table"><table><caption>Functions</caption><thead><tr><th scope="col">Function</th>'
+        '<div class="table" tabindex="0" role="region" '
+        'aria-label="Functions">'
+        '<table><caption>Functions</caption><thead><tr><th scope="col">Function</th>'
         '<th scope="col">Runtime</th><th scope="col">Memory</th><th scope="col">Tracing</th>'
         f'<th scope="col">Live environments</th></tr></thead><tbody>{rows}</tbody></table></div>'
         if functions
@@ -300,7 +308,9 @@ def environments_table(environments: list[dict[str, Any]]) -> str:
         for e in environments
     )
     return (
-        '<div class="table"><table><caption>Execution environments</caption><thead><tr>'
+        '<div class="table" tabindex="0" role="region" '
+        'aria-label="Execution environments">'
+        "<table><caption>Execution environments</caption><thead><tr>"
         '<th scope="col">Environment</th><th scope="col">Version</th><th scope="col">Type</th>'
         '<th scope="col">State</th><th scope="col">Invocations</th><th scope="col">Starts</th>'
         '<th scope="col">Init duration</th><th scope="col">Memory used</th></tr></thead>'
@@ -317,7 +327,7 @@ def log_section(events: list[dict[str, Any]]) -> str:
         f'<span class="log-message">{escape(str(e.get("message", "")).rstrip())}</span></li>'
         for e in events
     )
-    return f'<ol class="logs" aria-label="Log events, oldest first">{lines}</ol>'
+    return f'<ol class="logs" tabindex="0" aria-label="Log events, oldest first">{lines}</ol>'
 
 
 def function_page(  # noqa: PLR0917 - one argument per section of the page
