@@ -9,8 +9,9 @@ from html import escape
 
 from local.console.sources import Series
 
-W, H = 600, 170
-LEFT, RIGHT, TOP, BOTTOM = 48, 10, 12, 26
+# About the size it is drawn at (a third of a laptop's row, a phone's width): text stays legible.
+W, H = 360, 160
+LEFT, RIGHT, TOP, BOTTOM = 40, 8, 12, 24
 
 
 def _clock(epoch: float) -> str:

@@ -22,10 +22,13 @@ NAV = (
 RANGES = (5, 15, 60, 180, 1440)  # minutes
 
 
-def _time(epoch: float | None) -> str:
-    if not epoch:
+def _time(moment: float | datetime | None) -> str:
+    """An epoch or a datetime (boto3 parses the API's timestamps), in UTC."""
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if not moment:
         return "-"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _clock_ms(epoch_ms: int) -> str:
@@ -104,11 +107,11 @@ def trace_list(summaries: list[dict[str, Any]]) -> str:
         http = summary.get("Http") or {}
         request = f"{http.get('HttpMethod', '')} {http.get('HttpURL', '')}".strip() or "-"
         services = ", ".join(sorted({str(s.get("Name")) for s in summary.get("ServiceIds") or []}))
-        start = summary.get("StartTime")
+        start = summary.get("StartTime")  # a datetime from boto3
         rows.append(
             "<tr>"
-            f'<td><a class="trace-link" href="/traces/{quote(trace_id)}">{escape(trace_id)}</a></td>'
-            f"<td>{escape(_time(start if isinstance(start, float | int) else None))}</td>"
+            f'<td class="wrap"><a class="trace-link" href="/traces/{quote(trace_id)}">{escape(trace_id)}</a></td>'
+            f"<td>{escape(_time(start))}</td>"
             f'<td class="wrap">{escape(request)}</td>'
             f"<td>{escape(str(http.get('HttpStatus', '-')))}</td>"
             f'<td class="num">{_ms(summary.get("Duration"))}</td>'
@@ -228,10 +231,11 @@ def service_map_section(services: list[dict[str, Any]], minutes: int) -> str:
         for node in drawn.nodes
     )
     return (
+        '<div class="map-layout">'
         f'<figure class="map-figure">{service_map.svg(drawn)}<figcaption>The last {minutes} minutes: '
         "each node's requests and average response time; red rings faults, orange throttles, "
         "yellow errors.</figcaption></figure>"
-        '<div class="table" tabindex="0" role="region" '
+        '<div class="map-tables"><div class="table" tabindex="0" role="region" '
         'aria-label="Calls between services">'
         "<table><caption>Calls between services</caption><thead><tr>"
         '<th scope="col">Call</th><th scope="col">Requests</th><th scope="col">Avg latency</th>'
@@ -241,7 +245,7 @@ def service_map_section(services: list[dict[str, Any]], minutes: int) -> str:
         'aria-label="Services">'
         '<table><caption>Services</caption><thead><tr><th scope="col">Service</th>'
         '<th scope="col">Type</th><th scope="col">Requests</th><th scope="col">Error rates</th></tr></thead>'
-        f"<tbody>{nodes}</tbody></table></div>"
+        f"<tbody>{nodes}</tbody></table></div></div></div>"
     )
 
 
@@ -310,7 +314,7 @@ def environments_table(environments: list[dict[str, Any]]) -> str:
     return (
         '<div class="table" tabindex="0" role="region" '
         'aria-label="Execution environments">'
-        "<table><caption>Execution environments</caption><thead><tr>"
+        "<table><thead><tr>"
         '<th scope="col">Environment</th><th scope="col">Version</th><th scope="col">Type</th>'
         '<th scope="col">State</th><th scope="col">Invocations</th><th scope="col">Starts</th>'
         '<th scope="col">Init duration</th><th scope="col">Memory used</th></tr></thead>'

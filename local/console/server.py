@@ -9,6 +9,7 @@ pages that change with every request. The AWS calls are blocking boto3 calls, ma
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import ssl
 import time
@@ -25,6 +26,8 @@ from local.tls.authority import LeafFiles
 from local.tls.listener import Listener
 from local.tls.policy import TlsPolicy, server_context
 from local.tls.router import TlsRouter, TlsSite
+
+log = logging.getLogger("local.console")
 
 STYLESHEET = Path(__file__).with_name("static") / "console.css"
 ICON = Path(__file__).with_name("static") / "favicon.svg"
@@ -232,6 +235,9 @@ async def _headers(
             response = await handler(request)
         except web.HTTPException as error:
             response = error
+        except Exception as error:  # a bug here: say so on the page, and in make up's log
+            log.exception("console: %s %s failed", request.method, request.path)
+            response = _html(pages.layout("Error", "", pages.problem(f"The console failed: {error!r}")), 500)
     response.headers.update(SECURITY_HEADERS)
     return response
 

@@ -153,7 +153,9 @@ def node_rates(stats: Stats) -> str:
 def svg(drawn: Layout) -> str:
     """The map as an ``<svg>`` element (styles from the console's stylesheet: no inline style)."""
     parts = [
-        f'<svg class="map" viewBox="0 0 {drawn.width:.0f} {drawn.height:.0f}" role="img" '
+        # Drawn at its own size (a phone shrinks it to fit): a short chain is not blown up.
+        f'<svg class="map" width="{drawn.width:.0f}" height="{drawn.height:.0f}" '
+        f'viewBox="0 0 {drawn.width:.0f} {drawn.height:.0f}" role="img" '
         'aria-labelledby="map-title"><title id="map-title">Service map: '
         + escape(", ".join(f"{e.source.name} to {e.target.name}" for e in drawn.edges) or "no services")
         + "</title>",

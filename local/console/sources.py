@@ -134,6 +134,8 @@ class Sources:
         period_s: int = 60,
     ) -> Series:
         end = time.time()
+        # Percentiles (p99) are "extended" statistics, asked for and answered apart from the others.
+        extended = statistic.startswith("p")
         answer = _call(
             "GetMetricStatistics",
             self.cloudwatch.get_metric_statistics,
@@ -143,9 +145,15 @@ class Sources:
             StartTime=end - minutes * 60,
             EndTime=end,
             Period=period_s,
-            Statistics=[statistic],
+            **{"ExtendedStatistics" if extended else "Statistics": [statistic]},
         )
-        points = sorted((_epoch(p["Timestamp"]), float(p[statistic])) for p in answer.get("Datapoints", []))
+        points = sorted(
+            (
+                _epoch(p["Timestamp"]),
+                float((p.get("ExtendedStatistics") or {})[statistic] if extended else p[statistic]),
+            )
+            for p in answer.get("Datapoints", [])
+        )
         unit = next((p.get("Unit", "") for p in answer.get("Datapoints", [])), "")
         return Series(f"{name} ({statistic})", unit if unit != "None" else "", tuple(points))
 
