@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -118,7 +117,7 @@ def test_after_one_api_request_the_console_shows_its_waterfall_and_the_service_m
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_the_console_pages_are_accessible_and_fit_the_screen(
-    new_page: Callable[..., Page], traced_request: str, console_url: str, layout: str
+    new_page: Callable[..., Page], traced_request: str, console_url: str, cloud: RunningCloud, layout: str
 ) -> None:
     # Given each page of the console on a desktop or a phone (axe is injected: the CSP is bypassed)
     page = new_page(viewport=LAYOUTS[layout], bypass_csp=True)
@@ -127,7 +126,7 @@ def test_the_console_pages_are_accessible_and_fit_the_screen(
         "trace": f"/traces/{traced_request}",
         "traces": "/traces?filter=http.status+%3D+200&minutes=60",
         "functions": "/functions",
-        "function": "/functions/" + function_name(page, console_url),
+        "function": "/functions/" + cloud.endpoints["terraform_outputs"]["functions"]["postcards"]["name"],
         "alarms": "/alarms",
     }
     for name, path in paths.items():
@@ -140,9 +139,23 @@ def test_the_console_pages_are_accessible_and_fit_the_screen(
         save(page, f"{name}-{layout}")
 
 
-def function_name(page: Page, console_url: str) -> str:
-    """The first function the console lists with a live environment (the API's, after the request)."""
-    page.goto(console_url.rstrip("/") + "/functions")
-    links: list[Any] = page.locator("tbody tr td:first-child a").all_inner_texts()
-    assert links, "the console lists no function"
-    return next((name for name in links if "api" in name or "postcards" in name), links[0])
+def test_a_functions_page_shows_its_execution_environments_metrics_and_logs(
+    new_page: Callable[..., Page], traced_request: str, console_url: str, cloud: RunningCloud
+) -> None:
+    # Given the API's function, which served the request
+    name = cloud.endpoints["terraform_outputs"]["functions"]["postcards"]["name"]
+    page = new_page()
+
+    # When its page is opened
+    page.goto(f"{console_url.rstrip('/')}/functions/{name}")
+
+    # Then an environment shows its type, its invocations and how it started, as the executor counts
+    environments = page.get_by_role("region", name="Execution environments").locator("tbody tr")
+    expect(environments.first).to_be_visible()
+    first = environments.first.locator("td").all_inner_texts()
+    assert first[2] in {"provisioned", "on-demand"}
+    assert int(first[4]) >= 1
+    assert " cold, " in first[5]
+    # ... Lambda's metric graphs and the log lines of the request (its REPORT names the trace)
+    expect(page.locator("figure.chart-figure svg.chart")).to_have_count(5)
+    expect(page.locator("ol.logs li", has_text=traced_request).first).to_be_visible()
