@@ -109,23 +109,34 @@ def trace_list(summaries: list[dict[str, Any]]) -> str:
         services = ", ".join(sorted({str(s.get("Name")) for s in summary.get("ServiceIds") or []}))
         start = summary.get("StartTime")  # a datetime from boto3
         rows.append(
-            "<tr>"
-            f'<td class="wrap"><a class="trace-link" href="/traces/{quote(trace_id)}">{escape(trace_id)}</a></td>'
-            f"<td>{escape(_time(start))}</td>"
-            f'<td class="wrap">{escape(request)}</td>'
-            f"<td>{escape(str(http.get('HttpStatus', '-')))}</td>"
-            f'<td class="num">{_ms(summary.get("Duration"))}</td>'
-            f"<td>{_status_badge(_summary_status(summary))}</td>"
-            f'<td class="wrap">{escape(services)}</td>'
-            "</tr>"
+            [
+                f'<a class="trace-link" href="/traces/{quote(trace_id)}">{escape(trace_id)}</a>',
+                escape(_time(start)),
+                escape(request),
+                escape(str(http.get("HttpStatus", "-"))),
+                _ms(summary.get("Duration")),
+                _status_badge(_summary_status(summary)),
+                escape(services),
+            ]
         )
+    columns = ("Trace", "Started", "Request", "Status", "Duration", "Result", "Services")
+    return _table("Traces, newest first", columns, rows, caption="Newest first")
+
+
+def _table(label: str, columns: tuple[str, ...], rows: list[list[str]], caption: str | None = None) -> str:
+    """A table that scrolls in its own region if it must; on a phone each row is a card whose cells
+    carry their column's name (``data-label``, shown by the stylesheet)."""
+    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in columns)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td data-label="{escape(c)}">{cell}</td>' for c, cell in zip(columns, row, strict=True))
+        + "</tr>"
+        for row in rows
+    )
+    title = f"<caption>{escape(caption)}</caption>" if caption else ""
     return (
-        '<div class="table" tabindex="0" role="region" '
-        'aria-label="Traces, newest first">'
-        '<table><caption>Newest first</caption><thead><tr><th scope="col">Trace</th>'
-        '<th scope="col">Started</th><th scope="col">Request</th><th scope="col">Status</th>'
-        '<th scope="col">Duration</th><th scope="col">Result</th><th scope="col">Services</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        f'<div class="table" tabindex="0" role="region" aria-label="{escape(label)}">'
+        f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 
@@ -213,39 +224,40 @@ def service_map_section(services: list[dict[str, Any]], minutes: int) -> str:
     if not services:
         return '<p class="empty">No services in this range yet: the map fills in as requests are traced.</p>'
     drawn = service_map.layout(services)
-    rows = "".join(
-        "<tr>"
-        f'<td class="wrap">{escape(edge.source.name)} → {escape(edge.target.name)}</td>'
-        f'<td class="num">{edge.stats.total}</td>'
-        f'<td class="num">{"-" if edge.stats.average_ms is None else f"{edge.stats.average_ms:.1f} ms"}</td>'
-        f'<td class="num">{edge.stats.rate(edge.stats.errors)}</td>'
-        f'<td class="num">{edge.stats.rate(edge.stats.throttles)}</td>'
-        f'<td class="num">{edge.stats.rate(edge.stats.faults)}</td>'
-        "</tr>"
+    calls = [
+        [
+            f"{escape(edge.source.name)} → {escape(edge.target.name)}",
+            str(edge.stats.total),
+            "-" if edge.stats.average_ms is None else f"{edge.stats.average_ms:.1f} ms",
+            edge.stats.rate(edge.stats.errors),
+            edge.stats.rate(edge.stats.throttles),
+            edge.stats.rate(edge.stats.faults),
+        ]
         for edge in drawn.edges
-    )
-    nodes = "".join(
-        f'<tr><td class="wrap">{escape(node.name)}</td><td class="wrap">{escape(node.type)}</td>'
-        f'<td class="num">{node.stats.total}</td>'
-        f'<td class="wrap">{escape(service_map.node_rates(node.stats))}</td></tr>'
+    ]
+    nodes = [
+        [
+            escape(node.name),
+            escape(node.type),
+            str(node.stats.total),
+            escape(service_map.node_rates(node.stats)),
+        ]
         for node in drawn.nodes
-    )
+    ]
     return (
         '<div class="map-layout">'
         f'<figure class="map-figure">{service_map.svg(drawn)}<figcaption>The last {minutes} minutes: '
         "each node's requests and average response time; red rings faults, orange throttles, "
         "yellow errors.</figcaption></figure>"
-        '<div class="map-tables"><div class="table" tabindex="0" role="region" '
-        'aria-label="Calls between services">'
-        "<table><caption>Calls between services</caption><thead><tr>"
-        '<th scope="col">Call</th><th scope="col">Requests</th><th scope="col">Avg latency</th>'
-        '<th scope="col">Errors</th><th scope="col">Throttles</th><th scope="col">Faults</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table></div>"
-        '<div class="table" tabindex="0" role="region" '
-        'aria-label="Services">'
-        '<table><caption>Services</caption><thead><tr><th scope="col">Service</th>'
-        '<th scope="col">Type</th><th scope="col">Requests</th><th scope="col">Error rates</th></tr></thead>'
-        f"<tbody>{nodes}</tbody></table></div></div></div>"
+        '<div class="map-tables">'
+        + _table(
+            "Calls between services",
+            ("Call", "Requests", "Avg latency", "Errors", "Throttles", "Faults"),
+            calls,
+            caption="Calls between services",
+        )
+        + _table("Services", ("Service", "Type", "Requests", "Error rates"), nodes, caption="Services")
+        + "</div></div>"
     )
 
 
@@ -275,21 +287,19 @@ def functions_page(
     counts: dict[str, list[dict[str, Any]]] = {}
     for environment in environments:
         counts.setdefault(environment["function"], []).append(environment)
-    rows = "".join(
-        "<tr>"
-        f'<td><a href="/functions/{quote(f["FunctionName"])}">{escape(f["FunctionName"])}</a></td>'
-        f'<td>{escape(str(f.get("Runtime", "")))}</td><td class="num">{f.get("MemorySize", "")} MB</td>'
-        f"<td>{escape(_tracing(f))}</td>"
-        f'<td class="num">{len(counts.get(f["FunctionName"], []))}</td>'
-        "</tr>"
+    rows = [
+        [
+            f'<a href="/functions/{quote(f["FunctionName"])}">{escape(f["FunctionName"])}</a>',
+            escape(str(f.get("Runtime", ""))),
+            f"{f.get('MemorySize', '')} MB",
+            escape(_tracing(f)),
+            str(len(counts.get(f["FunctionName"], []))),
+        ]
         for f in functions
-    )
+    ]
+    columns = ("Function", "Runtime", "Memory", "Tracing", "Live environments")
     table = (
-        '<div class="table" tabindex="0" role="region" '
-        'aria-label="Functions">'
-        '<table><caption>Functions</caption><thead><tr><th scope="col">Function</th>'
-        '<th scope="col">Runtime</th><th scope="col">Memory</th><th scope="col">Tracing</th>'
-        f'<th scope="col">Live environments</th></tr></thead><tbody>{rows}</tbody></table></div>'
+        _table("Functions", columns, rows, caption="Functions")
         if functions
         else '<p class="empty">No functions deployed.</p>'
     )
@@ -299,27 +309,30 @@ def functions_page(
 def environments_table(environments: list[dict[str, Any]]) -> str:
     if not environments:
         return '<p class="empty">No live execution environment: the next invocation is a cold start.</p>'
-    rows = "".join(
-        "<tr>"
-        f"<td><code>{escape(e['id'][:8])}</code></td><td>{escape(e['version'])}</td>"
-        f"<td>{'provisioned' if e['init_type'] == 'provisioned-concurrency' else 'on-demand'}</td>"
-        f"<td>{escape(e['state'])}</td>"
-        f'<td class="num">{e["invocations"]}</td>'
-        f'<td class="num">{e["cold_starts"]} cold, {e["warm_starts"]} warm</td>'
-        f'<td class="num">{_init(e["init_duration_ms"])}</td>'
-        f'<td class="num">{e["max_memory_mib"]:.0f} / {e["memory_mb"]} MB</td>'
-        "</tr>"
+    rows = [
+        [
+            f"<code>{escape(e['id'][:8])}</code>",
+            escape(e["version"]),
+            "provisioned" if e["init_type"] == "provisioned-concurrency" else "on-demand",
+            escape(e["state"]),
+            str(e["invocations"]),
+            f"{e['cold_starts']} cold, {e['warm_starts']} warm",
+            _init(e["init_duration_ms"]),
+            f"{e['max_memory_mib']:.0f} / {e['memory_mb']} MB",
+        ]
         for e in environments
+    ]
+    columns = (
+        "Environment",
+        "Version",
+        "Type",
+        "State",
+        "Invocations",
+        "Starts",
+        "Init duration",
+        "Memory used",
     )
-    return (
-        '<div class="table" tabindex="0" role="region" '
-        'aria-label="Execution environments">'
-        "<table><thead><tr>"
-        '<th scope="col">Environment</th><th scope="col">Version</th><th scope="col">Type</th>'
-        '<th scope="col">State</th><th scope="col">Invocations</th><th scope="col">Starts</th>'
-        '<th scope="col">Init duration</th><th scope="col">Memory used</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table></div>"
-    )
+    return _table("Execution environments", columns, rows)
 
 
 def log_section(events: list[dict[str, Any]]) -> str:

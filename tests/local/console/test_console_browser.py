@@ -112,6 +112,8 @@ def test_after_one_api_request_the_console_shows_its_waterfall_and_the_service_m
     expect(rows.filter(has=page.locator(".span-name", has_text="Invocation")).first).to_be_visible()
     assert rows.locator("rect.bar").count() == rows.count()
     save(page, "trace-desktop")
+    # The README's picture: the timeline alone (docs/images/console-trace.png is this, reduced).
+    page.locator("main").screenshot(path=ARTIFACTS / "readme-trace.png")
     assert watch.problems() == []
 
 
