@@ -103,11 +103,6 @@ class Config:
         """The container API stand-in, over HTTPS (the site calls it from an https page)."""
         return f"https://{self.host}:{self.ports.container_api}"
 
-    @property
-    def console_url(self) -> str:
-        """The local console by HTTPS, by the name its certificate (the loopback leaf) holds."""
-        return f"https://localhost:{self.ports.console}"
-
     def https_url(self, name: str) -> str:
         """``https://<name>[:port]``: a name the HTTPS listener serves."""
         port = "" if self.ports.https == 443 else f":{self.ports.https}"
