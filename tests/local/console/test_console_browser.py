@@ -100,6 +100,9 @@ def test_after_one_api_request_the_console_shows_its_waterfall_and_the_service_m
     for node in ("client", "AWS::ApiGateway::Stage", "AWS::Lambda", "AWS::DynamoDB::Table"):
         expect(service_map.locator("text.node-type", has_text=node).first).to_be_visible()
 
+    # ... and the latest traces list the request as the gateway received it (over HTTPS)
+    expect(page.locator("tr", has_text=traced_request).first).to_contain_text("GET https://api.")
+
     # When the user opens the request's trace from the list
     page.get_by_role("link", name=traced_request).first.click()
 
