@@ -401,4 +401,4 @@ def alarms_page(alarms: list[tuple[dict[str, Any], str]], error: str | None) -> 
             f'<p class="reason wrap">{escape(str(alarm.get("StateReason", "")))}</p>'
             f"{chart}</article>"
         )
-    return layout("Alarms", "/alarms", "".join(items))
+    return layout("Alarms", "/alarms", f'<div class="alarms">{"".join(items)}</div>')

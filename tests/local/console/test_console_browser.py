@@ -83,6 +83,16 @@ def test_the_console_answers_over_https_with_a_strict_csp_and_no_script(
     assert "script-src" not in policy  # falls back to 'none'
     assert "<script" not in response.text
     assert response.headers["X-Frame-Options"] == "DENY"
+    # ... a filter the local X-Ray does not serve is named on the page, as GetTraceSummaries names it
+    refused = requests.get(
+        f"{console_url}traces",
+        params={"filter": "rootcause.fault.type = 1"},
+        verify=cloud.ca_bundle,
+        timeout=HTTP_TIMEOUT_S,
+    )
+    assert refused.status_code == 200
+    assert 'role="alert"' in refused.text
+    assert "rootcause" in refused.text
     # ... and it is read-only
     assert requests.post(console_url, verify=cloud.ca_bundle, timeout=HTTP_TIMEOUT_S).status_code == 405
 
