@@ -153,9 +153,10 @@ test-local: venv $(TF_RC) chromium axe-core certutil ## The local cloud end to e
 		head -n 14 $(LOCAL_COVERAGE)/report.txt; echo "..."; tail -n 3 $(LOCAL_COVERAGE)/report.txt; \
 		exit $$status
 
-test-browser: venv $(TF_RC) chromium axe-core certutil ## Only the site's browser tests (a local cloud of their own)
+test-browser: venv $(TF_RC) chromium axe-core certutil ## Only the browser tests: the site's and the console's (a local cloud of their own)
 	@$(MAKE) build ARCH=$(HOST_ARCH)
-	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q $(addprefix tests/local/cloudfront/test_site_,browser.py lab.py resilience.py accessibility.py)
+	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q $(addprefix tests/local/cloudfront/test_site_,browser.py lab.py resilience.py accessibility.py) \
+		tests/local/console/test_console_browser.py
 
 # The browser tests drive Debian's chromium through Playwright; Playwright's own browser downloads
 # are never used. Installed with apt-get when this user may (root or passwordless sudo).

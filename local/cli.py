@@ -22,7 +22,16 @@ def parser() -> argparse.ArgumentParser:
         "data plane, schedules, the site and the container API stand-in; apply terraform/; print the URLs.",
     )
     up.add_argument("--host", help="address every server listens on (default 127.0.0.1)")
-    for name in ("edge", "controlplane", "container-api", "apigateway", "site", "https", "xray-daemon"):
+    for name in (
+        "edge",
+        "controlplane",
+        "container-api",
+        "apigateway",
+        "site",
+        "https",
+        "xray-daemon",
+        "console",
+    ):
         up.add_argument(f"--{name}-port", type=int, metavar="PORT")
     up.add_argument("--state-dir", type=Path, help="state folder (lock, endpoints.json, Terraform state)")
     up.add_argument("--cache-dir", type=Path, help="cache folder (Lambda runtime, extracted code)")
@@ -53,7 +62,16 @@ def config_from(args: argparse.Namespace) -> settings.Config:
     config = settings.from_environment()
     ports = {
         field: getattr(args, f"{field}_port")
-        for field in ("edge", "controlplane", "container_api", "apigateway", "site", "https", "xray_daemon")
+        for field in (
+            "edge",
+            "controlplane",
+            "container_api",
+            "apigateway",
+            "site",
+            "https",
+            "xray_daemon",
+            "console",
+        )
         if getattr(args, f"{field}_port") is not None
     }
     config = config.with_ports(**ports)

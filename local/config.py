@@ -39,6 +39,8 @@ class Ports:
     https: int = 4443
     # UDP: the X-Ray daemon's address, as on Lambda (AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000).
     xray_daemon: int = 2000
+    # The local console (traces, service map, environments, logs, metrics, alarms), HTTPS only.
+    console: int = 4600
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ def from_environment() -> Config:
         site=_env_int("LOCAL_SITE_PORT", defaults.site),
         https=_env_int("LOCAL_HTTPS_PORT", defaults.https),
         xray_daemon=_env_int("LOCAL_XRAY_DAEMON_PORT", defaults.xray_daemon),
+        console=_env_int("LOCAL_CONSOLE_PORT", defaults.console),
     )
     executor_defaults = ExecutorSettings()
     executor = ExecutorSettings(

@@ -11,7 +11,8 @@ everything stopped in reverse.
    as everything the data planes read exists, and finishes the rest (``local.cloud.apply_progress``)
    in the background;
 3. provisioned concurrency, schedules, the API Gateway data plane, the site and the alarm loop, then
-   the HTTPS listener for every name with a validated certificate (``local.cloud.https``);
+   the HTTPS listener for every name with a validated certificate (``local.cloud.https``) and the
+   local console (``local.console``);
 then ``endpoints.json`` (``local.cloud.endpoints``). Metrics (Lambda's, API Gateway's, EMF lines) are
 published to the control plane from the moment it answers.
 
@@ -38,6 +39,8 @@ from local.cloud.progress import Progress
 from local.cloud.snapshot import SavedControlPlane
 from local.cloud.stack import Applied, Stack, StackError
 from local.config import Config
+from local.console.server import Console
+from local.console.sources import Sources
 from local.control_client import ControlPlaneClient
 from local.edge.server import Edge
 from local.lifecycle import Service
@@ -221,6 +224,7 @@ class LocalCloud:
             self._function_written,
             xray=self.xray,
             tls_leaf=tls.loopback,
+            environments=self.executor.status,
         )
         await self.edge.start()
         self.executor.start()
@@ -347,6 +351,7 @@ class LocalCloud:
         )
         await self._start_alarms()
         await self._optional("HTTPS listener", self._start_https())
+        await self._optional("console", self._start_console())
 
     async def _start_alarms(self) -> None:
         """CloudWatch alarms, evaluated as CloudWatch evaluates them (their state and SNS actions)."""
@@ -369,6 +374,17 @@ class LocalCloud:
         self.progress.say(f"    {await https.serve(self.gateway, self.site)}")
         self.services.append(https)
         self.reported.https_urls = https.urls
+
+    async def _start_console(self) -> None:
+        """The local console: read-only, through the edge's AWS APIs and the executor's status."""
+        config = self.config
+        console = Console(
+            Sources(config.edge_url, config.region), config.host, config.ports.console, self._tls().loopback
+        )
+        await console.start()
+        self.services.append(console)
+        self.reported.console_url = f"{console.url}/"
+        self.progress.say(f"    console on {console.url}/")
 
     async def _optional(self, what: str, step: Awaitable[None]) -> None:
         """A data plane that cannot start (nothing of its kind deployed, say) leaves the rest up."""

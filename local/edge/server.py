@@ -6,7 +6,8 @@ talk to it. Requests go to moto unchanged (``local.edge.proxy``) except the Lamb
 ``local.edge.lambda_api``, the X-Ray API (requests signed for ``xray``: ``local.services.xray.api``)
 and OTLP/HTTP traces (unsigned ``POST /v1/traces``: ``local.services.xray.otlp``). Lambda write calls
 that succeed are reported to the executor so that it drops cached configurations at once (and
-re-reads provisioned concurrency).
+re-reads provisioned concurrency). ``GET /_local/lambda/environments`` is the executor's status
+(``local.services.lambda_.status``), which the local console reads.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import ssl
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import HttpVersion11, web
 from aiohttp.web_request import BaseRequest
@@ -22,6 +24,7 @@ from aiohttp.web_request import BaseRequest
 from local.edge import lambda_api
 from local.edge.proxy import Forwarder
 from local.invoke import InvokeError, Invoker
+from local.services.lambda_ import status as lambda_status
 from local.services.lambda_.functions import split_function_name
 from local.services.xray import otlp
 from local.services.xray.service import XRay
@@ -50,12 +53,14 @@ class Edge:
         *,
         xray: XRay | None = None,
         tls_leaf: LeafFiles | None = None,
+        environments: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.invoker = invoker
         self.xray = xray
         self.on_function_write = on_function_write
+        self.environments = environments  # the executor's status, for the local console
         self.forwarder = Forwarder(controlplane_url)
         # Set once the control plane answers: until then requests wait here instead of failing, so
         # that clients (Terraform) can start while moto is still starting.
@@ -94,6 +99,8 @@ class Edge:
             # it would otherwise hang, since TLS 1.3's session tickets look like the answer arriving.
             await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         path = request.path
+        if path == lambda_status.PATH and request.method == "GET" and self.environments is not None:
+            return web.json_response(self.environments())
         if path.startswith("/20") and _is_lambda(request):
             return await self._lambda(request, path)
         if self.xray is not None and request.method == "POST":

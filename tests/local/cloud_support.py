@@ -111,6 +111,7 @@ def start_cloud(directory: Path, *extra: str, env: dict[str, str] | None = None)
         "--site-port": str(site),
         "--xray-daemon-port": "0",  # UDP: the system picks a free one, and functions are told it
         "--https-port": str(https),
+        "--console-port": "0",  # the system picks a free one; endpoints.json names it
     }
     given = {flag.split("=", 1)[0] for flag in extra}
     argv = [sys.executable, "-m", "local", "up"]

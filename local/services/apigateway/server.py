@@ -516,7 +516,7 @@ def _xray_request(request: Request) -> dict[str, str]:
     """The http.request block of the stage's segment."""
     fields = {
         "method": request.method,
-        "url": f"http://{request.host}{request.target}",
+        "url": f"{request.scheme}://{request.host}{request.target}",  # https by the HTTPS port
         "user_agent": request.headers.get("User-Agent"),
         "client_ip": request.remote,
     }

@@ -16,7 +16,6 @@ samples a local run has, nearest rank returns a value that was actually observed
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import re
 import sys
@@ -25,6 +24,8 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from local.background import BackgroundTask
 
 FLUSH_INTERVAL_S = 1.0
 MAX_PENDING = 50_000
@@ -67,7 +68,7 @@ class MetricPublisher:
         self.dropped = 0
         self.published = 0
         self.failed = 0
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundTask(self._run, "metric-publisher")
         self._reported_failure = False
 
     def record(
@@ -120,17 +121,13 @@ class MetricPublisher:
             self.published += sum(sum(d["Counts"]) for d in data)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="metric-publisher")
+        self._loop.start()
 
     async def reload(self) -> None:
         """Nothing deployed changes the publisher."""
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         await self.flush()
 
     async def _run(self) -> None:

@@ -84,7 +84,10 @@ class ExecutionEnvironment:
         self.initialized: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         # An on-demand environment's init failure reaches its caller through the invocation.
         self.initialized.add_done_callback(lambda f: f.cancelled() or f.exception())
-        self.init_duration_ms: float | None = None
+        self.init_duration_ms: float | None = None  # handed to the first invocation's REPORT
+        self.init_ms: float | None = None  # kept: what the console shows for this environment
+        self.created_at = time.time()
+        self.invocations = 0  # handed out here; an on-demand environment's first is its cold start
         self.init_error: tuple[bytes, str] | None = None
         self.current: Invocation | None = None
         self.last_used = time.monotonic()
@@ -249,7 +252,7 @@ class ExecutionEnvironment:
         loop): the Runtime API answers the waiting request from within ``invoke``.
         """
         if not self.initialized.done():
-            self.init_duration_ms = (time.perf_counter() - self._spawned) * 1000
+            self.init_duration_ms = self.init_ms = (time.perf_counter() - self._spawned) * 1000
             if self._timer is not None:
                 self._timer.cancel()
             self.initialized.set_result(self.init_duration_ms)
@@ -270,6 +273,7 @@ class ExecutionEnvironment:
     def _hand_out(self, invocation: Invocation) -> None:
         """The INVOKE phase starts: deadline, START line, timeout timer."""
         invocation.started = time.perf_counter()
+        self.invocations += 1
         invocation.deadline_ms = int(time.time() * 1000 + self.function.timeout_s * 1000)
         if self.init_duration_ms is not None and self.init_type == "on-demand":
             invocation.init_duration_ms, self.init_duration_ms = self.init_duration_ms, None

@@ -22,11 +22,13 @@ import base64
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from local import ids
 from local.config import DEFAULT_ACCOUNT_ID, ExecutorSettings
 from local.control_client import ControlPlaneClient
 from local.invoke import InvokeError, InvokeRequest, InvokeResult
+from local.services.lambda_ import status
 from local.services.lambda_.artifacts import Artifacts
 from local.services.lambda_.async_events import AsyncEvents
 from local.services.lambda_.background import BackgroundTasks
@@ -158,6 +160,10 @@ class Executor:
     def environments(self, function_name: str | None = None) -> list[ExecutionEnvironment]:
         """Live environments (of one function), for tests and the console."""
         return self.pools.environments(function_name)
+
+    def status(self) -> dict[str, Any]:
+        """Every live environment, as the console reads it (``local.services.lambda_.status``)."""
+        return status.status(self.pools.environments())
 
     # --- housekeeping ----------------------------------------------------------------------------
 

@@ -11,6 +11,13 @@ serves (after Lambda's patches, whose ``invoke_async`` delivers the events).
   asynchronous ``Invoke`` (``X-Amz-Invocation-Type: Event``) through the edge, as S3 does it: the
   executor queues, runs and retries it like any other async event.
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
+- Trace context: S3 passes the tracing header of the request that created the object on to the
+  Lambda functions it notifies, so the function's segments continue the caller's trace
+  ("Amazon S3 can send the tracing headers to downstream event subscribers such as AWS Lambda":
+  https://docs.aws.amazon.com/xray/latest/devguide/xray-services-s3.html). moto builds and sends the
+  notification inside the request's own thread, so the request's ``X-Amzn-Trace-Id`` is kept in a
+  context variable while moto handles it and goes with the Invoke. A request without one (a browser's
+  presigned POST) starts a new trace at Lambda, as on AWS.
 - Deleting the last versions of a key that also has a delete marker (what ``force_destroy`` does to
   a versioned bucket) raises AttributeError (``FakeDeleteMarker`` has no ``dispose``), so
   DeleteObjects fails with a 500 forever; a delete marker holds no data, so disposing of it is a
@@ -21,11 +28,15 @@ from __future__ import annotations
 
 import secrets
 import time
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
 from local.services.lambda_.moto_patches import invoke_async
+
+# The X-Amzn-Trace-Id of the S3 request this thread is handling (None: it had none).
+_request_trace_header: ContextVar[str | None] = ContextVar("s3_request_trace_header", default=None)
 
 
 def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
@@ -69,7 +80,7 @@ def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> di
 
 
 def _invoke_from_notification(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
-    invoke_async(fn_arn, event_body)
+    invoke_async(fn_arn, event_body, _request_trace_header.get())
 
 
 def install() -> None:
@@ -78,7 +89,22 @@ def install() -> None:
 
     notifications._get_s3_event = s3_event
     notifications._invoke_awslambda = _invoke_from_notification
+    _keep_the_requests_trace_header()
     _delete_markers_dispose_of_nothing()
+
+
+def _keep_the_requests_trace_header() -> None:
+    """Every S3 request moto handles sets (or clears) the trace header its notifications carry."""
+    from moto.s3.responses import S3Response
+
+    setup_class = S3Response.setup_class
+
+    def setup_with_trace_header(self: Any, request: Any, *arguments: Any, **options: Any) -> Any:
+        headers = getattr(request, "headers", None) or {}
+        _request_trace_header.set(headers.get("X-Amzn-Trace-Id") if hasattr(headers, "get") else None)
+        return setup_class(self, request, *arguments, **options)
+
+    S3Response.setup_class = setup_with_trace_header  # type: ignore[method-assign]
 
 
 def _delete_markers_dispose_of_nothing() -> None:
