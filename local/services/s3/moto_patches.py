@@ -11,6 +11,9 @@ serves (after Lambda's patches, whose ``invoke_async`` delivers the events).
   asynchronous ``Invoke`` (``X-Amz-Invocation-Type: Event``) through the edge, as S3 does it: the
   executor queues, runs and retries it like any other async event.
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
+- Browser uploads (POST with a form): moto stores whatever form it is sent. The form is checked as
+  S3 checks it first (``local.services.s3.post_policy``: fields, signature, expiration, conditions,
+  size), and a refused one gets S3's XML error document and status; nothing is stored.
 - Deleting the last versions of a key that also has a delete marker (what ``force_destroy`` does to
   a versioned bucket) raises AttributeError (``FakeDeleteMarker`` has no ``dispose``), so
   DeleteObjects fails with a 500 forever; a delete marker holds no data, so disposing of it is a
@@ -24,8 +27,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
+from xml.sax.saxutils import escape
 
+from local.services.iam.moto_patches import credentials_of
 from local.services.lambda_.moto_patches import invoke_async
+from local.services.s3 import post_policy
 
 
 def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
@@ -78,7 +84,45 @@ def install() -> None:
 
     notifications._get_s3_event = s3_event
     notifications._invoke_awslambda = _invoke_from_notification
+    _post_uploads_obey_their_policy()
     _delete_markers_dispose_of_nothing()
+
+
+def _post_uploads_obey_their_policy() -> None:
+    from moto.s3.responses import S3Response
+
+    original = S3Response._bucket_response_post
+
+    def bucket_response_post(self: Any, request: Any, bucket_name: str) -> Any:
+        self.path = self._get_path(request)
+        if self.is_delete_keys() or not request.headers.get("Content-Length"):
+            return original(self, request, bucket_name)
+        fields = {name.lower(): value for name, value in self.form_data.items() if name.lower() != "file"}
+        body = self.body if isinstance(self.body, bytes) else str(self.body or "").encode()
+        try:
+            post_policy.check(
+                fields,
+                bucket=bucket_name,
+                size=len(body),
+                now=datetime.now(UTC),
+                credentials_of=credentials_of,
+            )
+        except post_policy.Refusal as refusal:
+            return refusal.status, {"Content-Type": "application/xml"}, error_document(refusal, bucket_name)
+        return original(self, request, bucket_name)
+
+    S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
+
+
+def error_document(refusal: post_policy.Refusal, resource: str) -> str:
+    """S3's error body: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses"""
+    details = "".join(f"<{name}>{escape(str(value))}</{name}>" for name, value in refusal.details.items())
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{refusal.code}</Code><Message>{escape(refusal.message)}</Message>{details}"
+        f"<Resource>/{escape(resource)}</Resource><RequestId>{secrets.token_hex(8).upper()}</RequestId>"
+        f"<HostId>{secrets.token_urlsafe(48)}</HostId></Error>"
+    )
 
 
 def _delete_markers_dispose_of_nothing() -> None:
