@@ -13,7 +13,8 @@ serves (after Lambda's patches, whose ``invoke_async`` delivers the events).
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
 - Browser uploads (POST with a form): moto stores whatever form it is sent. The form is checked as
   S3 checks it first (``local.services.s3.post_policy``: fields, signature, expiration, conditions,
-  size), and a refused one gets S3's XML error document and status; nothing is stored.
+  size), and a refused one gets S3's XML error document and status; nothing is stored. Then the
+  signer's role must allow ``s3:PutObject`` on the key, as S3 asks IAM (``local.services.iam``).
 - Deleting the last versions of a key that also has a delete marker (what ``force_destroy`` does to
   a versioned bucket) raises AttributeError (``FakeDeleteMarker`` has no ``dispose``), so
   DeleteObjects fails with a 500 forever; a delete marker holds no data, so disposing of it is a
@@ -29,7 +30,8 @@ from typing import Any
 from urllib.parse import quote_plus
 from xml.sax.saxutils import escape
 
-from local.services.iam.moto_patches import credentials_of
+from local.services.iam.evaluation import Request
+from local.services.iam.moto_patches import Denied, authorize, credentials_of
 from local.services.lambda_.moto_patches import invoke_async
 from local.services.s3 import post_policy
 
@@ -100,15 +102,20 @@ def _post_uploads_obey_their_policy() -> None:
         fields = {name.lower(): value for name, value in self.form_data.items() if name.lower() != "file"}
         body = self.body if isinstance(self.body, bytes) else str(self.body or "").encode()
         try:
-            post_policy.check(
+            signer = post_policy.check(
                 fields,
                 bucket=bucket_name,
                 size=len(body),
                 now=datetime.now(UTC),
                 credentials_of=credentials_of,
             )
+            # The form is the signer's PutObject: its role must allow it on the key, as S3 asks IAM.
+            authorize(signer, [Request("s3:PutObject", f"arn:aws:s3:::{bucket_name}/{fields['key']}")])
         except post_policy.Refusal as refusal:
             return refusal.status, {"Content-Type": "application/xml"}, error_document(refusal, bucket_name)
+        except Denied as denied:
+            denial = post_policy.Refusal(403, "AccessDenied", denied.message)
+            return denial.status, {"Content-Type": "application/xml"}, error_document(denial, bucket_name)
         return original(self, request, bucket_name)
 
     S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
