@@ -16,6 +16,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from local.control_client import ControlPlaneClient
 
@@ -30,15 +31,24 @@ class RoleSession:
     session_token: str
 
 
+class RoleOf(Protocol):
+    """What a session is for (a FunctionVersion)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+
+
 class ExecutionRoles:
     def __init__(self, client: ControlPlaneClient, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.clock = clock
         self._sessions: dict[tuple[str, str], tuple[RoleSession, float]] = {}
 
-    async def of(self, function: object) -> RoleSession | None:
-        """The session for a FunctionVersion's role (None when it names none: the administrator's)."""
-        role, name = getattr(function, "role", ""), getattr(function, "name", "")
+    async def of(self, function: RoleOf) -> RoleSession | None:
+        """The session for a function's role (None when it names none: the administrator's key)."""
+        role, name = function.role, function.name
         if not role:
             return None
         key = (role, name)
