@@ -1,4 +1,5 @@
-"""S3 in moto (5.2): event notifications to Lambda delivered by the local cloud, and one model fix.
+"""S3 in moto (5.2): event notifications to Lambda delivered by the local cloud, browser uploads held
+to their POST policy, and one model fix.
 
 Runs inside the control-plane process; ``local.controlplane.patches`` calls ``install()`` before it
 serves (after Lambda's patches, whose ``invoke_async`` delivers the events).

@@ -165,6 +165,26 @@ def test_taking_a_permission_away_on_the_live_role_fails_the_next_call(caller: C
     assert after["code"] == "AccessDeniedException"
 
 
+def test_an_attached_managed_policy_counts_too(caller: Caller) -> None:
+    # Given a role whose inline policy allows nothing, and a managed policy attached to it
+    caller.allow({"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"})
+    iam = caller.cloud.client("iam")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": caller.table_arn}],
+    }
+    arn = iam.create_policy(PolicyName=f"{caller.role}-read", PolicyDocument=json.dumps(document))["Policy"][
+        "Arn"
+    ]
+    [before] = caller.run(caller.get_item(caller.table))
+
+    iam.attach_role_policy(RoleName=caller.role, PolicyArn=arn)
+    [after] = caller.run(caller.get_item(caller.table))
+
+    assert before["code"] == "AccessDeniedException"
+    assert after["ok"], after
+
+
 def test_action_wildcards_resource_arns_conditions_and_explicit_deny(caller: Caller) -> None:
     # Given S3 permissions as the project writes them: objects under a prefix, listing that prefix
     # only (a condition), and one object denied explicitly
