@@ -19,6 +19,8 @@ import requests
 
 from tests.local.cloud_support import RunningCloud
 
+# checkov:skip=CKV_SECRET_2:a made-up key id S3 must not know, not a credential
+UNKNOWN_KEY_ID = "AKIAUNKNOWNUNKNOWN00"
 PHOTO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 56  # 64 bytes: only the policy's size matters here
 
 
@@ -180,7 +182,7 @@ def test_a_policy_rewritten_to_allow_more_no_longer_matches_its_signature(slot: 
 
 
 def test_an_unknown_access_key_is_refused(slot: Slot) -> None:
-    credential = "AKIAUNKNOWNUNKNOWN00/" + slot.fields["x-amz-credential"].split("/", 1)[1]
+    credential = UNKNOWN_KEY_ID + "/" + slot.fields["x-amz-credential"].split("/", 1)[1]
 
     answer = refused(slot.post(PHOTO, {**slot.fields, "x-amz-credential": credential}))
 
