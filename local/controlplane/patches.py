@@ -5,6 +5,7 @@ LocalStack's habit), and only this module installs it, before the control plane 
 request (moto builds a service's routes at that service's first request, so added routes land).
 The order:
 
+0. IAM: requests signed with a role's temporary credentials are evaluated (moto's auth hook);
 1. Lambda: it sets the edge URL that every invocation moto makes is sent to (``invoke_async``),
    so it comes before any service that invokes a function;
 2. S3: notifications, delivered through Lambda's ``invoke_async``;
@@ -17,6 +18,7 @@ from local.services.apigateway import moto_patches as apigateway
 from local.services.cloudfront import moto_patches as cloudfront
 from local.services.cloudwatch import moto_patches as cloudwatch
 from local.services.events import moto_patches as events
+from local.services.iam import moto_patches as iam
 from local.services.lambda_ import moto_patches as lambda_
 from local.services.s3 import moto_patches as s3
 
@@ -30,6 +32,7 @@ def install(edge_url: str) -> None:
     if _installed:
         return
     _installed = True
+    iam.install()
     lambda_.install(edge_url)
     s3.install()
     events.install()
