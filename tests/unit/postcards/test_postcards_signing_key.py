@@ -56,4 +56,4 @@ def test_a_missing_parameter_name_is_reported_by_name(stack: Stack, monkeypatch:
 
 def test_every_client_shares_one_session(stack: Stack) -> None:
     # One session: botocore's data is loaded once per environment, not once per client.
-    assert aws.client("ssm")._loader is aws.dynamodb()._loader  # noqa: SLF001
+    assert aws.client("ssm")._loader is aws.dynamodb()._loader
