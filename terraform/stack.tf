@@ -190,7 +190,8 @@ module "api" {
   throttling_burst_limit      = var.api_throttling_burst_limit
   log_retention_days          = var.log_retention_days
   manage_account_logging_role = var.manage_api_gateway_account
-  # moto answers the reset (PATCH cloudwatchRoleArn to "") with a 500; on AWS destroy clears it.
+  # moto answers the reset (a replace of /cloudwatchRoleArn without a value, what provider 5.100
+  # sends) with a 500 (KeyError on "value"); on AWS destroy clears the setting.
   reset_account_on_delete = !local.is_local
   handler = {
     function_name    = module.functions.functions["postcards"].name
