@@ -18,19 +18,21 @@ from local.services.cloudfront import moto_patches as cloudfront
 from local.services.cloudwatch import moto_patches as cloudwatch
 from local.services.events import moto_patches as events
 from local.services.lambda_ import moto_patches as lambda_
+from local.services.lambda_.account_quota import DEFAULT_ACCOUNT_CONCURRENCY
 from local.services.s3 import moto_patches as s3
 
 _installed = False
 
 
-def install(edge_url: str) -> None:
+def install(edge_url: str, account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY) -> None:
     """Patch moto in this process (once: patching twice would wrap moto's methods twice);
-    invocations moto makes go to the edge at ``edge_url``."""
+    invocations moto makes go to the edge at ``edge_url``; Lambda enforces the account's concurrency
+    quota ``account_concurrency``."""
     global _installed  # noqa: PLW0603 - patch once per process
     if _installed:
         return
     _installed = True
-    lambda_.install(edge_url)
+    lambda_.install(edge_url, account_concurrency)
     s3.install()
     events.install()
     cloudfront.install()
