@@ -336,9 +336,9 @@ def _enforce_the_account_quota() -> None:
         after = int(reserved_concurrency)
         _check_unreserved(self, function, _allocation(function), after, "ReservedConcurrentExecutions")
         function.reserved_concurrency = after
-        return function.reserved_concurrency  # type: ignore[no-any-return]
+        return function.reserved_concurrency
 
-    LambdaBackend.put_function_concurrency = put_function_concurrency  # type: ignore[method-assign,assignment]
+    LambdaBackend.put_function_concurrency = put_function_concurrency  # type: ignore[method-assign]
 
 
 _ACCOUNT_SETTINGS_URL = r"{0}/(?P<api_version>[^/]+)/account-settings/?$"
