@@ -13,8 +13,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from local.cli import config_from, parser
 from local.cloud.stack import LOCAL_PROVISIONED_CONCURRENCY, LOCAL_RESERVED_CONCURRENCY, local_concurrency
+from local.invoke import InvokeError
 from local.services.lambda_ import account_quota
+from local.services.lambda_.background import BackgroundTasks
+from local.services.lambda_.functions import FunctionVersion
+from local.services.lambda_.pools import EnvironmentPools, FunctionConcurrency
+from local.services.lambda_.telemetry import LambdaTelemetry
 from tests.local.controlplane_support import ControlPlane, running_controlplane
 
 
@@ -174,3 +180,42 @@ def test_the_local_stack_reserves_only_what_the_quota_admits() -> None:
     assert local_concurrency(107) == (LOCAL_RESERVED_CONCURRENCY, LOCAL_PROVISIONED_CONCURRENCY)
     assert local_concurrency(106) == ({}, {})
     assert local_concurrency(10) == ({}, {})
+
+
+def test_the_executor_throttles_at_the_same_quota() -> None:
+    # Given the executor's pools under a quota of 2, with two invocations in flight
+    config = config_from(parser().parse_args(["up", "--account-concurrency", "2"]))
+    pools = EnvironmentPools(
+        config.executor.account_concurrency,
+        new_environment=None,  # type: ignore[arg-type]  # never started here
+        background=BackgroundTasks(),
+        telemetry=LambdaTelemetry(region="us-east-1", account_id="123456789012"),
+    )
+    pools._in_flight = 2
+    function = FunctionVersion(
+        **dict.fromkeys(
+            ("name", "arn", "version", "runtime", "handler", "code_sha256", "code_location"), "x"
+        ),
+        memory_mb=128,
+        timeout_s=3.0,
+        environment={},
+        layers=(),
+        architecture="x86_64",
+        tracing_mode="PassThrough",
+        log_format="Text",
+        log_group="/aws/lambda/x",
+        application_log_level=None,
+        system_log_level=None,
+        reserved_concurrency=None,
+        fingerprint="x",
+    )
+
+    # When a third one is admitted, then it is throttled as the account's quota throttles on AWS
+    with pytest.raises(InvokeError) as raised:
+        pools._admit(function, FunctionConcurrency())
+    assert (raised.value.status_code, raised.value.reason) == (429, "ConcurrentInvocationLimitExceeded")
+    # and the deprecated flag still sets the same quota
+    assert (
+        config_from(parser().parse_args(["up", "--concurrency-limit", "7"])).executor.account_concurrency == 7
+    )
+    assert config_from(parser().parse_args(["up"])).executor.account_concurrency == 1000
