@@ -99,7 +99,7 @@ resource "aws_api_gateway_stage" "this" {
     })
   }
 
-  depends_on = [aws_api_gateway_account.this]
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
 }
 
 resource "aws_api_gateway_method_settings" "all" {
@@ -107,9 +107,13 @@ resource "aws_api_gateway_method_settings" "all" {
   stage_name  = aws_api_gateway_stage.this.stage_name
   method_path = "*/*"
   #checkov:skip=CKV_AWS_225:No cache cluster on this stage (see the stage); caching is off on purpose.
+  # Execution logging needs the account's role and writes to the group created in logging.tf.
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
 
   settings {
-    metrics_enabled        = true
+    # Off: per-method CloudWatch metrics are billed (about 7 metrics per method) and nobody reads
+    # them; the stage-level metrics the alarms and dashboard use are free and always on.
+    metrics_enabled        = false
     logging_level          = var.execution_logging_level
     data_trace_enabled     = false
     throttling_rate_limit  = var.throttling_rate_limit
