@@ -111,6 +111,9 @@ class Stack:
             "public_api_url": config.https_url(f"api.{config.domain_name}"),
             # Maps: Terraform reads a -var value of a non-string type as an expression (JSON is one);
             # each replaces the root's default whole.
+            # The quota the control plane enforces, so that the root's plan-time check (Lambda keeps
+            # min(100, quota) unreserved) answers before the control plane would refuse.
+            "lambda_concurrency_quota": str(config.executor.account_concurrency),
             "reserved_concurrency": json.dumps(reserved, separators=(",", ":")),
             "provisioned_concurrency": json.dumps(provisioned, separators=(",", ":")),
         }
