@@ -20,7 +20,7 @@ from tests.local.cloud_support import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
-START_TIMEOUT_S = 30
+START_TIMEOUT_S = 90  # moto imports slowly on a loaded machine
 
 
 @dataclass(frozen=True)
