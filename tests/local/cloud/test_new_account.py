@@ -1,8 +1,10 @@
 """``python -m local up --account-concurrency 10``: the whole stack applies in an account with a new
-account's quota (no reservations, as the shipped defaults make none), and the account refuses one."""
+account's quota (no reservations, as the shipped defaults make none), the account refuses one, and an
+alarm on the stack's encrypted topic runs its action (the topic's key admits CloudWatch)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -26,7 +28,9 @@ def test_the_stack_applies_under_a_new_accounts_quota(tmp_path: Path) -> None:
         deadline = time.monotonic() + APPLY_TIMEOUT_S
         status: dict[str, object] = {}
         while time.monotonic() < deadline:
-            status = json.loads((cloud.state_dir / "endpoints.json").read_text()).get("terraform") or {}
+            with contextlib.suppress(ValueError):  # being written
+                cloud.endpoints = json.loads((cloud.state_dir / "endpoints.json").read_text())
+            status = cloud.endpoints.get("terraform") or {}
             if status.get("status") in ("applied", "failed"):
                 break
             time.sleep(1)
@@ -45,5 +49,30 @@ def test_the_stack_applies_under_a_new_accounts_quota(tmp_path: Path) -> None:
         with pytest.raises(ClientError) as raised:
             lambda_.put_function_concurrency(FunctionName=names[0], ReservedConcurrentExecutions=1)
         assert raised.value.response["Error"]["Message"].endswith("below its minimum value of [10].")
+
+        # And an alarm on the stack's own topic (encrypted with the key Terraform made for it) runs its
+        # action: the key admits CloudWatch, so the history says it was executed
+        topic = cloud.endpoints["terraform_outputs"]["alarm_topic_arn"]
+        cloudwatch = cloud.client("cloudwatch")
+        cloudwatch.put_metric_alarm(
+            AlarmName="shipped-topic",
+            Namespace="Test",
+            MetricName="Breach",
+            Statistic="Sum",
+            Period=10,
+            EvaluationPeriods=1,
+            Threshold=0.0,
+            ComparisonOperator="GreaterThanThreshold",
+            TreatMissingData="notBreaching",
+            AlarmActions=[topic],
+        )
+        cloudwatch.put_metric_data(Namespace="Test", MetricData=[{"MetricName": "Breach", "Value": 1.0}])
+        actions: list[str] = []
+        deadline = time.monotonic() + 120
+        while not actions and time.monotonic() < deadline:
+            history = cloudwatch.describe_alarm_history(AlarmName="shipped-topic", HistoryItemType="Action")
+            actions = [item["HistorySummary"] for item in history["AlarmHistoryItems"]]
+            time.sleep(1)
+        assert actions == [f"Successfully executed action {topic}"]
     finally:
         stop_cloud(cloud)
