@@ -75,6 +75,7 @@ resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV_AWS_120:Responses are per-user and cheap to compute; a cache cluster costs from about $14 a month.
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to an HTTP backend; the Lambda backend is reached over IAM, and the container API keeps its own authentication.
   #checkov:skip=CKV2_AWS_29:WAF costs about $6 a month at rest; stage throttling limits abuse for this service.
+  #checkov:skip=CKV2_AWS_4:Execution logging is ERROR on every method; the check also wants per-method metrics, which are off on purpose (billed custom metrics nobody reads; the stage's own metrics are free).
 
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.access.arn
