@@ -79,6 +79,17 @@ class ControlPlaneClient:
                 raise ControlPlaneError(response.status, action, raw[:300].decode(errors="replace"))
             return raw
 
+    async def local_route(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, body: Any = None
+    ) -> Any:
+        """One of the control plane's own ``/_local/...`` routes: its JSON answer, or ControlPlaneError."""
+        data = None if body is None else json.dumps(body).encode()
+        async with self.session.request(method, self.url + path, params=params, data=data) as response:
+            raw = await response.read()
+            if response.status >= 400:
+                raise _error(response.status, "LocalRouteFailed", raw)
+            return json.loads(raw) if raw else {}
+
     async def download(self, url: str) -> bytes:
         async with self.session.get(url) as response:
             if response.status != 200:

@@ -9,7 +9,8 @@ The order:
 1. Lambda: it sets the edge URL that every invocation moto makes is sent to (``invoke_async``),
    so it comes before any service that invokes a function;
 2. S3: notifications, delivered through Lambda's ``invoke_async``;
-3. EventBridge, CloudFront, API Gateway, CloudWatch: model fixes that depend on nothing else.
+3. EventBridge, CloudFront, API Gateway, CloudWatch, Route 53: model fixes and AWS's refusals, which
+   depend on nothing else.
 """
 
 from __future__ import annotations
@@ -20,22 +21,26 @@ from local.services.cloudwatch import moto_patches as cloudwatch
 from local.services.events import moto_patches as events
 from local.services.iam import moto_patches as iam
 from local.services.lambda_ import moto_patches as lambda_
+from local.services.lambda_.account_quota import DEFAULT_ACCOUNT_CONCURRENCY
+from local.services.route53 import moto_patches as route53
 from local.services.s3 import moto_patches as s3
 
 _installed = False
 
 
-def install(edge_url: str) -> None:
+def install(edge_url: str, account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY) -> None:
     """Patch moto in this process (once: patching twice would wrap moto's methods twice);
-    invocations moto makes go to the edge at ``edge_url``."""
+    invocations moto makes go to the edge at ``edge_url``; Lambda enforces the account's concurrency
+    quota ``account_concurrency``."""
     global _installed  # noqa: PLW0603 - patch once per process
     if _installed:
         return
     _installed = True
     iam.install()
-    lambda_.install(edge_url)
+    lambda_.install(edge_url, account_concurrency)
     s3.install()
     events.install()
     cloudfront.install()
     apigateway.install()
     cloudwatch.install()
+    route53.install()

@@ -1,5 +1,5 @@
 """S3 in moto (5.2): event notifications to Lambda delivered by the local cloud, browser uploads held
-to their POST policy, and one model fix.
+to their POST policy, S3's tag limits, and one model fix.
 
 Runs inside the control-plane process; ``local.controlplane.patches`` calls ``install()`` before it
 serves (after Lambda's patches, whose ``invoke_async`` delivers the events).
@@ -27,6 +27,14 @@ serves (after Lambda's patches, whose ``invoke_async`` delivers the events).
   a versioned bucket) raises AttributeError (``FakeDeleteMarker`` has no ``dispose``), so
   DeleteObjects fails with a 500 forever; a delete marker holds no data, so disposing of it is a
   no-op.
+- Tag limits, as S3 refuses them (BadRequest, 400): more than 10 tags on an object, also in
+  PutObject's (and CreateMultipartUpload's, CopyObject's) ``x-amz-tagging`` header ("Object tags
+  cannot be greater than 10"; moto checks PutObjectTagging only, and only after PutObject has stored
+  the object), and more than 50 on a bucket ("Bucket tag count cannot be greater than 50"; moto takes
+  any number). https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html,
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging.html; the codes and messages as
+  reported from S3 (https://github.com/boto/boto3/issues/1213) and checked against it by S3
+  reimplementations (versity/versitygw's s3err, scality/cloudserver's bucketPutTagging).
 """
 
 from __future__ import annotations
@@ -101,6 +109,35 @@ def install() -> None:
     _keep_the_requests_trace_header()
     _post_uploads_obey_their_policy()
     _delete_markers_dispose_of_nothing()
+    _tag_limits()
+
+
+OBJECT_TAG_LIMIT = 10
+BUCKET_TAG_LIMIT = 50
+
+
+def _tag_limits() -> None:
+    from moto.s3.exceptions import BadRequest
+    from moto.s3.models import S3Backend
+    from moto.s3.responses import S3Response
+
+    tagging_from_headers = S3Response._tagging_from_headers
+    put_bucket_tagging = S3Backend.put_bucket_tagging
+
+    def object_tags_from_headers(self: Any, headers: dict[str, Any]) -> dict[str, str]:
+        # Read before the object is stored (PutObject, CreateMultipartUpload): refused, nothing kept.
+        tags = tagging_from_headers(self, headers)
+        if len(tags) > OBJECT_TAG_LIMIT:
+            raise BadRequest(f"Object tags cannot be greater than {OBJECT_TAG_LIMIT}")
+        return tags
+
+    def bucket_tagging(self: Any, bucket_name: str, tags: dict[str, str]) -> None:
+        if len(tags) > BUCKET_TAG_LIMIT:
+            raise BadRequest(f"Bucket tag count cannot be greater than {BUCKET_TAG_LIMIT}")
+        put_bucket_tagging(self, bucket_name, tags)
+
+    S3Response._tagging_from_headers = object_tags_from_headers  # type: ignore[method-assign]
+    S3Backend.put_bucket_tagging = bucket_tagging  # type: ignore[method-assign]
 
 
 def _keep_the_requests_trace_header() -> None:
