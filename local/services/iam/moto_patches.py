@@ -25,7 +25,7 @@ from urllib.parse import unquote
 from local.config import DEFAULT_ACCOUNT_ID
 from local.services.iam.credentials import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, Credentials
 from local.services.iam.evaluation import Decision, Request, decide, denial_message
-from local.services.iam.requests import dynamodb_requests, s3_requests
+from local.services.iam.requests import dynamodb_requests, s3_requests, sqs_requests, ssm_requests
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
@@ -111,6 +111,12 @@ def install() -> None:
             )
         elif service == "dynamodb":
             requests = dynamodb_requests(operation, self.raw_body, region=region, account=DEFAULT_ACCOUNT_ID)
+        elif service == "ssm":
+            requests = ssm_requests(operation, self.raw_body, region=region, account=DEFAULT_ACCOUNT_ID)
+        elif service == "sqs":
+            requests = sqs_requests(
+                operation, self.raw_body, query=self.querystring, region=region, account=DEFAULT_ACCOUNT_ID
+            )
         else:
             requests = [Request(f"{service}:{operation}", resource)]
         try:

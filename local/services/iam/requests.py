@@ -67,3 +67,43 @@ def s3_requests(
         prefix = query.get("prefix")
         context["s3:prefix"] = (prefix[0] if isinstance(prefix, list) else prefix) or ""
     return [Request(f"s3:{operation}", resource, context)]
+
+
+def ssm_requests(operation: str, body: bytes | str, *, region: str, account: str) -> list[Request]:
+    """A parameter call on the parameter's ARN (a name with or without its leading slash, or the ARN)
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html"""
+    document = _json(body)
+    names = [document["Name"]] if "Name" in document else list(document.get("Names", []))
+    if not names:
+        return [Request(f"ssm:{operation}", "*")]
+    return [Request(f"ssm:{operation}", _parameter_arn(str(name), region, account)) for name in names]
+
+
+def _parameter_arn(name: str, region: str, account: str) -> str:
+    if name.startswith("arn:"):
+        return name
+    return f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
+
+
+def sqs_requests(
+    operation: str, body: bytes | str, *, query: dict[str, Any], region: str, account: str
+) -> list[Request]:
+    """A queue call on the queue's ARN, from its QueueUrl (JSON or query protocol)
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html"""
+    url = _json(body).get("QueueUrl") or query.get("QueueUrl")
+    if isinstance(url, list):
+        url = url[0] if url else None
+    if not url:
+        return [Request(f"sqs:{operation}", "*")]
+    owner, name = str(url).rstrip("/").split("/")[-2:]
+    return [
+        Request(f"sqs:{operation}", f"arn:aws:sqs:{region}:{owner if owner.isdigit() else account}:{name}")
+    ]
+
+
+def _json(body: bytes | str | None) -> dict[str, Any]:
+    try:
+        document = json.loads(body or "{}")
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
