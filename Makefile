@@ -96,15 +96,15 @@ figures: venv ## Copy build/bench/{coldstart,lambda_reports}.json into docs/ques
 # --- checks ------------------------------------------------------------------------------------
 
 fmt: venv ## Format Python and Terraform in place
-	@$(BIN)/ruff format --quiet functions local buildtools tests
-	@$(BIN)/ruff check --quiet --fix functions local buildtools tests
+	@$(BIN)/ruff format --quiet functions local buildtools deploytools tests
+	@$(BIN)/ruff check --quiet --fix functions local buildtools deploytools tests
 	@terraform fmt -recursive $(TF_DIR) >/dev/null
 
 lint: venv $(TOOLS)/checkov/bin/checkov tf-modules ## ruff, mypy, shellcheck, terraform fmt/validate, checkov (all frameworks, secrets)
 	@echo "==> lint"
-	@$(BIN)/ruff format --check --quiet functions local buildtools tests
-	@$(BIN)/ruff check --quiet functions local buildtools tests
-	@$(BIN)/mypy --no-error-summary functions local buildtools
+	@$(BIN)/ruff format --check --quiet functions local buildtools deploytools tests
+	@$(BIN)/ruff check --quiet functions local buildtools deploytools tests
+	@$(BIN)/mypy --no-error-summary functions local buildtools deploytools
 	@$(BIN)/shellcheck build.sh .ci/run
 	@# Generated docs (module READMEs' inputs and outputs, the cost page) must match their sources.
 	@$(PY) -m buildtools.docs --check
@@ -242,7 +242,10 @@ plan: build tf-init ## terraform plan against AWS (ARCH=arm64 build)
 deploy: build tf-init ## terraform apply against AWS (shows the plan, asks for confirmation)
 	@terraform -chdir=$(TF_DIR) apply -input=false $(TF_ARCH_VAR)
 
-destroy: build tf-init ## terraform destroy against AWS (asks for confirmation)
+# The pre-check stops before anything is deleted when destroy would fail part-way (a bucket that is
+# not empty and not force-destroyed: deploytools/destroy_check.py says which and how to go on).
+destroy: build tf-init ## terraform destroy against AWS (checks what would block it first, asks for confirmation)
+	@$(PY) -m deploytools.destroy_check --terraform-dir $(TF_DIR)
 	@terraform -chdir=$(TF_DIR) destroy -input=false $(TF_ARCH_VAR)
 
 # --- local cloud -------------------------------------------------------------------------------

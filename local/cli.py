@@ -6,6 +6,7 @@ Every option also has a ``LOCAL_*`` environment variable (see ``local.config``);
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -53,9 +54,28 @@ def parser() -> argparse.ArgumentParser:
         help="function logs on the console: all lines, only the function's own, or none",
     )
     up.add_argument("--idle-timeout", type=float, metavar="SECONDS", help="reap idle environments after this")
-    up.add_argument("--concurrency-limit", type=int, metavar="N", help="the account's concurrency quota")
+    up.add_argument(
+        "--account-concurrency",
+        type=_positive,
+        metavar="N",
+        help="the account's Lambda concurrency quota (default 1000, an established account's; 10 is a "
+        "new account's): reservations are refused below Lambda's unreserved minimum, invocations "
+        "throttled above it",
+    )
+    # The old name of --account-concurrency (deprecated).
+    up.add_argument("--concurrency-limit", type=_positive, metavar="N", help=argparse.SUPPRESS)
     up.add_argument("--no-memory-limit", action="store_true", help="report memory only, never kill for it")
     return root
+
+
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {raw!r}")
+    return value
 
 
 def config_from(args: argparse.Namespace) -> settings.Config:
@@ -79,7 +99,10 @@ def config_from(args: argparse.Namespace) -> settings.Config:
     if args.idle_timeout is not None:
         executor = replace(executor, idle_timeout_s=args.idle_timeout)
     if args.concurrency_limit is not None:
+        print("warning: --concurrency-limit is deprecated; use --account-concurrency", file=sys.stderr)
         executor = replace(executor, account_concurrency=args.concurrency_limit)
+    if args.account_concurrency is not None:
+        executor = replace(executor, account_concurrency=args.account_concurrency)
     if args.no_memory_limit:
         executor = replace(executor, enforce_memory=False)
     return replace(

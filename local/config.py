@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from local.services.lambda_.account_quota import DEFAULT_ACCOUNT_CONCURRENCY
 from local.tls.authority import default_directory as default_ca_directory
 
 ConsoleLogs = Literal["all", "function", "none"]
@@ -49,9 +50,11 @@ class ExecutorSettings:
     idle_timeout_s: float = 300.0
     # Lambda's on-demand init phase may take 10 s before it is cut short.
     init_timeout_s: float = 10.0
-    # The account's concurrency quota (Lambda's default is 1000). Each environment is a process here,
-    # so the local quota is what a laptop can hold; unreserved functions are throttled above it.
-    account_concurrency: int = 64
+    # The account's concurrency quota: 1000 like an established account (10 like a new one). The
+    # control plane checks reservations against it and the executor throttles at it; environments
+    # are processes here, and what a laptop holds is bounded by the functions' reservations and by
+    # the bounded load loops, not by this quota.
+    account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
     # Delays before the two retries of a failed asynchronous invocation (Lambda: ~1 and ~2 minutes).
     async_retry_delays_s: tuple[float, ...] = (1.0, 2.0)
     # How long an asynchronous event may wait for capacity when throttled (Lambda: up to 6 hours).
@@ -164,7 +167,10 @@ def from_environment() -> Config:
     executor = ExecutorSettings(
         idle_timeout_s=_env_float("LOCAL_LAMBDA_IDLE_TIMEOUT", executor_defaults.idle_timeout_s),
         init_timeout_s=_env_float("LOCAL_LAMBDA_INIT_TIMEOUT", executor_defaults.init_timeout_s),
-        account_concurrency=_env_int("LOCAL_LAMBDA_CONCURRENCY", executor_defaults.account_concurrency),
+        account_concurrency=_env_int(
+            "LOCAL_ACCOUNT_CONCURRENCY",
+            _env_int("LOCAL_LAMBDA_CONCURRENCY", executor_defaults.account_concurrency),  # the old name
+        ),
         enforce_memory=os.environ.get("LOCAL_LAMBDA_ENFORCE_MEMORY", "1") not in {"0", "false", "no"},
     )
     console = os.environ.get("LOCAL_CONSOLE_LOGS", "all")

@@ -1,5 +1,14 @@
 data "aws_caller_identity" "current" {}
-data "aws_region" "current" {}
+data "aws_region" "current" {
+  lifecycle {
+    # var.region is validated where it is set; a region from the environment (AWS_REGION, profile)
+    # is only known here.
+    postcondition {
+      condition     = can(regex("^[a-z]{2}-[a-z]+-[0-9]$", self.name)) && !startswith(self.name, "cn-")
+      error_message = "The region ${self.name} is not in the commercial aws partition: GovCloud and China cannot use the us-east-1 certificate CloudFront needs. Pick another region (var.region or AWS_REGION)."
+    }
+  }
+}
 
 locals {
   name       = "${var.project}-${var.environment}"
@@ -37,15 +46,42 @@ locals {
 
 # --- cursor signing key --------------------------------------------------------------------------
 
-# The postcards function signs pagination cursors with this HMAC key. Only the aws provider is
-# allowed (no random provider), so the key is drawn once from uuid() (two v4 UUIDs: 244 random bits)
-# and frozen: ignore_changes keeps the first value, so plans never churn; -replace rotates it.
-resource "terraform_data" "cursor_signing_key" {
-  input = sha256("${uuid()}${uuid()}")
+# The postcards function signs pagination cursors with this HMAC key, read once per execution
+# environment from SSM (functions/postcards/signing_key.py). The value is write-only (value_wo,
+# Terraform >= 1.11): it is sent only when cursor_signing_key_version changes and is never stored in
+# the plan or the state. Unless the user gives one, it is drawn at that apply from uuid() (two v4
+# UUIDs from crypto/rand: 244 random bits; only the aws provider is allowed, so no random provider).
+resource "aws_ssm_parameter" "cursor_signing_key" {
+  name             = "/${var.project}/${var.environment}/cursor-signing-key"
+  description      = "HMAC key of the postcards API's pagination cursors"
+  type             = "SecureString"
+  value_wo         = coalesce(var.cursor_signing_key, sha256("${uuid()}${uuid()}"))
+  value_wo_version = var.cursor_signing_key_version
+  #checkov:skip=CKV_AWS_337:The AWS-managed aws/ssm key: the function role reads it without a key policy of ours; a customer-managed key costs $1 a month for one small secret.
+}
 
-  lifecycle {
-    ignore_changes = [input]
-  }
+# --- Lambda concurrency --------------------------------------------------------------------------
+
+locals {
+  # What the functions take out of the account's pool: a reservation, or else provisioned
+  # concurrency (which comes out of the unreserved pool when nothing is reserved).
+  committed_concurrency = sum(concat([0], [
+    for name in local.function_keys :
+    lookup(var.reserved_concurrency, name, null) != null ? var.reserved_concurrency[name] : lookup(var.provisioned_concurrency, name, 0)
+  ]))
+  read_concurrency_quota = var.lambda_concurrency_quota == null && local.committed_concurrency > 0
+}
+
+# Only asked for when something is reserved (needs servicequotas:GetServiceQuota).
+data "aws_servicequotas_service_quota" "lambda_concurrency" {
+  count = local.read_concurrency_quota ? 1 : 0
+
+  service_code = "lambda"
+  quota_code   = "L-B99A9384" # Concurrent executions
+}
+
+locals {
+  lambda_concurrency_quota = local.committed_concurrency == 0 ? null : coalesce(var.lambda_concurrency_quota, one(data.aws_servicequotas_service_quota.lambda_concurrency[*].value))
 }
 
 # --- DNS -----------------------------------------------------------------------------------------

@@ -72,6 +72,16 @@ output "api_stage_name" {
   value       = module.api.stage_name
 }
 
+output "api_log_groups" {
+  description = "The API's CloudWatch log groups: access logs and execution logs (API Gateway's own name, created by Terraform so it has a retention and goes with destroy)."
+  value       = { access = module.api.access_log_group, execution = module.api.execution_log_group }
+}
+
+output "cursor_signing_key_parameter" {
+  description = "Name of the SSM SecureString holding the cursor signing key (the value is never in the state)."
+  value       = aws_ssm_parameter.cursor_signing_key.name
+}
+
 output "api_domain_name" {
   description = "The API's custom domain name."
   value       = module.domain.domain_name

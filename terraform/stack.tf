@@ -45,6 +45,13 @@ locals {
         resources = [local.tables.idempotency.arn]
       },
       {
+        # No kms:Decrypt statement: the AWS-managed aws/ssm key "grants Decrypt permission to all IAM
+        # principals in the AWS account" (docs.aws.amazon.com/systems-manager/latest/userguide/ps-restrict-decryption.html).
+        sid       = "ReadCursorSigningKey"
+        actions   = ["ssm:GetParameter"]
+        resources = [aws_ssm_parameter.cursor_signing_key.arn]
+      },
+      {
         # The presigned POST is signed with this role: it can only ever write under uploads/.
         sid       = "PresignUploads"
         actions   = ["s3:PutObject"]
@@ -103,6 +110,8 @@ module "functions" {
   build              = local.build
   alias_name         = local.alias_name
   log_retention_days = var.log_retention_days
+  # Checked only when something is reserved (main.tf).
+  account_concurrency_quota = local.lambda_concurrency_quota
 
   common_environment = {
     UPLOADS_TABLE                = local.tables.uploads.name
@@ -122,13 +131,14 @@ module "functions" {
       provisioned_concurrency = lookup(var.provisioned_concurrency, "postcards", 0)
       extra_layer_arns        = local.chaos_layers
       environment = merge({
-        POSTCARDS_TABLE        = local.tables.postcards.name
-        IDEMPOTENCY_TABLE      = local.tables.idempotency.name
-        MEDIA_BUCKET           = local.media_bucket.name
-        MEDIA_BASE_URL         = "${local.site_origin}/media"
-        SITE_ORIGIN            = local.site_origin
-        CURSOR_SIGNING_KEY     = coalesce(var.cursor_signing_key, terraform_data.cursor_signing_key.output)
-        UPLOAD_URL_TTL_SECONDS = tostring(var.upload_url_ttl_seconds)
+        POSTCARDS_TABLE   = local.tables.postcards.name
+        IDEMPOTENCY_TABLE = local.tables.idempotency.name
+        MEDIA_BUCKET      = local.media_bucket.name
+        MEDIA_BASE_URL    = "${local.site_origin}/media"
+        SITE_ORIGIN       = local.site_origin
+        # The name, not the key: the function reads the SecureString once per environment.
+        CURSOR_SIGNING_KEY_PARAMETER = aws_ssm_parameter.cursor_signing_key.name
+        UPLOAD_URL_TTL_SECONDS       = tostring(var.upload_url_ttl_seconds)
       }, local.chaos_environment)
       policy_statements = concat(local.function_policies.postcards, local.chaos_statements)
     }
@@ -180,6 +190,9 @@ module "api" {
   throttling_burst_limit      = var.api_throttling_burst_limit
   log_retention_days          = var.log_retention_days
   manage_account_logging_role = var.manage_api_gateway_account
+  # moto answers the reset (a replace of /cloudwatchRoleArn without a value, what provider 5.100
+  # sends) with a 500 (KeyError on "value"); on AWS destroy clears the setting.
+  reset_account_on_delete = !local.is_local
   handler = {
     function_name    = module.functions.functions["postcards"].name
     alias_name       = module.functions.functions["postcards"].alias_name
@@ -190,10 +203,11 @@ module "api" {
 module "domain" {
   source = "./modules/domain"
 
-  domain_name = local.api_domain
-  zone_id     = local.zone_id
-  rest_api_id = module.api.rest_api_id
-  stage_name  = module.api.stage_name
+  domain_name     = local.api_domain
+  zone_id         = local.zone_id
+  allow_overwrite = var.dns_allow_overwrite
+  rest_api_id     = module.api.rest_api_id
+  stage_name      = module.api.stage_name
 }
 
 module "site" {
@@ -208,7 +222,9 @@ module "site" {
   domain_names  = local.site_domains
   zone_id       = local.zone_id
   site_dir      = "${path.root}/../site"
-  media_bucket  = local.media_bucket
+  # An existing www/apex record is taken over only when the user says so.
+  dns_allow_overwrite = var.dns_allow_overwrite
+  media_bucket        = local.media_bucket
   config = {
     api_url           = local.api_url
     container_api_url = var.container_api_url
@@ -267,6 +283,7 @@ module "fis_extension" {
   name_prefix             = local.name
   bucket_suffix           = local.account_id
   architecture            = var.architecture
+  layer_arn               = var.fis_extension_layer_arn
   deny_insecure_transport = local.enforce_secure_transport
 }
 

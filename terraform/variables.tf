@@ -23,20 +23,31 @@ variable "environment" {
 }
 
 variable "region" {
-  description = "AWS region of everything but the CloudFront certificate (always us-east-1). null: the region of the environment (AWS_REGION, profile)."
+  description = "AWS region of everything but the CloudFront certificate (always us-east-1). null: the region of the environment (AWS_REGION, profile). Must be a commercial (aws partition) region: GovCloud and China cannot use the us-east-1 certificate CloudFront needs."
   type        = string
   default     = null
 
   validation {
-    condition     = var.region == null || can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
-    error_message = "region must look like an AWS region name, e.g. eu-west-1."
+    # The aws partition only: us-gov-* and cn-* are separate partitions, without the us-east-1
+    # provider alias (CloudFront's certificate) this stack needs.
+    condition     = var.region == null || (can(regex("^[a-z]{2}-[a-z]+-[0-9]$", var.region)) && !startswith(coalesce(var.region, "x"), "cn-"))
+    error_message = "region must be a region of the commercial aws partition, e.g. eu-west-1 (not GovCloud or China: CloudFront's certificate must come from us-east-1 of the same partition)."
   }
 }
 
 variable "tags" {
-  description = "Extra tags for every resource (Project, Environment and ManagedBy are always set)."
+  description = "Extra tags for every resource (Project, Environment and ManagedBy are always set). At most 7: S3 objects (the site's files) take 10 tags and the stack adds 3."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 7
+    error_message = "tags may hold at most 7 entries: S3 allows 10 tags on an object and the stack adds Project, Environment and ManagedBy to every one."
+  }
+  validation {
+    condition     = length(setintersection(keys(var.tags), ["Project", "Environment", "ManagedBy"])) == 0 && alltrue([for k in keys(var.tags) : !startswith(lower(k), "aws:")])
+    error_message = "tags must not set Project, Environment or ManagedBy (the stack sets them) or use the reserved aws: prefix."
+  }
 }
 
 variable "local_endpoint" {
@@ -208,12 +219,11 @@ variable "function_timeout_s" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrency per function: a ceiling and a guarantee carved out of the account pool. 0 stops a function (a kill switch). Functions not listed share the unreserved pool."
+  description = "Reserved concurrency per function: a ceiling and a guarantee carved out of the account pool. 0 stops a function (a kill switch). Functions not listed share the unreserved pool. Lambda keeps min(100, quota) of the account's concurrency unreserved, so reservations need a quota above 100 (checked at plan, see lambda_concurrency_quota)."
   type        = map(number)
-  default = {
-    thumbnails   = 2
-    housekeeping = 1
-  }
+  # None by default: a new account's quota is often 10, and Lambda keeps min(100, quota) unreserved,
+  # so any reservation there fails (issue #15). See lambda_concurrency_quota.
+  default = {}
 
   validation {
     condition     = alltrue([for name in keys(var.reserved_concurrency) : contains(local.function_keys, name)])
@@ -240,8 +250,19 @@ variable "provisioned_concurrency" {
   }
 }
 
+variable "lambda_concurrency_quota" {
+  description = "The account's Lambda concurrent executions quota in this region (Service Quotas L-B99A9384; 1000 once established, often 10 in a new account). Reservations and provisioned concurrency are checked against it at plan: Lambda keeps min(100, quota) unreserved. null: read it from Service Quotas when anything is reserved."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.lambda_concurrency_quota == null || try(var.lambda_concurrency_quota >= 1 && floor(var.lambda_concurrency_quota) == var.lambda_concurrency_quota, false)
+    error_message = "lambda_concurrency_quota must be a whole number >= 1 (the account's concurrent executions quota), or null to read it from Service Quotas."
+  }
+}
+
 variable "log_retention_days" {
-  description = "Retention of every log group the stack creates (functions, API access logs)."
+  description = "Retention of every log group the stack creates (functions, API access and execution logs)."
   type        = number
   default     = 30
 
@@ -252,7 +273,7 @@ variable "log_retention_days" {
 }
 
 variable "cursor_signing_key" {
-  description = "HMAC key of the pagination cursors. null: generated once and kept in state (rotate with terraform apply -replace=terraform_data.cursor_signing_key)."
+  description = "HMAC key of the pagination cursors, written to an SSM SecureString parameter (write-only: never in the state; a saved plan file holds the variables it was made with). null: drawn at random when the parameter is written. Only sent when cursor_signing_key_version changes."
   type        = string
   default     = null
   sensitive   = true
@@ -260,6 +281,17 @@ variable "cursor_signing_key" {
   validation {
     condition     = var.cursor_signing_key == null || length(coalesce(var.cursor_signing_key, "x")) >= 32
     error_message = "cursor_signing_key must be at least 32 characters."
+  }
+}
+
+variable "cursor_signing_key_version" {
+  description = "Version of the cursor signing key: raise it to write a new key (outstanding cursors then fail with invalid_cursor). The key itself is write-only, so this number is how Terraform knows to send it."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.cursor_signing_key_version >= 1 && floor(var.cursor_signing_key_version) == var.cursor_signing_key_version
+    error_message = "cursor_signing_key_version must be a whole number >= 1."
   }
 }
 
@@ -332,7 +364,13 @@ variable "api_throttling_burst_limit" {
 }
 
 variable "manage_api_gateway_account" {
-  description = "Set the region-wide API Gateway CloudWatch Logs role (needed once per account and region before stages can write access logs). Off by default because it is account-level: it replaces a role set by anything else."
+  description = "Set the region-wide API Gateway CloudWatch Logs role, which stages need before they may write access or execution logs (a new account has none, and the stage fails without it). It is account-level: it replaces a role set by anything else in this region, and destroy resets it. Turn off only if the account already names a role you want to keep."
+  type        = bool
+  default     = true
+}
+
+variable "dns_allow_overwrite" {
+  description = "Let Terraform take over existing api.<domain> and www.<domain> (and apex) records in the zone instead of failing on them (Route53 refuses to create a record that exists). Off: an existing record stops the apply."
   type        = bool
   default     = false
 }
@@ -386,6 +424,17 @@ variable "chaos_enabled" {
   default     = false
 }
 
+variable "fis_extension_layer_arn" {
+  description = "Version ARN of the AWS FIS Lambda extension layer (chaos_enabled). null: the latest 1.x from AWS's public SSM parameter, which moves when AWS ships a new version (a new function version and the live alias move on an unrelated apply). Pin it to deploy only when you choose."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.fis_extension_layer_arn == null || can(regex("^arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.fis_extension_layer_arn))
+    error_message = "fis_extension_layer_arn must be a layer version ARN, e.g. arn:aws:lambda:eu-west-1:211125607513:layer:aws-fis-extension-arm64:9."
+  }
+}
+
 variable "chaos_invocation_percentage" {
   description = "Share of API function invocations an experiment affects (1-100)."
   type        = number
@@ -420,7 +469,7 @@ variable "chaos_delay_ms" {
 }
 
 variable "force_destroy_media" {
-  description = "Let terraform destroy delete the media bucket with every user upload and version in it (off: destroy stops at a non-empty bucket)."
+  description = "Let terraform destroy delete the media bucket with every user upload and version in it (off: destroy stops at a non-empty bucket; the bucket is versioned, so deleted uploads leave versions and delete markers until its lifecycle expires them; make destroy checks first)."
   type        = bool
   default     = false
 }

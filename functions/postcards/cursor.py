@@ -1,9 +1,9 @@
 """Opaque, tamper-evident pagination cursors for the feed.
 
 A cursor names the last postcard of a page (its ``feed_key`` and ``id``, which together are the
-GSI's ExclusiveStartKey). It is ``<base64url JSON>.<base64url HMAC-SHA256>`` keyed with
-CURSOR_SIGNING_KEY, so a client can hold it but not forge or edit one: a changed byte fails the
-signature and is answered 400 before it reaches DynamoDB.
+GSI's ExclusiveStartKey). It is ``<base64url JSON>.<base64url HMAC-SHA256>`` keyed with the key in
+SSM (postcards.signing_key), so a client can hold it but not forge or edit one: a changed byte fails
+the signature and is answered 400 before it reaches DynamoDB.
 """
 
 from __future__ import annotations

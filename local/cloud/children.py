@@ -37,6 +37,9 @@ async def spawn_controlplane(config: Config, logs_dir: Path, snapshot: Path) -> 
         str(config.ports.controlplane),
         "--edge-url",
         config.edge_url,
+        # The same quota the executor throttles at: Lambda's reservations are checked against it.
+        "--account-concurrency",
+        str(config.executor.account_concurrency),
     ]
     if config.persist:
         argv += ["--snapshot", str(snapshot)]

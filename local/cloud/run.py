@@ -118,7 +118,7 @@ class LocalCloud:
             connector=aiohttp.TCPConnector(ssl=tls.client),  # HTTPS: the container API
         )
         controlplane = ControlPlaneClient(config.controlplane_url, config.region, self.session)
-        self.cloudwatch = CloudWatchCalls(controlplane)
+        self.cloudwatch = CloudWatchCalls(controlplane, config.account_id)
         self.metrics = MetricPublisher(self.cloudwatch.put_metric_data)
         self.sink = LogSink(controlplane, config.console_logs, metrics=self.metrics)
         async with progress.stage(
@@ -364,6 +364,8 @@ class LocalCloud:
             calls.publish,
             region=self.config.region,
             account_id=self.config.account_id,
+            check_action=calls.sns_action_error,
+            record_history=calls.record_history,
         )
         await evaluator.start()
         self.services.append(evaluator)

@@ -28,6 +28,7 @@ from python_terraform import IsFlagged, Terraform
 
 from local.cloud.apply_progress import ApplyProgress, deferrable_type
 from local.config import Config
+from local.services.lambda_ import account_quota
 from local.tls.authority import bundle_of
 
 # Concurrency of the local stack's functions (terraform/'s reserved_concurrency and
@@ -36,7 +37,19 @@ from local.tls.authority import bundle_of
 # function gets a ceiling the site's Lambda lab shows (a burst wider than 4 is throttled) and
 # `make load` pushes past, and one environment initialised ahead of traffic.
 LOCAL_RESERVED_CONCURRENCY: Final = {"postcards": 4, "thumbnails": 2, "housekeeping": 1}
-LOCAL_PROVISIONED_CONCURRENCY: Final = {"postcards": 1}
+LOCAL_PROVISIONED_CONCURRENCY: Final = {"postcards": 1}  # within postcards' reservation
+
+
+def local_concurrency(account_concurrency: int) -> tuple[dict[str, int], dict[str, int]]:
+    """(reserved, provisioned) for the local stack under the account's quota: the lab's when the
+    quota leaves Lambda's unreserved minimum beside them (>= 107), else none at all, as the shipped
+    defaults reserve none for a fresh account (at a quota of 10 nothing can be reserved, and the
+    provisioned environment of an unreserved function would come from the unreserved pool too)."""
+    left = account_quota.unreserved(account_concurrency, LOCAL_RESERVED_CONCURRENCY.values())
+    if left >= account_quota.unreserved_minimum(account_concurrency):
+        return dict(LOCAL_RESERVED_CONCURRENCY), dict(LOCAL_PROVISIONED_CONCURRENCY)
+    return {}, {}
+
 
 # How long to look for a completed change in the state file: Terraform writes it right after saying
 # the change is complete (and with no announcement of its own).
@@ -85,6 +98,7 @@ class Stack:
 
     def variables(self) -> dict[str, str]:
         config = self.config
+        reserved, provisioned = local_concurrency(config.executor.account_concurrency)
         return {
             "local_endpoint": config.aws_endpoint_url,
             "domain_name": config.domain_name,
@@ -97,8 +111,11 @@ class Stack:
             "public_api_url": config.https_url(f"api.{config.domain_name}"),
             # Maps: Terraform reads a -var value of a non-string type as an expression (JSON is one);
             # each replaces the root's default whole.
-            "reserved_concurrency": json.dumps(LOCAL_RESERVED_CONCURRENCY, separators=(",", ":")),
-            "provisioned_concurrency": json.dumps(LOCAL_PROVISIONED_CONCURRENCY, separators=(",", ":")),
+            # The quota the control plane enforces, so that the root's plan-time check (Lambda keeps
+            # min(100, quota) unreserved) answers before the control plane would refuse.
+            "lambda_concurrency_quota": str(config.executor.account_concurrency),
+            "reserved_concurrency": json.dumps(reserved, separators=(",", ":")),
+            "provisioned_concurrency": json.dumps(provisioned, separators=(",", ":")),
         }
 
     def environment(self) -> dict[str, str]:

@@ -4,6 +4,11 @@
   ``GET /_local/lambda/layers/<region>/<account>/<layer>/<version>``: the zips moto holds. The edge
   puts these URLs into ``GetFunction``'s ``Code.Location`` and ``GetLayerVersion``'s
   ``Content.Location``, where AWS puts a presigned download URL, and the executor downloads from them.
+- ``GET /_local/sns/cloudwatch-delivery?TopicArn=<arn>``: ``{"error": ...}``, why CloudWatch alarms
+  could not publish to the topic (its KMS key), or null; the alarm loop asks before it publishes.
+- ``POST /_local/cloudwatch/alarm-history``: add an item to an alarm's history (JSON: Region,
+  AccountId, AlarmName, HistoryItemType, HistorySummary, HistoryData), which DescribeAlarmHistory
+  answers; the alarm loop records there each action it ran or could not run.
 - ``POST /_local/snapshot``: save moto's state (``snapshots``); the JSON body is the snapshot's meta.
 - ``GET /_local/health``: up, and the meta of the snapshot loaded or last saved.
 
@@ -30,7 +35,7 @@ _CODE = re.compile(r"^/_local/lambda/code/(?P<region>[^/]+)/(?P<account>\d{12})/
 _LAYER = re.compile(
     r"^/_local/lambda/layers/(?P<region>[^/]+)/(?P<account>\d{12})/(?P<name>[^/]+)/(?P<version>\d+)$"
 )
-_REASONS = {200: "OK", 404: "Not Found", 500: "Error"}
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Error"}
 
 
 @dataclass
@@ -70,8 +75,9 @@ class ControlPlaneApp:
         path = environ.get("PATH_INFO", "")
         if not path.startswith("/_local/"):
             return self.moto_app(environ, start_response)
+        service_route = _SERVICE_ROUTES.get((environ["REQUEST_METHOD"], path))
         try:
-            reply = self._local(environ, path)
+            reply = service_route(environ) if service_route is not None else self._local(environ, path)
         except Refusal as refusal:
             reply = refusal.reply
         headers = [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body)))]
@@ -102,6 +108,42 @@ class ControlPlaneApp:
                 "application/zip",
             )
         return Reply.json(404, {"error": f"no route {path}"})
+
+
+def _cloudwatch_delivery(environ: Environ) -> Reply:
+    from local.services.sns.moto_patches import cloudwatch_publish_error_for
+
+    topic = (parse_qs(environ.get("QUERY_STRING", "")).get("TopicArn") or [""])[0]
+    parts = topic.split(":")
+    if len(parts) != 6 or parts[2] != "sns":
+        return Reply.json(400, {"error": f"not an SNS topic ARN: {topic!r}"})
+    return Reply.json(200, {"error": cloudwatch_publish_error_for(parts[4], parts[3], topic)})
+
+
+def _alarm_history(environ: Environ) -> Reply:
+    from local.services.cloudwatch.moto_patches import record_history
+
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    try:
+        item = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        found = record_history(
+            str(item["AccountId"]),
+            str(item["Region"]),
+            str(item["AlarmName"]),
+            item_type=str(item["HistoryItemType"]),
+            summary=str(item["HistorySummary"]),
+            data=str(item.get("HistoryData", "{}")),
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        return Reply.json(400, {"error": repr(error)})
+    return Reply.json(200, {}) if found else Reply.json(404, {"error": f"no alarm {item['AlarmName']!r}"})
+
+
+# The routes the alarm loop asks of moto's SNS, KMS and CloudWatch.
+_SERVICE_ROUTES: dict[tuple[str, str], Callable[[Environ], Reply]] = {
+    ("GET", "/_local/sns/cloudwatch-delivery"): _cloudwatch_delivery,
+    ("POST", "/_local/cloudwatch/alarm-history"): _alarm_history,
+}
 
 
 def _function(account: str, region: str, name: str, qualifier: str | None) -> Any:

@@ -5,10 +5,12 @@ LocalStack's habit), and only this module installs it, before the control plane 
 request (moto builds a service's routes at that service's first request, so added routes land).
 The order:
 
+0. IAM: requests signed with a role's temporary credentials are evaluated (moto's auth hook);
 1. Lambda: it sets the edge URL that every invocation moto makes is sent to (``invoke_async``),
    so it comes before any service that invokes a function;
 2. S3: notifications, delivered through Lambda's ``invoke_async``;
-3. EventBridge, CloudFront, API Gateway, CloudWatch: model fixes that depend on nothing else.
+3. EventBridge, CloudFront, API Gateway, CloudWatch, Route 53: model fixes and AWS's refusals, which
+   depend on nothing else.
 """
 
 from __future__ import annotations
@@ -17,22 +19,28 @@ from local.services.apigateway import moto_patches as apigateway
 from local.services.cloudfront import moto_patches as cloudfront
 from local.services.cloudwatch import moto_patches as cloudwatch
 from local.services.events import moto_patches as events
+from local.services.iam import moto_patches as iam
 from local.services.lambda_ import moto_patches as lambda_
+from local.services.lambda_.account_quota import DEFAULT_ACCOUNT_CONCURRENCY
+from local.services.route53 import moto_patches as route53
 from local.services.s3 import moto_patches as s3
 
 _installed = False
 
 
-def install(edge_url: str) -> None:
+def install(edge_url: str, account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY) -> None:
     """Patch moto in this process (once: patching twice would wrap moto's methods twice);
-    invocations moto makes go to the edge at ``edge_url``."""
+    invocations moto makes go to the edge at ``edge_url``; Lambda enforces the account's concurrency
+    quota ``account_concurrency``."""
     global _installed  # noqa: PLW0603 - patch once per process
     if _installed:
         return
     _installed = True
-    lambda_.install(edge_url)
+    iam.install()
+    lambda_.install(edge_url, account_concurrency)
     s3.install()
     events.install()
     cloudfront.install()
     apigateway.install()
     cloudwatch.install()
+    route53.install()

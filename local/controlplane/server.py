@@ -1,6 +1,7 @@
 """``python -m local.controlplane``: moto's server on loopback, patched, with our routes in front.
 
-Run as ``python -m local.controlplane --port 4567 --edge-url http://127.0.0.1:4566 [--snapshot F]``
+Run as ``python -m local.controlplane --port 4567 --edge-url http://127.0.0.1:4566 [--snapshot F]
+[--account-concurrency N]``
 (``local.cloud.up`` does, and so does the Terraform apply test). In order: install the moto patches
 (``patches``, the edge URL is where moto's Lambda invocations go), load the snapshot if there is one
 (``snapshots``), serve moto behind our routes (``app``), and, when it starts empty, warm moto up in
@@ -20,6 +21,7 @@ from local.controlplane import patches
 from local.controlplane.app import ControlPlaneApp
 from local.controlplane.snapshots import Snapshot
 from local.controlplane.warm_up import warm_up
+from local.services.lambda_.account_quota import DEFAULT_ACCOUNT_CONCURRENCY
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,6 +32,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--edge-url", required=True, help="where moto's Lambda invocations are sent")
     parser.add_argument("--snapshot", type=Path, help="state file: loaded at start, written on request")
+    parser.add_argument(
+        "--account-concurrency",
+        type=int,
+        default=DEFAULT_ACCOUNT_CONCURRENCY,
+        help="the account's Lambda concurrency quota Lambda's reservations are checked against",
+    )
     args = parser.parse_args(argv)
 
     from moto.moto_server.werkzeug_app import (
@@ -40,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
-    patches.install(args.edge_url)
+    patches.install(args.edge_url, args.account_concurrency)
     snapshot = Snapshot(args.snapshot)
     loaded = snapshot.load()
     app = ControlPlaneApp(DomainDispatcherApplication(create_backend_app), snapshot)

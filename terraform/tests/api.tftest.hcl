@@ -70,12 +70,37 @@ run "stage_is_traced_logged_and_throttled" {
     error_message = "Access logs must be JSON."
   }
   assert {
-    condition     = aws_api_gateway_method_settings.all.settings[0].metrics_enabled && aws_api_gateway_method_settings.all.settings[0].throttling_rate_limit == 50 && aws_api_gateway_method_settings.all.settings[0].throttling_burst_limit == 100
-    error_message = "Every method gets metrics and the throttling limits."
+    condition     = !aws_api_gateway_method_settings.all.settings[0].metrics_enabled && aws_api_gateway_method_settings.all.settings[0].throttling_rate_limit == 50 && aws_api_gateway_method_settings.all.settings[0].throttling_burst_limit == 100
+    error_message = "Every method gets the throttling limits, and no billed per-method metrics."
   }
   assert {
-    condition     = length(aws_api_gateway_account.this) == 0
-    error_message = "The account-wide CloudWatch role is opt-in."
+    condition     = aws_api_gateway_method_settings.all.settings[0].logging_level == "ERROR" && length(aws_api_gateway_account.this) == 1
+    error_message = "Execution logging (ERROR) needs the account's CloudWatch role, which a new account lacks: it is set by default."
+  }
+  assert {
+    condition     = aws_api_gateway_account.this[0].cloudwatch_role_arn == aws_iam_role.cloudwatch[0].arn && aws_api_gateway_account.this[0].reset_on_delete == true
+    error_message = "The account names the stack's role and destroy resets it (else the region keeps pointing at a deleted role)."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.execution.name == "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/live" && aws_cloudwatch_log_group.execution.retention_in_days == 30
+    error_message = "The execution log group API Gateway writes to is Terraform's, with the stack's retention."
+  }
+}
+
+run "an_account_with_a_role_of_its_own_keeps_it" {
+  command = plan
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    manage_account_logging_role = false
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_account.this) == 0 && length(aws_iam_role.cloudwatch) == 0
+    error_message = "With manage_account_logging_role = false the account setting is left alone."
   }
 }
 
@@ -135,8 +160,29 @@ run "custom_domain_is_regional_tls_1_2_with_alias_records" {
     error_message = "The API domain must use the validated regional certificate."
   }
   assert {
-    condition     = aws_api_gateway_base_path_mapping.root.stage_name == "live" && aws_api_gateway_base_path_mapping.root.base_path == null && toset(keys(aws_route53_record.alias)) == toset(["A", "AAAA"])
-    error_message = "The stage is mapped at / and the name resolves over IPv4 and IPv6."
+    condition     = aws_api_gateway_base_path_mapping.root.stage_name == "live" && aws_api_gateway_base_path_mapping.root.base_path == null && aws_route53_record.alias.type == "A"
+    error_message = "The stage is mapped at / and the name resolves over IPv4 only: a REGIONAL endpoint has no IPv6 address for an AAAA alias."
+  }
+  assert {
+    condition     = aws_route53_record.alias.allow_overwrite == false
+    error_message = "An existing api record stops the apply unless the user allows the overwrite."
+  }
+}
+
+run "an_existing_api_record_is_taken_over_when_allowed" {
+  command = plan
+
+  module {
+    source = "./modules/domain"
+  }
+
+  variables {
+    allow_overwrite = true
+  }
+
+  assert {
+    condition     = aws_route53_record.alias.allow_overwrite == true
+    error_message = "allow_overwrite lets the alias replace an existing record."
   }
 }
 

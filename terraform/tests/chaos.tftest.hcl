@@ -61,11 +61,31 @@ run "the_api_function_gets_the_extension" {
   }
 
   assert {
-    condition     = data.aws_ssm_parameter.fis_extension.name == "/aws/service/fis/lambda-extension/AWS-FIS-extension-arm64/1.x.x"
-    error_message = "The extension layer comes from the public SSM parameter for the architecture."
+    condition     = data.aws_ssm_parameter.fis_extension[0].name == "/aws/service/fis/lambda-extension/AWS-FIS-extension-arm64/1.x.x" && output.layer_arn == data.aws_ssm_parameter.fis_extension[0].insecure_value
+    error_message = "Unpinned, the extension layer comes from the public SSM parameter for the architecture."
   }
   assert {
     condition     = output.function_environment["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/aws-fis/bootstrap" && endswith(output.function_environment["AWS_FIS_CONFIGURATION_LOCATION"], "/FisConfigs/")
     error_message = "The function needs the FIS wrapper and the configuration location."
+  }
+}
+
+run "a_pinned_extension_layer_is_used_as_is" {
+  command = plan
+
+  module {
+    source = "./modules/fis_extension"
+  }
+
+  variables {
+    name_prefix   = "postcards-test"
+    bucket_suffix = "123456789012"
+    architecture  = "arm64"
+    layer_arn     = "arn:aws:lambda:eu-west-1:211125607513:layer:aws-fis-extension-arm64:7"
+  }
+
+  assert {
+    condition     = length(data.aws_ssm_parameter.fis_extension) == 0 && output.layer_arn == "arn:aws:lambda:eu-west-1:211125607513:layer:aws-fis-extension-arm64:7"
+    error_message = "A pinned layer is attached as given, and the moving SSM parameter is not read."
   }
 }

@@ -187,3 +187,99 @@ run "provisioned_beyond_reserved_is_refused" {
 
   expect_failures = [var.functions]
 }
+
+# Lambda keeps min(100, quota) unreserved: with the 1000 of an established account 900 can be
+# reserved; in a new account (10) nothing.
+run "reservations_within_the_quota_pass" {
+  command = plan
+
+  module {
+    source = "./modules/functions"
+  }
+
+  variables {
+    account_concurrency_quota = 1000
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["api"].reserved_concurrent_executions == 20
+    error_message = "20 of 1000 leaves 980 unreserved: allowed."
+  }
+}
+
+run "a_reservation_in_a_new_account_is_refused_at_plan" {
+  command = plan
+
+  module {
+    source = "./modules/functions"
+  }
+
+  variables {
+    account_concurrency_quota = 10
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "provisioned_concurrency_counts_against_the_quota" {
+  command = plan
+
+  module {
+    source = "./modules/functions"
+  }
+
+  variables {
+    account_concurrency_quota = 102
+    functions = {
+      api = {
+        handler                 = "api.handler.lambda_handler"
+        memory_mb               = 512
+        timeout_s               = 10
+        provisioned_concurrency = 3
+      }
+    }
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "a_reservation_up_to_quota_minus_100_passes" {
+  command = plan
+
+  module {
+    source = "./modules/functions"
+  }
+
+  variables {
+    account_concurrency_quota = 120
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["api"].reserved_concurrent_executions == 20
+    error_message = "120 - 100 = 20 may be reserved, exactly what api takes."
+  }
+}
+
+run "nothing_reserved_needs_no_quota" {
+  command = plan
+
+  module {
+    source = "./modules/functions"
+  }
+
+  variables {
+    account_concurrency_quota = 10
+    functions = {
+      api = {
+        handler   = "api.handler.lambda_handler"
+        memory_mb = 512
+        timeout_s = 10
+      }
+    }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["api"].reserved_concurrent_executions == -1
+    error_message = "A function without reservations uses the unreserved pool, whatever the quota."
+  }
+}

@@ -186,9 +186,156 @@ run "container_api_url_with_trailing_slash_is_refused" {
   expect_failures = [var.container_api_url]
 }
 
+# The refusal itself is the functions module's precondition (functions.tftest.hcl: a quota of 10
+# refuses any reservation); here, where the quota comes from.
+run "a_reservation_reads_the_quota_from_service_quotas" {
+  command = plan
+
+  variables {
+    reserved_concurrency = { thumbnails = 2 }
+  }
+
+  override_data {
+    target = data.aws_servicequotas_service_quota.lambda_concurrency
+    values = { value = 1000 }
+  }
+
+  assert {
+    condition     = data.aws_servicequotas_service_quota.lambda_concurrency[0].quota_code == "L-B99A9384" && data.aws_servicequotas_service_quota.lambda_concurrency[0].service_code == "lambda" && local.lambda_concurrency_quota == 1000
+    error_message = "With something reserved and no lambda_concurrency_quota, the quota is Lambda's Concurrent executions from Service Quotas."
+  }
+}
+
+run "a_given_quota_is_used_without_asking_service_quotas" {
+  command = plan
+
+  variables {
+    reserved_concurrency     = { thumbnails = 2, housekeeping = 1 }
+    provisioned_concurrency  = { postcards = 1 }
+    lambda_concurrency_quota = 1000
+  }
+
+  assert {
+    condition     = length(data.aws_servicequotas_service_quota.lambda_concurrency) == 0 && local.lambda_concurrency_quota == 1000 && local.committed_concurrency == 4
+    error_message = "With lambda_concurrency_quota set, Service Quotas is not read; provisioned concurrency without a reservation counts too."
+  }
+}
+
+run "a_zero_quota_is_refused" {
+  command = plan
+
+  variables {
+    lambda_concurrency_quota = 0
+  }
+
+  expect_failures = [var.lambda_concurrency_quota]
+}
+
+run "more_than_seven_tags_are_refused" {
+  command = plan
+
+  variables {
+    tags = { a = "1", b = "2", c = "3", d = "4", e = "5", f = "6", g = "7", h = "8" }
+  }
+
+  expect_failures = [var.tags]
+}
+
+run "a_tag_the_stack_sets_is_refused" {
+  command = plan
+
+  variables {
+    tags = { Environment = "dev" }
+  }
+
+  expect_failures = [var.tags]
+}
+
+run "seven_tags_pass" {
+  command = plan
+
+  variables {
+    tags = { a = "1", b = "2", c = "3", d = "4", e = "5", f = "6", g = "7" }
+  }
+
+  assert {
+    condition     = length(local.default_tags) == 10
+    error_message = "Seven of the user's and the stack's three make S3's limit of 10 on an object."
+  }
+}
+
+run "a_govcloud_region_is_refused" {
+  command = plan
+
+  variables {
+    region = "us-gov-west-1"
+  }
+
+  expect_failures = [var.region]
+}
+
+run "a_china_region_is_refused" {
+  command = plan
+
+  variables {
+    region = "cn-north-1"
+  }
+
+  expect_failures = [var.region]
+}
+
+run "a_region_from_the_environment_outside_the_aws_partition_is_refused" {
+  command = plan
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "cn-northwest-1" }
+  }
+
+  expect_failures = [data.aws_region.current]
+}
+
+run "a_pinned_fis_layer_must_be_a_layer_version_arn" {
+  command = plan
+
+  variables {
+    chaos_enabled           = true
+    fis_extension_layer_arn = "aws-fis-extension-arm64"
+  }
+
+  expect_failures = [var.fis_extension_layer_arn]
+}
+
+run "a_short_cursor_key_is_refused" {
+  command = plan
+
+  variables {
+    cursor_signing_key = "too-short"
+  }
+
+  expect_failures = [var.cursor_signing_key]
+}
+
 # Last: it applies (to the mocks), and later plans would then start from its state.
 run "aws_defaults" {
   command = apply
+
+  assert {
+    condition     = alltrue([for f in values(module.functions.functions) : f.reserved_concurrency == null && f.provisioned_concurrency == 0]) && length(data.aws_servicequotas_service_quota.lambda_concurrency) == 0
+    error_message = "A fresh account's quota (often 10) admits no reservation: the defaults reserve nothing, and Service Quotas is not asked."
+  }
+  assert {
+    condition     = module.observability.alarm_key_arn != null && module.observability.alarm_key_arn == "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    error_message = "The alarm topic gets its own KMS key (one CloudWatch may use)."
+  }
+  assert {
+    condition     = aws_ssm_parameter.cursor_signing_key.type == "SecureString" && aws_ssm_parameter.cursor_signing_key.name == "/postcards/prod/cursor-signing-key" && aws_ssm_parameter.cursor_signing_key.value_wo == null && aws_ssm_parameter.cursor_signing_key.value_wo_version == 1
+    error_message = "The cursor key is a SecureString whose value is write-only: never in the state."
+  }
+  assert {
+    condition     = output.api_log_groups.execution == "API-Gateway-Execution-Logs_${output.rest_api_id}/live"
+    error_message = "The execution log group API Gateway writes to is created by Terraform."
+  }
 
   assert {
     condition     = length(data.aws_route53_zone.this) == 1 && length(aws_route53_zone.this) == 0

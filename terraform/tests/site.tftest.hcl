@@ -63,7 +63,11 @@ run "cloudfront_uses_a_us_east_1_certificate_with_modern_tls" {
   }
   assert {
     condition     = aws_cloudfront_distribution.site.aliases == toset(["www.example.com", "example.com"]) && length(aws_route53_record.alias) == 4
-    error_message = "Both names need a CloudFront alias and A + AAAA records."
+    error_message = "Both names need a CloudFront alias and A + AAAA records (CloudFront serves IPv6)."
+  }
+  assert {
+    condition     = alltrue([for r in aws_route53_record.alias : !r.allow_overwrite])
+    error_message = "By default an existing www/apex record stops the apply instead of being replaced."
   }
   assert {
     condition     = length(module.certificate.validation_record_fqdns) == 2
@@ -224,5 +228,22 @@ run "local_cloud_gets_no_headers_policy_and_no_published_function" {
   assert {
     condition     = output.security_headers["Content-Security-Policy"] == output.content_security_policy
     error_message = "The headers stay available as an output for the local site stand-in."
+  }
+}
+
+run "existing_site_records_are_taken_over_only_when_allowed" {
+  command = plan
+
+  module {
+    source = "./modules/site"
+  }
+
+  variables {
+    dns_allow_overwrite = true
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_route53_record.alias : r.allow_overwrite])
+    error_message = "dns_allow_overwrite lets the site's aliases replace existing www/apex records."
   }
 }

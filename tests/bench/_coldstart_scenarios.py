@@ -67,7 +67,7 @@ def environment(function: str, stack: Stack) -> dict[str, str]:
             "MEDIA_BUCKET": stack.media_bucket,
             "MEDIA_BASE_URL": stack.media_base_url,
             "SITE_ORIGIN": stack.site_origin,
-            "CURSOR_SIGNING_KEY": "bench-signing-key",
+            "CURSOR_SIGNING_KEY_PARAMETER": stack.cursor_signing_key_parameter,
             "UPLOAD_URL_TTL_SECONDS": "300",
         },
         "thumbnails": {"MEDIA_BUCKET": stack.media_bucket},

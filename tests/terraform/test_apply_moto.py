@@ -5,6 +5,7 @@ after all of them, so the tests may run in any order."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -77,7 +78,44 @@ def test_functions_are_traced_and_invoked_through_live_aliases(applied_stack: Ap
     assert env["POSTCARDS_TABLE"] == applied_stack.output("tables")["postcards"]["name"]
     assert env["MEDIA_BASE_URL"] == f"https://www.{DOMAIN}/media"
     assert env["SITE_ORIGIN"] == f"https://www.{DOMAIN}"
-    assert len(env["CURSOR_SIGNING_KEY"]) == 64
+    # The cursor key is not in the environment (nor in the state): only its SecureString's name.
+    assert "CURSOR_SIGNING_KEY" not in env
+    assert env["CURSOR_SIGNING_KEY_PARAMETER"] == applied_stack.output("cursor_signing_key_parameter")
+
+
+def test_the_cursor_key_is_a_secure_string_kept_out_of_the_state(applied_stack: AppliedStack) -> None:
+    name = applied_stack.output("cursor_signing_key_parameter")
+    parameter = applied_stack.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    assert parameter["Type"] == "SecureString"
+    assert len(parameter["Value"]) == 64  # sha256 hex of two v4 UUIDs
+    state = (Path(applied_stack.tf.working_dir) / "terraform.tfstate").read_text()
+    assert parameter["Value"] not in state
+
+
+def test_the_api_gateway_account_names_the_stacks_logging_role(applied_stack: AppliedStack) -> None:
+    # A new account has no CloudWatch role; stage logging needs one, so the stack sets it.
+    account = applied_stack.client("apigateway").get_account()
+    assert account["cloudwatchRoleArn"].endswith(":role/postcards-prod-apigateway-cloudwatch")
+
+
+def test_the_execution_log_group_is_terraforms_with_a_retention(applied_stack: AppliedStack) -> None:
+    name = applied_stack.output("api_log_groups")["execution"]
+    assert name == f"API-Gateway-Execution-Logs_{applied_stack.output('rest_api_id')}/live"
+    groups = applied_stack.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    assert [(g["logGroupName"], g.get("retentionInDays")) for g in groups] == [(name, 30)]
+
+
+def test_the_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(applied_stack: AppliedStack) -> None:
+    sns, kms = applied_stack.client("sns"), applied_stack.client("kms")
+    topic = applied_stack.output("alarm_topic_arn")
+    key_id = sns.get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"]
+    assert key_id != "alias/aws/sns"
+    policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    admitted = [
+        s for s in policy["Statement"] if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"
+    ]
+    assert admitted
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(admitted[0]["Action"])
 
 
 def test_async_functions_may_send_failed_events_to_their_own_queue(applied_stack: AppliedStack) -> None:
@@ -98,14 +136,15 @@ def test_async_functions_may_send_failed_events_to_their_own_queue(applied_stack
         assert [statement["Resource"] for statement in granted] == [arn], key
 
 
-def test_reserved_concurrency_follows_the_defaults(applied_stack: AppliedStack) -> None:
+def test_the_defaults_reserve_no_concurrency(applied_stack: AppliedStack) -> None:
+    # A new account's quota (often 10) must all stay unreserved: the defaults reserve nothing.
     lam = applied_stack.client("lambda")
     names = applied_stack.output("function_names")
     reserved = {
         key: lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
         for key, name in names.items()
     }
-    assert reserved == {"postcards": None, "thumbnails": 2, "housekeeping": 1}
+    assert reserved == {"postcards": None, "thumbnails": None, "housekeeping": None}
 
 
 def test_uploads_trigger_the_thumbnail_alias(applied_stack: AppliedStack) -> None:
@@ -180,8 +219,7 @@ def test_dns_names_point_at_the_api_and_the_distribution(applied_stack: AppliedS
     ]
     aliases = {(r["Name"], r["Type"]) for r in records if "AliasTarget" in r}
     assert aliases == {
-        (f"api.{DOMAIN}.", "A"),
-        (f"api.{DOMAIN}.", "AAAA"),
+        (f"api.{DOMAIN}.", "A"),  # a REGIONAL API endpoint has no IPv6: no AAAA
         (f"www.{DOMAIN}.", "A"),
         (f"www.{DOMAIN}.", "AAAA"),
     }

@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from common import aws
+from postcards import signing_key
 from tests.unit.stack import REGION, Stack, create_stack
 
 
@@ -28,7 +29,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         "MEDIA_BUCKET": stack.media_bucket,
         "MEDIA_BASE_URL": stack.media_base_url,
         "SITE_ORIGIN": stack.site_origin,
-        "CURSOR_SIGNING_KEY": "unit-test-signing-key",
+        "CURSOR_SIGNING_KEY_PARAMETER": stack.cursor_signing_key_parameter,
         "SERVICE_VERSION": "1.2.3-test",
         "POWERTOOLS_SERVICE_NAME": "postcards",
         "POWERTOOLS_METRICS_NAMESPACE": "Postcards",
@@ -39,7 +40,9 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     aws.clear()
+    signing_key.clear()
     with mock_aws():
         create_stack(stack)
         yield stack
     aws.clear()
+    signing_key.clear()

@@ -20,6 +20,8 @@ class Stack:
     media_bucket: str = "postcards-test-media"
     site_origin: str = "https://www.example.test"
     media_base_url: str = "https://www.example.test/media"
+    cursor_signing_key_parameter: str = "/postcards/test/cursor-signing-key"
+    cursor_signing_key: str = "unit-test-signing-key"
 
 
 def _table(name: str, index: tuple[str, str, str] | None = None) -> dict[str, Any]:
@@ -49,7 +51,7 @@ def _table(name: str, index: tuple[str, str, str] | None = None) -> dict[str, An
 
 
 def create_stack(stack: Stack) -> None:
-    """The three tables and the media bucket."""
+    """The three tables, the media bucket and the cursor signing key's SecureString."""
     ddb = boto3.client("dynamodb", region_name=REGION)
     for request in (
         _table(stack.postcards_table, index=("feed-index", "feed", "feed_key")),
@@ -58,3 +60,6 @@ def create_stack(stack: Stack) -> None:
     ):
         ddb.create_table(**request)
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=stack.media_bucket)
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=stack.cursor_signing_key_parameter, Type="SecureString", Value=stack.cursor_signing_key
+    )

@@ -13,9 +13,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
-from common import clock, settings
+from common import clock
 from common.uploads import is_valid_id
-from postcards import cursor, idempotency, postcard_store, representations, upload_store
+from postcards import cursor, idempotency, postcard_store, representations, signing_key, upload_store
 from postcards.errors import ApiError, bad_request, conflict, not_found, unprocessable
 from postcards.http_io import created, json_body, query_integer
 from postcards.postcard_store import ClaimRefusal, Postcard, UploadClaimError
@@ -56,7 +56,7 @@ def list_postcards() -> dict[str, Any]:
     uploads = upload_store.get_many(card.upload_id for card in cards if card.upload_id)
     return {
         "items": [representations.postcard(card, uploads.get(card.upload_id or "")) for card in cards],
-        "next_cursor": cursor.encode(following, _signing_key()) if following else None,
+        "next_cursor": cursor.encode(following, signing_key.signing_key()) if following else None,
     }
 
 
@@ -132,13 +132,9 @@ def _position(raw: str | None) -> cursor.Position | None:
     if not raw:
         return None
     try:
-        return cursor.decode(raw, _signing_key())
+        return cursor.decode(raw, signing_key.signing_key())
     except cursor.InvalidCursorError as error:
         raise bad_request(f"invalid cursor ({error}); start again without one", "invalid_cursor") from None
-
-
-def _signing_key() -> bytes:
-    return settings.required("CURSOR_SIGNING_KEY").encode()
 
 
 refuse_other_methods(router, "/v1/postcards", ("GET", "POST"))

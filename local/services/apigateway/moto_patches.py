@@ -15,6 +15,15 @@ moto 5.2's PutRestApi / ImportRestApi (what Terraform's ``aws_api_gateway_rest_a
 stores the rest through moto's own backend calls, so GetRequestValidators, GetModels, GetMethod,
 GetGatewayResponses and GetRestApi answer as on AWS — for the local gateway and for ``aws apigateway``
 alike. Without it, the gateway falls back to the body in the Terraform state (see ``loader``).
+
+It also refuses, as AWS does, an UpdateStage that turns on access logging (``/accessLogSettings/...``)
+or execution logging (a method setting's ``logging/loglevel`` other than OFF, or ``logging/dataTrace``
+true) while the Region's account settings name no CloudWatch role (UpdateAccount's
+``/cloudwatchRoleArn``): BadRequestException, "CloudWatch Logs role ARN must be set in account
+settings to enable logging"; moto accepts it, so a stack that would be left tainted on AWS applied.
+https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html ("Permissions for
+CloudWatch logging"); reports: https://github.com/anomalyco/sst/issues/1556,
+https://github.com/aws-solutions/virtual-waiting-room-on-aws/issues/74
 """
 
 from __future__ import annotations
@@ -58,7 +67,38 @@ def install() -> None:
     APIGatewayBackend._build_integration_args = build_integration_args  # type: ignore[method-assign,assignment]
     APIGatewayBackend.put_rest_api = put_rest_api  # type: ignore[method-assign]
     _keep_binary_media_types()
+    _logging_needs_the_account_role()
     _installed = True
+
+
+def enables_logging(operation: dict[str, Any]) -> bool:
+    """Whether a stage patch operation turns CloudWatch logging on (access or execution logs)."""
+    path, value = str(operation.get("path", "")), str(operation.get("value", ""))
+    if operation.get("op") not in ("replace", "add"):
+        return False
+    if path == "/accessLogSettings" or path.startswith("/accessLogSettings/"):
+        return bool(value)
+    if path.endswith("/logging/loglevel"):
+        return value.upper() != "OFF"
+    if path.endswith("/logging/dataTrace"):
+        return value.lower() == "true"
+    return False
+
+
+def _logging_needs_the_account_role() -> None:
+    from moto.apigateway.exceptions import BadRequestException
+    from moto.apigateway.models import APIGatewayBackend
+
+    original_update_stage = APIGatewayBackend.update_stage
+
+    def update_stage(self: Any, function_id: str, stage_name: str, patch_operations: Any) -> Any:
+        if not self.account.cloudwatch_role_arn and any(enables_logging(op) for op in patch_operations or []):
+            raise BadRequestException(
+                "CloudWatch Logs role ARN must be set in account settings to enable logging"
+            )
+        return original_update_stage(self, function_id, stage_name, patch_operations)
+
+    APIGatewayBackend.update_stage = update_stage  # type: ignore[method-assign]
 
 
 def _keep_binary_media_types() -> None:

@@ -4,14 +4,18 @@ Each round reads the alarms (DescribeAlarms), fetches each one's datapoints over
 applies ``alarms.evaluate`` and, when the state changes, writes it back with the reason
 (SetAlarmState: ``describe-alarms`` then shows it) and publishes the notification to the alarm's SNS
 actions for the new state
-(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-evaluation.html). The control
-plane calls are injected, so the loop is tested with a clock and fakes; a failed call is reported
-once and retried next round, never raised into ``make up``.
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-evaluation.html). Before it
+publishes, it asks whether CloudWatch may use the topic's encryption key
+(``local.services.sns.delivery``): when not, as on AWS, no notification is sent and the failure shows
+only in the alarm's history ("Failed to execute action ..."); every action run is recorded there too.
+The control plane calls are injected, so the loop is tested with a clock and fakes; a failed call is
+reported once and retried next round, never raised into ``make up``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -21,6 +25,7 @@ from typing import Any
 from local.background import BackgroundTask
 from local.services.cloudwatch import alarms
 from local.services.cloudwatch.alarms import Evaluation, MetricAlarm
+from local.services.sns.delivery import failed_action_summary
 
 # CloudWatch evaluates standard alarms every minute and 10/30 s alarms every 10 s; locally every 10 s.
 EVALUATION_INTERVAL_S = 10.0
@@ -32,6 +37,10 @@ FetchDatapoints = Callable[[MetricAlarm, float, float], Awaitable[Mapping[float,
 SetAlarmState = Callable[[str, str, str, str], Awaitable[None]]
 # (topic ARN, subject, message)
 Publish = Callable[[str, str, str], Awaitable[None]]
+# topic ARN -> why CloudWatch cannot publish to it (its KMS key), or None
+CheckAction = Callable[[str], Awaitable[str | None]]
+# (alarm name, history item type, summary, history data JSON)
+RecordHistory = Callable[[str, str, str, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class AlarmEvaluator:
         *,
         region: str,
         account_id: str,
+        check_action: CheckAction | None = None,
+        record_history: RecordHistory | None = None,
         clock: Callable[[], float] = time.time,
         interval_s: float = EVALUATION_INTERVAL_S,
     ) -> None:
@@ -58,6 +69,8 @@ class AlarmEvaluator:
         self.fetch = fetch
         self.set_state = set_state
         self.publish = publish
+        self.check_action = check_action
+        self.record_history = record_history
         self.region = region
         self.account_id = account_id
         self.clock = clock
@@ -110,11 +123,41 @@ class AlarmEvaluator:
                     f"action:{action}", f"alarm action {action} is not an SNS topic: not run locally"
                 )
                 continue
+            await self._run_action(alarm.name, action, subject, message, now)
+        return Transition(alarm.name, alarm.state, evaluation)
+
+    async def _run_action(self, alarm: str, action: str, subject: str, message: str, now: float) -> None:
+        """Publish to one SNS action unless CloudWatch could not use the topic's key; record it."""
+        error = None
+        if self.check_action is not None:
+            try:
+                error = await self.check_action(action)
+            except Exception as failure:  # cannot tell: publish as before
+                self._report(f"check:{action}", f"could not check {action}: {failure!r}")
+        if error is None:
             try:
                 await self.publish(action, subject, message)
-            except Exception as error:
-                self._report(f"publish:{action}", f"alarm notification to {action} failed: {error!r}")
-        return Transition(alarm.name, alarm.state, evaluation)
+            except Exception as failure:
+                error = str(failure)
+                self._report(f"publish:{action}", f"alarm notification to {action} failed: {failure!r}")
+        else:
+            self._report(
+                f"denied:{alarm}:{action}", f"alarm {alarm!r}: {failed_action_summary(action, error)}"
+            )
+        if self.record_history is None:
+            return
+        data: dict[str, Any] = {
+            "actionState": "Failed" if error else "Succeeded",
+            "stateUpdateTimestamp": int(now * 1000),
+            "notificationResource": action,
+        }
+        if error:
+            data["error"] = error
+        summary = failed_action_summary(action, error) if error else f"Successfully executed action {action}"
+        try:
+            await self.record_history(alarm, "Action", summary, json.dumps(data))
+        except Exception as failure:
+            self._report(f"history:{alarm}", f"alarm {alarm!r}: history not recorded: {failure!r}")
 
     def _report(self, key: str, message: str) -> None:
         if key not in self._reported:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from local.config import DEFAULT_ACCOUNT_ID
 from local.control_client import ControlPlaneClient
 from local.services.cloudwatch.alarms import MetricAlarm
 
@@ -17,8 +18,9 @@ _TARGET = "GraniteServiceVersion20100801."
 
 
 class CloudWatchCalls:
-    def __init__(self, client: ControlPlaneClient) -> None:
+    def __init__(self, client: ControlPlaneClient, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
         self.client = client
+        self.account_id = account_id
 
     async def _call(self, operation: str, body: dict[str, Any]) -> Any:
         return await self.client.json_call("monitoring", _TARGET + operation, body, "1.0")
@@ -79,3 +81,23 @@ class CloudWatchCalls:
         await self.client.query_call(
             "sns", "Publish", {"TopicArn": topic_arn, "Subject": subject, "Message": message}
         )
+
+    async def sns_action_error(self, topic_arn: str) -> str | None:
+        """Why CloudWatch could not publish to ``topic_arn`` (its KMS key), or None: asked of the
+        control plane, which holds the topic and the key (``local.controlplane.app``)."""
+        answer = await self.client.local_route(
+            "GET", "/_local/sns/cloudwatch-delivery", params={"TopicArn": topic_arn}
+        )
+        error = answer.get("error")
+        return str(error) if error else None
+
+    async def record_history(self, alarm: str, item_type: str, summary: str, data: str) -> None:
+        body = {
+            "AccountId": self.account_id,
+            "Region": self.client.region,
+            "AlarmName": alarm,
+            "HistoryItemType": item_type,
+            "HistorySummary": summary,
+            "HistoryData": data,
+        }
+        await self.client.local_route("POST", "/_local/cloudwatch/alarm-history", body=body)

@@ -11,11 +11,17 @@ Runs inside the control-plane process (``install``), like the other services' mo
 - a new alarm starts in INSUFFICIENT_DATA and PutMetricAlarm on an existing alarm keeps its state,
   as https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html says;
 - samples are kept 24 hours and at most ``MAX_SAMPLES`` (CloudWatch keeps 1-minute data 15 days;
-  a laptop does not need to).
+  a laptop does not need to);
+- DescribeAlarmHistory, which moto lacks: each state change is a ``StateUpdate`` item ("Alarm updated
+  from OK to ALARM"), and the alarm loop records each action it ran or failed to run as an ``Action``
+  item (``record_history``, through ``POST /_local/cloudwatch/alarm-history``), which is where
+  CloudWatch tells that a notification was not delivered.
+  https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,6 +63,7 @@ def install() -> None:
     _aligned_statistics(models)
     _alarm_states(models)
     _bounded_samples(models)
+    _alarm_history(models)
 
 
 def _percentile_statistics(models: Any) -> None:
@@ -150,6 +157,7 @@ def _alarm_states(models: Any) -> None:
                 "state_reason_data",
                 "state_updated_timestamp",
                 "history",
+                "local_history",
             ):
                 setattr(alarm, field, getattr(previous, field))
         return alarm
@@ -171,3 +179,85 @@ def _bounded_samples(models: Any) -> None:
             self.metric_data = [d for d in data if _epoch(d.timestamp) >= cutoff]
 
     models.CloudWatchBackend.put_metric_data = put_metric_data
+
+
+HISTORY_ITEM_TYPES = ("ConfigurationUpdate", "StateUpdate", "Action")
+
+
+def _history(alarm: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = alarm.__dict__.setdefault("local_history", [])
+    return items
+
+
+def _append(alarm: Any, item_type: str, summary: str, data: str) -> None:
+    _history(alarm).append(
+        {
+            "AlarmName": alarm.name,
+            "AlarmType": "MetricAlarm",
+            "Timestamp": datetime.now(UTC),
+            "HistoryItemType": item_type,
+            "HistorySummary": summary,
+            "HistoryData": data,
+        }
+    )
+
+
+def record_history(
+    account_id: str, region: str, alarm_name: str, *, item_type: str, summary: str, data: str
+) -> bool:
+    """Add an item to an alarm's history; False when there is no such alarm."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    if item_type not in HISTORY_ITEM_TYPES:
+        raise ValueError(f"HistoryItemType must be one of {HISTORY_ITEM_TYPES}, not {item_type!r}")
+    alarm = cloudwatch_backends[account_id][region].alarms.get(alarm_name)
+    if alarm is None:
+        return False
+    _append(alarm, item_type, summary, data)
+    return True
+
+
+def _alarm_history(models: Any) -> None:
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.core.responses import ActionResult
+
+    original_update_state = models.Alarm.update_state
+
+    def update_state(self: Any, reason: str, reason_data: str, state_value: str) -> None:
+        old = {"stateValue": self.state_value, "stateReason": self.state_reason}
+        original_update_state(self, reason, reason_data, state_value)
+        new = {"stateValue": state_value, "stateReason": reason}
+        if reason_data:
+            new["stateReasonData"] = json.loads(reason_data)
+        data = json.dumps({"version": "1.0", "oldState": old, "newState": new})
+        _append(self, "StateUpdate", f"Alarm updated from {old['stateValue']} to {state_value}", data)
+
+    def describe_alarm_history(self: Any) -> ActionResult:
+        name = self._get_param("AlarmName")
+        item_type = self._get_param("HistoryItemType")
+        start, end = self._get_param("StartDate"), self._get_param("EndDate")
+        limit = int(self._get_param("MaxRecords") or 100)
+        alarms = self.cloudwatch_backend.alarms
+        items = [item for alarm in alarms.values() if name in (None, alarm.name) for item in _history(alarm)]
+        items = [
+            item
+            for item in items
+            if (item_type is None or item["HistoryItemType"] == item_type)
+            and (start is None or item["Timestamp"] >= _aware(start))
+            and (end is None or item["Timestamp"] <= _aware(end))
+        ]
+        items.sort(
+            key=lambda item: item["Timestamp"], reverse=self._get_param("ScanBy") != "TimestampAscending"
+        )
+        return ActionResult({"AlarmHistoryItems": items[:limit]})
+
+    models.Alarm.update_state = update_state
+    CloudWatchResponse.describe_alarm_history = describe_alarm_history  # type: ignore[attr-defined]
+
+
+def _aware(moment: Any) -> datetime:
+    if isinstance(moment, (int, float)):
+        return datetime.fromtimestamp(moment, UTC)
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

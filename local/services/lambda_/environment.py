@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from local.services.lambda_ import memory
+from local.services.lambda_.credentials import RoleSession
 from local.services.lambda_.functions import FunctionVersion
 from local.services.lambda_.invocation import Invocation, Outcome, platform_error
 from local.services.lambda_.pipes import ProcessOutput
@@ -66,6 +67,7 @@ class EnvironmentSpec:
     init_timeout_s: float
     enforce_memory: bool
     ca_bundle: Path | None = None
+    credentials: RoleSession | None = None  # the execution role's; None: the administrator's
 
 
 class ExecutionEnvironment:
@@ -123,6 +125,7 @@ class ExecutionEnvironment:
             log_stream=self.log.name,
             runtime_api=f"127.0.0.1:{port}",
             telemetry_fd=telemetry_write,
+            credentials=spec.credentials,
         )
         runtime = spec.runtime
         if runtime.python is not None and runtime.bootstrap is not None:

@@ -32,6 +32,7 @@ from local.services.lambda_ import status
 from local.services.lambda_.artifacts import Artifacts
 from local.services.lambda_.async_events import AsyncEvents
 from local.services.lambda_.background import BackgroundTasks
+from local.services.lambda_.credentials import ExecutionRoles
 from local.services.lambda_.environment import EnvironmentSpec, ExecutionEnvironment, InitType
 from local.services.lambda_.functions import FunctionDirectory, FunctionVersion, split_function_name
 from local.services.lambda_.pools import EnvironmentPools
@@ -74,6 +75,7 @@ class Executor:
         self.say = say
         self.directory = FunctionDirectory(client)
         self.artifacts = Artifacts(client, cache_dir)
+        self.credentials = ExecutionRoles(client)
         self.background = BackgroundTasks()
         self.pools = EnvironmentPools(
             settings.account_concurrency, self._new_environment, self.background, self.telemetry
@@ -129,6 +131,7 @@ class Executor:
             ca_bundle=self.ca_bundle,
             init_timeout_s=self.settings.init_timeout_s,
             enforce_memory=self.settings.enforce_memory,
+            credentials=await self.credentials.of(function),
         )
         return ExecutionEnvironment(spec, self.sink, init_type)
 

@@ -18,6 +18,12 @@ re-``make up`` is never a no-change apply), or the resource cannot be applied at
   (moto's router already knows the operations from botocore's model). Configurations are READY at
   once; the executor starts the environments when it reads them back.
   https://docs.aws.amazon.com/lambda/latest/api/API_PutProvisionedConcurrencyConfig.html
+- The account's concurrency quota (``python -m local up --account-concurrency``): PutFunctionConcurrency
+  and PutProvisionedConcurrencyConfig are refused, as on AWS, when they would leave less than the
+  unreserved minimum (``account_quota``); moto checks only with MOTO_LAMBDA_CONCURRENCY_QUOTA set,
+  against a fixed 100 and ignoring provisioned concurrency. GetAccountSettings (missing in moto)
+  answers the quota and what is unreserved.
+  https://docs.aws.amazon.com/lambda/latest/api/API_GetAccountSettings.html
 
 Both kinds of configuration are kept on moto's function (its ``$LATEST``), so they are saved with
 moto's state in a snapshot and go away with the function, as on AWS.
@@ -37,6 +43,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from local.invoke import InvokeError
+from local.services.lambda_ import account_quota
 from local.services.lambda_.functions import split_function_name
 
 # (status, headers, body): what moto's responders return; moto reads the status from the headers.
@@ -45,15 +52,20 @@ Served = tuple[int, dict[str, Any], str]
 # One sender thread pool per control-plane process: the caller (S3, SNS...) returns at once, as on AWS.
 _senders = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
 _edge: dict[str, str] = {"url": ""}  # set by install()
+_account: dict[str, int] = {"concurrency": account_quota.DEFAULT_ACCOUNT_CONCURRENCY}  # set by install()
 
 
-def install(edge_url: str) -> None:
-    """Patch moto's Lambda (in this process); invocations moto makes go to ``edge_url``."""
+def install(edge_url: str, account_concurrency: int = account_quota.DEFAULT_ACCOUNT_CONCURRENCY) -> None:
+    """Patch moto's Lambda (in this process); invocations moto makes go to ``edge_url``; the account's
+    concurrency quota is ``account_concurrency``."""
     _edge["url"] = edge_url.rstrip("/")
+    _account["concurrency"] = account_concurrency
     _route_invocations_to_the_edge()
     _keep_zero_concurrency()
     _event_invoke_configs_per_qualifier()
     _provisioned_concurrency_api()
+    _enforce_the_account_quota()
+    _account_settings_api()
 
 
 def invoke_async(function_arn: str, event: Any, trace_header: str | None = None) -> None:
@@ -250,6 +262,10 @@ def _put_provisioned(self: Any) -> Served:
             "Requested Provisioned Concurrency should not be greater than the "
             "reservedConcurrentExecution for function",
         )
+    if reserved is None:  # taken from the unreserved pool
+        before = _allocation(function)
+        after = before - _requested(configs.get(qualifier)) + requested
+        _check_unreserved(self.backend, function, before, after, "ConcurrentExecutions")
     configs[qualifier] = {
         "RequestedProvisionedConcurrentExecutions": requested,
         "AvailableProvisionedConcurrentExecutions": requested,
@@ -290,3 +306,80 @@ def _list_provisioned(self: Any) -> Served:
         for qualifier, config in list(configs.items())
     ]
     return _json(200, {"ProvisionedConcurrencyConfigs": items})
+
+
+def _requested(config: dict[str, Any] | None) -> int:
+    return int(config["RequestedProvisionedConcurrentExecutions"]) if config else 0
+
+
+def _allocation(function: Any) -> int:
+    """What a function takes from the account's quota: its reservation, else its provisioned total."""
+    if function.reserved_concurrency is not None:
+        return int(function.reserved_concurrency)
+    configs = function.__dict__.get("local_provisioned_concurrency", {})
+    return sum(_requested(config) for config in configs.values())
+
+
+def _others(backend: Any, function: Any) -> list[int]:
+    return [_allocation(f) for f in backend.list_functions() if f.function_name != function.function_name]
+
+
+def _check_unreserved(backend: Any, function: Any, before: int, after: int, parameter: str) -> None:
+    quota = _account["concurrency"]
+    minimum = account_quota.below_minimum(quota, _others(backend, function), before, after)
+    if minimum is not None:
+        raise _lambda_error(
+            400, "InvalidParameterValueException", account_quota.refusal_message(parameter, minimum)
+        )
+
+
+def _enforce_the_account_quota() -> None:
+    from moto.awslambda.models import LambdaBackend
+
+    def put_function_concurrency(self: Any, function_name: str, reserved_concurrency: str) -> str:
+        function = self.get_function(function_name)
+        after = int(reserved_concurrency)
+        _check_unreserved(self, function, _allocation(function), after, "ReservedConcurrentExecutions")
+        function.reserved_concurrency = after
+        return function.reserved_concurrency
+
+    LambdaBackend.put_function_concurrency = put_function_concurrency  # type: ignore[method-assign]
+
+
+_ACCOUNT_SETTINGS_URL = r"{0}/(?P<api_version>[^/]+)/account-settings/?$"
+# Lambda's documented defaults for the code-size quotas (not enforced locally).
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+_CODE_LIMITS = {
+    "TotalCodeSize": 80 * 1024**3,
+    "CodeSizeUnzipped": 250 * 1024**2,
+    "CodeSizeZipped": 50 * 1024**2,
+}
+
+
+def _account_settings_api() -> None:
+    from moto.awslambda import urls
+    from moto.awslambda.responses import LambdaResponse
+
+    def get_account_settings(self: Any) -> Served:
+        functions = list(self.backend.list_functions())
+        quota = _account["concurrency"]
+        return _json(
+            200,
+            {
+                "AccountLimit": {
+                    **_CODE_LIMITS,
+                    "ConcurrentExecutions": quota,
+                    "UnreservedConcurrentExecutions": account_quota.unreserved(
+                        quota, [_allocation(f) for f in functions]
+                    ),
+                },
+                "AccountUsage": {
+                    "TotalCodeSize": sum(int(f.code_size or 0) for f in functions),
+                    "FunctionCount": len(functions),
+                },
+            },
+        )
+
+    urls.url_paths[_ACCOUNT_SETTINGS_URL] = LambdaResponse.dispatch
+    patched: Any = LambdaResponse
+    patched.get_account_settings = get_account_settings

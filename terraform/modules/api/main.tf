@@ -75,6 +75,7 @@ resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV_AWS_120:Responses are per-user and cheap to compute; a cache cluster costs from about $14 a month.
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to an HTTP backend; the Lambda backend is reached over IAM, and the container API keeps its own authentication.
   #checkov:skip=CKV2_AWS_29:WAF costs about $6 a month at rest; stage throttling limits abuse for this service.
+  #checkov:skip=CKV2_AWS_4:Execution logging is ERROR on every method; the check also wants per-method metrics, which are off on purpose (billed custom metrics nobody reads; the stage's own metrics are free).
 
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.access.arn
@@ -99,7 +100,7 @@ resource "aws_api_gateway_stage" "this" {
     })
   }
 
-  depends_on = [aws_api_gateway_account.this]
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
 }
 
 resource "aws_api_gateway_method_settings" "all" {
@@ -107,9 +108,13 @@ resource "aws_api_gateway_method_settings" "all" {
   stage_name  = aws_api_gateway_stage.this.stage_name
   method_path = "*/*"
   #checkov:skip=CKV_AWS_225:No cache cluster on this stage (see the stage); caching is off on purpose.
+  # Execution logging needs the account's role and writes to the group created in logging.tf.
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
 
   settings {
-    metrics_enabled        = true
+    # Off: per-method CloudWatch metrics are billed (about 7 metrics per method) and nobody reads
+    # them; the stage-level metrics the alarms and dashboard use are free and always on.
+    metrics_enabled        = false
     logging_level          = var.execution_logging_level
     data_trace_enabled     = false
     throttling_rate_limit  = var.throttling_rate_limit

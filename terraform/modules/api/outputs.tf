@@ -37,3 +37,8 @@ output "access_log_group" {
   description = "Name of the access log group."
   value       = aws_cloudwatch_log_group.access.name
 }
+
+output "execution_log_group" {
+  description = "Name of the execution log group (API Gateway's own name for it, created by Terraform)."
+  value       = aws_cloudwatch_log_group.execution.name
+}

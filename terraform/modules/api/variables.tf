@@ -87,7 +87,13 @@ variable "log_retention_days" {
 }
 
 variable "manage_account_logging_role" {
-  description = "Create the role API Gateway writes CloudWatch logs with and set it for the whole account and region (opt-in: it replaces whatever role is set)."
+  description = "Create the role API Gateway writes CloudWatch logs with and set it for the whole account and region (it replaces whatever role is set). The stage's logging needs a role there; turn off only when the account already has one."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "reset_account_on_delete" {
+  description = "On destroy, clear the account's CloudWatch role setting rather than leave it naming the deleted role."
+  type        = bool
+  default     = true
 }

@@ -38,3 +38,9 @@ variable "security_policy" {
     error_message = "security_policy must be TLS_1_2: TLS 1.0 and 1.1 are deprecated."
   }
 }
+
+variable "allow_overwrite" {
+  description = "Take over an existing record of the same name and type in the zone instead of failing (Route53 refuses to create a record that exists)."
+  type        = bool
+  default     = false
+}

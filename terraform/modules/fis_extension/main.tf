@@ -1,7 +1,12 @@
 # What a function needs for FIS's Lambda actions: the AWS-published extension layer for its
-# architecture (from the public SSM parameter), the wrapper that puts the extension in front of the
-# handler, and the S3 location where FIS writes the active faults for the extension to poll.
+# architecture (pinned by var.layer_arn, else the public SSM parameter's latest 1.x), the wrapper
+# that puts the extension in front of the handler, and the S3 location where FIS writes the active
+# faults for the extension to poll.
+# The parameter moves when AWS ships a new version, and with it the function's layers: a new version
+# and live alias (and provisioned concurrency) on an unrelated apply. Pinning avoids that.
 data "aws_ssm_parameter" "fis_extension" {
+  count = var.layer_arn == null ? 1 : 0
+
   name = "/aws/service/fis/lambda-extension/AWS-FIS-extension-${var.architecture}/1.x.x"
 }
 

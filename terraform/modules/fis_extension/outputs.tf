@@ -1,6 +1,6 @@
 output "layer_arn" {
   description = "ARN of the AWS FIS Lambda extension layer for the architecture."
-  value       = data.aws_ssm_parameter.fis_extension.insecure_value
+  value       = coalesce(var.layer_arn, one(data.aws_ssm_parameter.fis_extension[*].insecure_value))
 }
 
 output "function_environment" {

@@ -29,3 +29,10 @@ variable "deny_insecure_transport" {
   type        = bool
   default     = true
 }
+
+# Validated where users set it: var.fis_extension_layer_arn in the root.
+variable "layer_arn" {
+  description = "Version ARN of the FIS extension layer to attach. null: the latest 1.x from AWS's public SSM parameter (it moves when AWS publishes a new version)."
+  type        = string
+  default     = null
+}

@@ -1,5 +1,13 @@
 locals {
   function_names = { for name in keys(var.functions) : name => "${var.name_prefix}-${name}" }
+
+  # Lambda refuses a reservation (reserved or provisioned) that leaves the account fewer unreserved
+  # executions than min(100, quota): "... decreases account's UnreservedConcurrentExecution below its
+  # minimum value of [100]". https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+  committed_concurrency = { for name, f in var.functions : name => f.reserved_concurrency != null ? f.reserved_concurrency : f.provisioned_concurrency }
+  total_committed       = sum(concat([0], values(local.committed_concurrency)))
+  unreserved_minimum    = var.account_concurrency_quota == null ? 0 : min(100, var.account_concurrency_quota)
+  reservable            = var.account_concurrency_quota == null ? null : var.account_concurrency_quota - local.unreserved_minimum
 }
 
 resource "aws_lambda_function" "this" {
@@ -39,6 +47,13 @@ resource "aws_lambda_function" "this" {
     aws_cloudwatch_log_group.function,
     aws_iam_role_policy.function,
   ]
+
+  lifecycle {
+    precondition {
+      condition     = local.reservable == null || local.committed_concurrency[each.key] == 0 || local.total_committed <= coalesce(local.reservable, 0)
+      error_message = "${local.function_names[each.key]} would reserve ${local.committed_concurrency[each.key]} concurrent executions (the functions ${local.total_committed} together), but the account's quota of ${coalesce(var.account_concurrency_quota, 0)} must keep ${local.unreserved_minimum} unreserved, so at most ${coalesce(local.reservable, 0)} can be reserved. Remove the reservation (reserved_concurrency, provisioned_concurrency) or ask Service Quotas for more (Lambda, Concurrent executions, L-B99A9384) and set lambda_concurrency_quota."
+    }
+  }
 }
 
 # Triggers invoke the alias, never $LATEST: a deploy moves the alias in one step, and provisioned

@@ -148,3 +148,14 @@ variable "log_retention_days" {
   type        = number
   default     = 30
 }
+
+variable "account_concurrency_quota" {
+  description = "The account's concurrent executions quota, to check the functions' reserved and provisioned concurrency against before Lambda refuses it (it keeps min(100, quota) unreserved). null: not checked."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.account_concurrency_quota == null || try(var.account_concurrency_quota >= 1, false)
+    error_message = "account_concurrency_quota must be >= 1, or null."
+  }
+}

@@ -21,3 +21,8 @@ output "xray_sampling_rule_name" {
   description = "Name of the X-Ray sampling rule, or null when it is off."
   value       = one(aws_xray_sampling_rule.api[*].rule_name)
 }
+
+output "alarm_key_arn" {
+  description = "ARN of the KMS key the alarm topic is encrypted with (its policy admits CloudWatch)."
+  value       = aws_kms_key.alarms.arn
+}

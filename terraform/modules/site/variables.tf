@@ -111,3 +111,9 @@ variable "wait_for_deployment" {
   type        = bool
   default     = true
 }
+
+variable "dns_allow_overwrite" {
+  description = "Take over existing alias records of the site's names instead of failing (Route53 refuses to create a record that exists)."
+  type        = bool
+  default     = false
+}

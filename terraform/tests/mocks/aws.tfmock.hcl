@@ -136,3 +136,23 @@ mock_resource "aws_acm_certificate" {
     arn = "arn:aws:acm:eu-west-1:123456789012:certificate/mocked"
   }
 }
+
+mock_resource "aws_kms_key" {
+  defaults = {
+    arn    = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+}
+
+mock_resource "aws_ssm_parameter" {
+  defaults = {
+    arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/postcards/prod/cursor-signing-key"
+  }
+}
+
+# An established account's quota; runs that test a new account override it.
+mock_data "aws_servicequotas_service_quota" {
+  defaults = {
+    value = 1000
+  }
+}

@@ -163,3 +163,72 @@ def test_the_loop_runs_until_stopped():
     asyncio.run(scenario())
 
     assert [s for s, _, _ in plane.states] == [ALARM]
+
+
+def test_an_action_cloudwatch_cannot_run_is_not_published_and_only_recorded():
+    # Given an OK alarm whose topic's key CloudWatch may not use, and a burst of throttles
+    plane, clock = ControlPlane(), Clock()
+    history: list[tuple[str, str, str, dict[str, Any]]] = []
+
+    async def check(topic: str) -> str | None:
+        return "CloudWatch Alarms does not have authorization to access the SNS topic encryption key."
+
+    async def record(alarm: str, item_type: str, summary: str, data: str) -> None:
+        history.append((alarm, item_type, summary, json.loads(data)))
+
+    loop = AlarmEvaluator(
+        plane.describe,
+        plane.fetch,
+        plane.set_state,
+        plane.publish,
+        region="us-east-1",
+        account_id="123456789012",
+        check_action=check,
+        record_history=record,
+        clock=clock,
+    )
+    plane.samples[START] = 3.0
+    clock.now = START + 11
+
+    # When the loop raises the alarm
+    asyncio.run(loop.evaluate_once())
+
+    # Then the state changed, nothing was published, and the history holds the failed action
+    assert [s for s, _, _ in plane.states] == [ALARM]
+    assert plane.published == []
+    assert [(a, t, data["actionState"]) for a, t, _, data in history] == [
+        ("postcards-throttles", "Action", "Failed")
+    ]
+    assert history[0][2] == (
+        f"Failed to execute action {TOPIC}. Received error: "
+        '"CloudWatch Alarms does not have authorization to access the SNS topic encryption key."'
+    )
+
+
+def test_an_action_run_is_recorded_as_succeeded():
+    plane, clock = ControlPlane(), Clock()
+    history: list[tuple[str, str]] = []
+
+    async def check(topic: str) -> str | None:
+        return None
+
+    async def record(alarm: str, item_type: str, summary: str, data: str) -> None:
+        history.append((summary, json.loads(data)["actionState"]))
+
+    loop = AlarmEvaluator(
+        plane.describe,
+        plane.fetch,
+        plane.set_state,
+        plane.publish,
+        region="us-east-1",
+        account_id="123456789012",
+        check_action=check,
+        record_history=record,
+        clock=clock,
+    )
+    plane.samples[START] = 3.0
+    clock.now = START + 11
+    asyncio.run(loop.evaluate_once())
+
+    assert len(plane.published) == 1
+    assert history == [(f"Successfully executed action {TOPIC}", "Succeeded")]

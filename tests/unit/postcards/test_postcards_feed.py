@@ -12,9 +12,10 @@ import pytest
 
 from postcards import cursor
 from tests.unit.postcards.api_client import ApiClient
+from tests.unit.stack import Stack
 
 UPLOAD_ID = "ab" * 16
-SIGNING_KEY = b"unit-test-signing-key"  # as the stack fixture sets CURSOR_SIGNING_KEY
+SIGNING_KEY = Stack().cursor_signing_key.encode()  # the SecureString the stack fixture creates
 
 
 def write_postcards(api: ApiClient, count: int) -> list[dict[str, Any]]:

@@ -253,7 +253,7 @@ def run_fresh_interpreter(script: str, **extra_env: str) -> Any:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "POSTCARDS_TABLE": "postcards-test-postcards",
         "UPLOADS_TABLE": "postcards-test-uploads",
-        "CURSOR_SIGNING_KEY": "k",
+        "CURSOR_SIGNING_KEY_PARAMETER": "/postcards/test/cursor-signing-key",
         "MEDIA_BASE_URL": "https://www.example.test/media",
         "SITE_ORIGIN": SITE_ORIGIN,
         "POWERTOOLS_METRICS_NAMESPACE": "Postcards",

@@ -1,0 +1,1 @@
+"""Tools that run against a deployed stack on AWS (make destroy's pre-check)."""
