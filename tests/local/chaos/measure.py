@@ -52,7 +52,7 @@ def error_rate(run: load.LoadRun) -> float:
     """The share of operations whose final answer was a 5xx, a 429 or no answer at all."""
     total = errors = 0
     for outcome, count in run.outcomes.items():
-        kind, _, status = outcome.rpartition(" ")
+        _, _, status = outcome.rpartition(" ")
         if not status.isdigit():  # "read_own mismatch" counts apart
             continue
         total += count

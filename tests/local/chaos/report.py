@@ -41,7 +41,8 @@ def render(results: list[dict[str, Any]]) -> str:
         "Each experiment measured its steady state before the fault, under it, and after it was",
         "removed (`make chaos` for the long runs; JSON beside this file).",
         "",
-        "| experiment | fault | verdict | error rate before / during / after | p99 ms before / during / after | writes lost / duplicated (during) | recovered in |",
+        "| experiment | fault | verdict | error rate before / during / after "
+        "| p99 ms before / during / after | writes lost / duplicated (during) | recovered in |",
         "|---|---|---|---|---|---|---|",
     ]
     for result in results:
@@ -56,9 +57,9 @@ def render(results: list[dict[str, Any]]) -> str:
                 verdict=result["verdict"],
                 errors=" / ".join(_figure(phases, p, "error_rate", percent=True) for p in _PHASES),
                 p99=" / ".join(_figure(phases, p, "latency_ms.p99") for p in _PHASES),
-                lost=writes.get("acknowledged_not_stored", "–"),
-                dup=writes.get("stored_more_than_once", "–"),
-                recovered="–" if recovered is None else f"{recovered:.1f} s",
+                lost=writes.get("acknowledged_not_stored", "-"),
+                dup=writes.get("stored_more_than_once", "-"),
+                recovered="-" if recovered is None else f"{recovered:.1f} s",
             )
         )
     lines.append("")
@@ -81,5 +82,5 @@ def _figure(phases: dict[str, Any], phase: str, path: str, *, percent: bool = Fa
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     if value is None:
-        return "–"
+        return "-"
     return f"{value:.1%}" if percent else f"{value:.0f}"

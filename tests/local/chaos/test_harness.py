@@ -94,7 +94,8 @@ def test_an_experiment_that_holds_writes_its_figures_and_the_report(
 
     # Then the fault was on exactly once, the verdict is "held", and the results are on disk
     assert events == ["in", "out"]
-    assert result.held and result.recovered_after_s is not None
+    assert result.held
+    assert result.recovered_after_s is not None
     written = json.loads((results / "steady.json").read_text())
     assert written["verdict"] == "held"
     assert written["phases"]["during"]["observed"] == {"queue": 2}
@@ -124,10 +125,13 @@ def test_a_fault_that_breaks_the_hypothesis_refutes_it_and_is_still_removed(
     assert removed == [True]
 
 
-def test_an_unsteady_system_gets_no_verdict_and_no_fault(results: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unsteady_system_gets_no_verdict_and_no_fault(
+    results: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scripted(monkeypatch, [{**STEADY, "error_rate": 1.0}])
     injected: list[bool] = []
     fault = Fault("f", "f", lambda: injected.append(True), lambda: None)
     result = Experiment("unsteady", hypothesis(), fault, LoadShape(1, 1, 1)).run(api=None)  # type: ignore[arg-type]
-    assert result.verdict == "inconclusive" and injected == []
+    assert result.verdict == "inconclusive"
+    assert injected == []
     assert "before" in result.violations
