@@ -10,10 +10,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.local.api.conftest import api  # noqa: F401  (the fixture, shared)
+# Shared fixtures: the API (tests/local/api), and the site with its browser fixtures (Chromium, a
+# watched page per test: tests/local/cloudfront).
+from tests.local.api.conftest import api  # noqa: F401
 from tests.local.chaos.faults import LocalFaults
 from tests.local.chaos.measure import LoadShape
 from tests.local.cloud_support import RunningCloud
+from tests.local.cloudfront.conftest import (  # noqa: F401
+    browser,
+    new_page,
+    page,
+    playwright,
+    site,
+    site_page,
+    watch,
+)
 
 
 @pytest.fixture(scope="session")

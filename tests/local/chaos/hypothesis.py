@@ -73,7 +73,7 @@ class Hypothesis:
 
 
 def error_rate_at_most(share: float) -> Expectation:
-    """Operations whose final answer (after the client's retries) was a 5xx, a 429 or none."""
+    """Operations whose final answer (after the client's retries) was a 5xx, a 409/429 or none."""
     return Expectation(f"client-visible error rate <= {share:.0%}", "error_rate", "<=", share)
 
 

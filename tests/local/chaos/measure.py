@@ -15,8 +15,10 @@ import aiohttp
 from tests.local.api import load
 from tests.local.api.conftest import Api
 
-# A final answer (after the client's retries) that the user sees as a failure.
+# A final answer (after the client's retries) that the user sees as a failure: a 5xx, a throttle,
+# a write still "in progress" when the client gave up, or no answer.
 CLIENT_ERRORS_FROM = 500
+GAVE_UP = frozenset({0, 409, 429})
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,14 @@ def measure(api: Api, shape: LoadShape, *, seed: int = 13) -> dict[str, Any]:
 
 
 def error_rate(run: load.LoadRun) -> float:
-    """The share of operations whose final answer was a 5xx, a 429 or no answer at all."""
+    """The share of operations whose final answer was a 5xx, a 409/429 or no answer at all."""
     total = errors = 0
     for outcome, count in run.outcomes.items():
         _, _, status = outcome.rpartition(" ")
         if not status.isdigit():  # "read_own mismatch" counts apart
             continue
         total += count
-        if int(status) == 0 or int(status) == 429 or int(status) >= CLIENT_ERRORS_FROM:
+        if int(status) in GAVE_UP or int(status) >= CLIENT_ERRORS_FROM:
             errors += count
     return round(errors / total, 4) if total else 1.0
 

@@ -23,13 +23,15 @@ def test_dynamodb_throttled_clients_see_503_with_retry_after_never_a_500(
     api: Api, faults: LocalFaults, load_shape: LoadShape, error: str
 ) -> None:
     # Given the hypothesis: the site lists and accepts postcards, at most 5 % of operations fail
-    # after the client's retries, p99 within 8 s, every acknowledged write stored exactly once, no
-    # attempt answered 500 or 502/504, and every 503 says when to come back
+    # after the client's retries, every acknowledged write stored exactly once, no attempt answered
+    # 500 or 502/504, every 503 says when to come back, and p99 within 15 s: half the gateway's
+    # 29 s (the function's SDK tries each call 3 times, up to 3 s of backoff, and a write makes
+    # several calls; then the client backs off at least the Retry-After)
     hypothesis = steady_state(
         "with half of DynamoDB's answers to the function a throttle, users still list and send "
         "postcards; the API says 503 + Retry-After, never 500",
         max_error_rate=0.05,
-        max_p99_ms=8000,
+        max_p99_ms=15_000,
         recovery_s=30,
         extra=(
             status_never(500, "no attempt answered 500 (a throttle is not a bug)"),

@@ -548,7 +548,9 @@ class TestKeyedWritesUnderFaults:
         assert again.json["created_at"] == first.json["created_at"]
         assert len(tables.postcards()) == 1
 
-    def test_the_same_key_with_another_body_later_is_another_postcard(self, api: ApiClient, tables: Any) -> None:
+    def test_the_same_key_with_another_body_later_is_another_postcard(
+        self, api: ApiClient, tables: Any
+    ) -> None:
         headers: dict[str, str | list[str]] = {"Idempotency-Key": "reused-after-expiry"}
         first = api.post("/v1/postcards", VALID, headers=headers)
         for record in tables.idempotency_records():
