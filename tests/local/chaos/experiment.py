@@ -91,6 +91,9 @@ class Experiment:
         result = Result(self.name, self.hypothesis, self.fault, self.load)
         try:
             self._run(api, result)
+        except Exception as error:  # recorded with the figures so far, then the test fails with it
+            result.violations["error"] = [repr(error)]
+            raise
         finally:
             report.write(result.as_dict())
         return result
