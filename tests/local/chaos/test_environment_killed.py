@@ -23,6 +23,9 @@ from tests.local.chaos.measure import LoadShape
 pytestmark = pytest.mark.slow
 
 KILLS = 3
+# Keyed writes whose environment is killed this far into the request: before, during or after its
+# DynamoDB writes, whichever the machine's pace makes it.
+KILLED_AFTER_MS = (30, 80, 150, 300)
 
 
 def test_an_environment_killed_mid_request_loses_no_write_and_writes_none_twice(
@@ -48,6 +51,15 @@ def test_an_environment_killed_mid_request_loses_no_write_and_writes_none_twice(
                 1,
             ),
             Expectation("that write is stored exactly once", "observed.killed_write.stored", "==", 1),
+            Expectation(
+                "writes killed at any point: none stored twice", "observed.timed_kills.stored_twice", "==", 0
+            ),
+            Expectation(
+                "writes killed at any point: none acknowledged and lost",
+                "observed.timed_kills.acknowledged_not_stored",
+                "==",
+                0,
+            ),
         ),
     )
     fault = faults.fault(
@@ -65,7 +77,27 @@ def test_an_environment_killed_mid_request_loses_no_write_and_writes_none_twice(
             written = asyncio.run(_one_keyed_write(api))
         finally:
             faults.clear(extra["id"])
-        return {"kills_left": listed["remaining"], "killed_write": written}
+        # And writes killed part-way through, each at its own moment, at once.
+        timed = [
+            faults.add("kill-environment", function=api.function_name, after_ms=ms) for ms in KILLED_AFTER_MS
+        ]
+        try:
+            writes = asyncio.run(_keyed_writes(api, len(KILLED_AFTER_MS)))
+        finally:
+            for added in timed:
+                faults.clear(added["id"])
+        return {
+            "kills_left": listed["remaining"],
+            "killed_write": written,
+            "timed_kills": {
+                "after_ms": list(KILLED_AFTER_MS),
+                "writes": writes,
+                "stored_twice": sum(write["stored"] > 1 for write in writes),
+                "acknowledged_not_stored": sum(
+                    write["final"] == 201 and write["stored"] == 0 for write in writes
+                ),
+            },
+        }
 
     # When the experiment runs
     result = Experiment(
@@ -75,6 +107,10 @@ def test_an_environment_killed_mid_request_loses_no_write_and_writes_none_twice(
     # Then the hypothesis held, and environments answered after the kills
     assert result.held, result.summary()
     assert result.phases["after"]["environments_seen"] >= 1
+
+
+async def _keyed_writes(api: Api, count: int) -> list[dict[str, Any]]:
+    return list(await asyncio.gather(*(_one_keyed_write(api) for _ in range(count))))
 
 
 async def _one_keyed_write(api: Api) -> dict[str, Any]:
