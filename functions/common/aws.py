@@ -30,14 +30,14 @@ def client(service: str) -> Any:
 def _config(service: str) -> Any:
     from botocore.config import Config
 
-    # Bounded retries: botocore's default ("legacy") mode tries a DynamoDB call 10 times, with
-    # backoff summing to ~25 s, past the API function's 10 s timeout, so a throttled table made
-    # requests hang and then fail as the gateway's 502/504 rather than as the API's 503 +
-    # Retry-After (the DynamoDB-throttle chaos experiment, tests/local/chaos). "standard" mode:
-    # 3 attempts with full-jitter backoff, then the error is the function's to answer; the client
-    # retries with backoff of its own.
+    # Bounded retries: "legacy" mode tries a DynamoDB call 10 times, with backoff summing to ~25 s,
+    # past the API function's 10 s timeout. "standard" mode: full-jitter backoff and, unless
+    # AWS_MAX_ATTEMPTS says otherwise, 3 attempts in all. The API function is given 2 (Terraform):
+    # its client retries with backoff of its own, and retries at two layers multiply; with 3, a
+    # write's several throttled calls could outlast its timeout, a 502 instead of a 503 +
+    # Retry-After (the DynamoDB-throttle chaos experiment, tests/local/chaos).
     # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
-    retries: Any = {"mode": "standard", "max_attempts": 3}
+    retries: Any = {"mode": "standard"}
     if service != "s3":
         return Config(retries=retries)
 
