@@ -138,9 +138,6 @@ module "functions" {
       provisioned_concurrency = lookup(var.provisioned_concurrency, "postcards", 0)
       extra_layer_arns        = local.chaos_layers
       environment = merge({
-        # The SDK's attempts per AWS call (2: one retry); the client retries with backoff of its
-        # own, and retries at two layers multiply (functions/common/aws.py).
-        AWS_MAX_ATTEMPTS       = "2"
         POSTCARDS_TABLE        = local.tables.postcards.name
         IDEMPOTENCY_TABLE      = local.tables.idempotency.name
         MEDIA_BUCKET           = local.media_bucket.name

@@ -31,11 +31,12 @@ def _config(service: str) -> Any:
     from botocore.config import Config
 
     # Bounded retries: "legacy" mode tries a DynamoDB call 10 times, with backoff summing to ~25 s,
-    # past the API function's 10 s timeout. "standard" mode: full-jitter backoff and, unless
-    # AWS_MAX_ATTEMPTS says otherwise, 3 attempts in all. The API function is given 2 (Terraform):
-    # its client retries with backoff of its own, and retries at two layers multiply; with 3, a
-    # write's several throttled calls could outlast its timeout, a 502 instead of a 503 +
-    # Retry-After (the DynamoDB-throttle chaos experiment, tests/local/chaos).
+    # past the API function's 10 s timeout (a throttled table made requests hang into 502s instead
+    # of the API's 503 + Retry-After). "standard" mode: full-jitter backoff, 3 attempts in all
+    # (AWS_MAX_ATTEMPTS may say otherwise). Fewer was tried under the DynamoDB-throttle chaos
+    # experiment (tests/local/chaos): with 2, the in-progress idempotency record's delete after a
+    # throttled write failed too often, and its retries waited out the record (409s) until clients
+    # gave up.
     # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
     retries: Any = {"mode": "standard"}
     if service != "s3":
