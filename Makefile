@@ -196,14 +196,15 @@ load: venv $(TF_RC) ## Long load above reserved concurrency + schema fuzzing; fi
 # With FAULT: one local fault on the running `make up` (FAULT="dynamodb-throttle --percent 30",
 # FAULT=list, FAULT=clear; python -m local chaos --help). Without: every experiment of
 # tests/local/chaos on a cloud of its own, each phase CHAOS_SCALE times longer than in make test
-# (bounded in count and time, loopback only); results in build/chaos/*.json and REPORT.md.
+# (bounded in count and time, loopback only); results in build/chaos/*.json and REPORT.md. Its own
+# temporary folder: the machine's shared pytest folder keeps only the last few runs.
 CHAOS_SCALE ?= 4
 chaos: venv $(TF_RC) ## Local faults (FAULT=... on a running make up), or every chaos experiment, longer
 	@if [ -n "$(FAULT)" ]; then \
 		$(PY) -m local chaos $(FAULT); \
 	else \
 		$(MAKE) build ARCH=$(HOST_ARCH) && \
-		PATH="$(BIN):$$PATH" CHAOS_SCALE=$(CHAOS_SCALE) $(PY) -m pytest -q tests/local/chaos; \
+		PATH="$(BIN):$$PATH" CHAOS_SCALE=$(CHAOS_SCALE) $(PY) -m pytest -q --basetemp="$$(mktemp -d)" tests/local/chaos; \
 	fi
 
 # --- terraform against AWS ---------------------------------------------------------------------
