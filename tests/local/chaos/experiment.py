@@ -104,8 +104,9 @@ class Experiment:
 
     def _run(self, api: Api, result: Result) -> None:
         hypothesis = self.hypothesis
-        if self.warm_up:
-            result.phases["warm_up"] = measure(api, self.probe, seed=0)
+        if self.warm_up:  # as many clients as the load: as many environments warm
+            warm_up = LoadShape(self.load.clients, self.load.clients * 4, self.probe.seconds)
+            result.phases["warm_up"] = measure(api, warm_up, seed=0)
         before = result.phases["before"] = measure(api, self.load, seed=1)
         if problems := hypothesis.violations(before):
             result.violations["before"] = problems
