@@ -1,4 +1,5 @@
-"""Command line of the local cloud: ``python -m local up [options]`` (``make up`` runs it).
+"""Command line of the local cloud: ``python -m local up [options]`` (``make up`` runs it) and
+``python -m local chaos FAULT [options]`` (``local.cloud.chaos_command``).
 
 Every option also has a ``LOCAL_*`` environment variable (see ``local.config``); options win.
 """
@@ -11,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from local import config as settings
+from local.cloud import chaos_command
 
 
 def parser() -> argparse.ArgumentParser:
@@ -65,6 +67,7 @@ def parser() -> argparse.ArgumentParser:
     # The old name of --account-concurrency (deprecated).
     up.add_argument("--concurrency-limit", type=_positive, metavar="N", help=argparse.SUPPRESS)
     up.add_argument("--no-memory-limit", action="store_true", help="report memory only, never kill for it")
+    chaos_command.add_parser(commands)
     return root
 
 
@@ -124,4 +127,6 @@ def main(argv: list[str] | None = None) -> int:
         from local.cloud.up import up
 
         return up(config_from(args))
+    if args.command == "chaos":
+        return chaos_command.run(args)
     return 2
