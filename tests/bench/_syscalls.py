@@ -1,10 +1,10 @@
 """System calls a set of processes makes, counted per role with ``perf stat`` (Linux).
 
 What a request costs differs between machines mostly with what a system call costs there (a VM's
-exits, mitigations), so the benchmarks count them: ``perf stat -e raw_syscalls:sys_enter
---per-thread -p <pids>`` over a sample, each thread's count added to its process's role. Where perf
-is missing or not permitted (``perf_event_paranoid``, containers), ``unavailable()`` says why and the
-benchmark reports the reason instead of figures.
+exits, mitigations), so the benchmarks count them: one ``perf stat -e raw_syscalls:sys_enter
+-p <pids>`` per role over a sample (threads started during it, such as moto's one per connection,
+count with their process). Where perf is missing or not permitted (``perf_event_paranoid``,
+containers), ``unavailable()`` says why and the benchmark reports the reason instead of figures.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import select
 import shutil
 import signal
 import subprocess
-from pathlib import Path
+import time
 
 EVENT = "raw_syscalls:sys_enter"
-ACK_TIMEOUT_S = 30
+ACK_TIMEOUT_S = 60
+ATTACH_ATTEMPTS = 5
 
 
 def unavailable() -> str | None:
@@ -37,58 +38,89 @@ def unavailable() -> str | None:
     return None
 
 
-def _threads(pid: int) -> list[int]:
-    try:
-        return [int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()]
-    except OSError:
-        return []
+class SyscallCountError(RuntimeError):
+    """perf could not count here (the benchmark reports the reason instead of figures)."""
+
+
+class _RolePerf:
+    """One ``perf stat`` on a role's processes, attached with its events off and counting between an
+    ``enable`` and a ``disable`` sent on its control pipe, each acknowledged: the count covers exactly
+    the sample, however slowly perf attaches on a loaded machine."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.control, self.ack = os.pipe(), os.pipe()
+        self.process = subprocess.Popen(
+            ["perf", "stat", "-x", ",", "-D", "-1", "--control", f"fd:{self.control[0]},{self.ack[1]}",
+             "-e", EVENT, "-p", ",".join(map(str, pids))],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            pass_fds=(self.control[0], self.ack[1]),
+        )  # fmt: skip
+
+    def command(self, command: bytes) -> None:
+        os.write(self.control[1], command + b"\n")
+        deadline = time.monotonic() + ACK_TIMEOUT_S
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.ack[0]], [], [], 0.2)
+            if ready and os.read(self.ack[0], 16).startswith(b"ack"):
+                return
+            if self.process.poll() is not None:
+                raise SyscallCountError(
+                    f"perf stat exited with {self.process.returncode}: {self.finish()[-300:]}"
+                )
+        raise SyscallCountError(f"perf did not acknowledge {command.decode()!r} in {ACK_TIMEOUT_S} s")
+
+    def finish(self) -> str:
+        """Stop perf; what it printed."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        _, errors = self.process.communicate(timeout=30)
+        for fd in (*self.control, *self.ack):
+            os.close(fd)
+        return errors
+
+    @staticmethod
+    def count(output: str) -> int:
+        for line in output.splitlines():
+            fields = line.split(",")
+            if len(fields) >= 3 and fields[2] == EVENT and fields[0].isdigit():
+                return int(fields[0])
+        raise SyscallCountError(f"no {EVENT} count in perf's output: {output[-300:]}")
+
+
+def _attached(pids: list[int]) -> _RolePerf:
+    """perf on ``pids``, retried: a thread that ends while perf attaches to it fails the attach."""
+    for _ in range(ATTACH_ATTEMPTS - 1):
+        perf = _RolePerf(pids)
+        try:
+            perf.command(b"enable")
+            return perf
+        except SyscallCountError:
+            continue
+    perf = _RolePerf(pids)
+    perf.command(b"enable")
+    return perf
 
 
 class SyscallCount:
-    """``with SyscallCount(roles) as count: ...`` then ``count.by_role``: syscalls made inside.
-
-    perf attaches with its events off and counts between an ``enable`` and a ``disable`` sent on its
-    control pipe, each acknowledged, so the count covers exactly the block, however slowly perf
-    attaches on a loaded machine."""
+    """``with SyscallCount(roles) as count: ...`` then ``count.by_role``: syscalls made inside."""
 
     def __init__(self, roles: dict[str, list[int]]) -> None:
-        self.role_of = {tid: role for role, pids in roles.items() for pid in pids for tid in _threads(pid)}
+        self.roles = {role: pids for role, pids in roles.items() if pids}
         self.by_role: dict[str, int] = dict.fromkeys(roles, 0)
-        self._perf: subprocess.Popen[str] | None = None
-        self._control = os.pipe()
-        self._ack = os.pipe()
-
-    def _command(self, command: bytes) -> None:
-        os.write(self._control[1], command + b"\n")
-        ready, _, _ = select.select([self._ack[0]], [], [], ACK_TIMEOUT_S)
-        if not ready or not os.read(self._ack[0], 16).startswith(b"ack"):
-            raise RuntimeError(f"perf did not acknowledge {command.decode()!r} in {ACK_TIMEOUT_S} s")
+        self._perfs: dict[str, _RolePerf] = {}
 
     def __enter__(self) -> SyscallCount:
-        tids = ",".join(str(tid) for tid in self.role_of)
-        control, ack = self._control[0], self._ack[1]
-        self._perf = subprocess.Popen(
-            ["perf", "stat", "-x", ",", "--per-thread", "-D", "-1", "--control", f"fd:{control},{ack}",
-             "-e", EVENT, "-t", tids],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, pass_fds=(control, ack),
-        )  # fmt: skip
-        self._command(b"enable")
+        try:
+            for role, pids in self.roles.items():
+                self._perfs[role] = _attached(pids)
+        except SyscallCountError:
+            for perf in self._perfs.values():
+                perf.finish()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._perf is not None
-        try:
-            self._command(b"disable")
-        finally:
-            self._perf.send_signal(signal.SIGINT)
-            _, errors = self._perf.communicate(timeout=30)
-            for fd in (*self._control, *self._ack):
-                os.close(fd)
-        for line in errors.splitlines():
-            fields = line.split(",")
-            if len(fields) < 4 or fields[3] != EVENT or not fields[1].isdigit():
-                continue
-            tid = int(fields[0].rsplit("-", 1)[1])
-            role = self.role_of.get(tid)
-            if role is not None:
-                self.by_role[role] += int(fields[1])
+        for perf in self._perfs.values():
+            perf.command(b"disable")
+        for role, perf in self._perfs.items():
+            self.by_role[role] = perf.count(perf.finish())

@@ -249,7 +249,11 @@ def main(argv: list[str]) -> int:
     def syscalls(target: Target) -> dict[str, Any]:
         if no_syscalls:
             return {"unavailable": no_syscalls}
-        return asyncio.run(_syscall_sample(target, args.clients, args.requests // 4, args.seconds / 2))
+        try:
+            return asyncio.run(_syscall_sample(target, args.clients, args.requests // 4, args.seconds / 2))
+        except _syscalls.SyscallCountError as error:
+            print(f"syscalls of {target.name} not counted: {error}", file=sys.stderr)
+            return {"unavailable": str(error)}
 
     def alternate(targets: list[Target]) -> dict[str, list[dict[str, dict[str, Any]]]]:
         runs: dict[str, list[dict[str, dict[str, Any]]]] = {target.name: [] for target in targets}
