@@ -57,7 +57,13 @@ def coldstart(document: dict[str, Any]) -> str:
             ]
         )
     table = _table(["variant", "wall ms", "\u00d7 floor", "paired", "CPU ms", "\u00d7 floor"], rows)
-    return f"{_machine(document)} {document['setup']['rounds']} rounds, medians.\n\n{table}"
+    goal = document.get("goal") or {}
+    verdict = ""
+    if "postcards_over_floor_paired" in goal:
+        met = "met" if goal["met"] else "**not met**"
+        paired = goal["postcards_over_floor_paired"]
+        verdict = f"\n\nGoal postcards <= {goal['target']} x the floor, paired: {met} ({paired:.2f})."
+    return f"{_machine(document)} {document['setup']['rounds']} rounds, medians.\n\n{table}{verdict}"
 
 
 ROLE_NAMES = {

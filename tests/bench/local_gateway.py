@@ -48,7 +48,7 @@ from tests.bench import _gateway_deploy as deploy
 from tests.bench import _syscalls
 from tests.bench._load import bounded_clients
 from tests.bench._processes import RoleCpu, by_role
-from tests.bench._results import percentile, write
+from tests.bench._results import goal_line, percentile, write
 from tests.bench._serverless_offline import ServerlessOffline
 from tests.local.cloud_support import RunningCloud, start_cloud, stop_cloud
 
@@ -322,5 +322,7 @@ def main(argv: list[str]) -> int:
     result["goals"] = goals(result)
     path = write("local_gateway", result)
     print(json.dumps(result, indent=2))
+    for goal in result["goals"]:
+        print(goal_line(goal["goal"], goal["target"], goal["measured"], goal["met"]))
     print(f"written to {path}", file=sys.stderr)
     return 0
