@@ -229,7 +229,29 @@ def local_up(document: dict[str, Any]) -> str:
     )
 
 
+IMPORT_VARIANTS = {
+    "shipped": "as shipped",
+    "untraced": "without the X-Ray SDK (tracing off)",
+    "own_bytecode": "our modules from bytecode, not source",
+    "lazy_inits": "Powertools with lazy `event_handler` and `data_classes` `__init__`s (upstream)",
+}
+
+
+def import_costs(document: dict[str, Any]) -> str:
+    rows = [
+        [IMPORT_VARIANTS.get(name, name), _n(data["cpu_ms_median"], 1), f"{data['paired_over_shipped']:.2f}"]
+        for name, data in document["variants"].items()
+    ]
+    table = _table(["`import postcards.handler`, boto3 preloaded", "CPU ms", "paired \u00d7 shipped"], rows)
+    whole = document["whole_import_cpu_ms_median"]
+    return (
+        f"{_machine(document)} {document['rounds']} rounds, medians.\n\n{table}\n\n"
+        f"The whole handler import, boto3 included, takes {_n(whole, 1)} ms CPU on this run."
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "import_costs": import_costs,
     "local_gateway": local_gateway,
     "coldstart": coldstart,
     "local_invoke": local_invoke,
