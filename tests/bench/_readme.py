@@ -266,8 +266,8 @@ def render(readme: str, results: Path = RESULTS_DIR) -> str:
         if not path.exists():
             continue
         block = renderer(json.loads(path.read_text()))
-        pattern = re.compile(rf"(<!-- bench:{name} -->\n).*?(\n<!-- /bench:{name} -->)", re.DOTALL)
-        readme = pattern.sub(lambda match, b=block: match[1] + b + match[2], readme)
+        pattern = re.compile(rf"(<!-- bench:{name} -->\n)(?:.*?\n)?(<!-- /bench:{name} -->)", re.DOTALL)
+        readme = pattern.sub(lambda match, b=block: match[1] + b + "\n" + match[2], readme)
     return readme
 
 
