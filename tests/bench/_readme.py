@@ -215,18 +215,15 @@ def apigateway_overhead(document: dict[str, Any]) -> str:
 
 
 def local_up(document: dict[str, Any]) -> str:
-    def seconds(phase: str) -> str:
+    rows = []
+    for phase, label in (("first", "first start, fresh state"), ("again", "again, nothing changed")):
         data = document[phase]
-        return _n(next((data[k] for k in ("median_s", "urls_s", "seconds") if k in data), None), 1)
-
-    return (
-        _machine(document)
-        + "\n\n"
-        + _table(
-            ["`make up`", "seconds to URLs"],
-            [["first start, fresh state", seconds("first")], ["again, nothing changed", seconds("again")]],
-        )
-    )
+        rows.append(
+            [label, _n(data["median_to_urls_s"], 1), _n(data["median_apply_done_s"], 1), _n(data["goal_s"]),
+             "met" if data["met"] else "**not met**"]
+        )  # fmt: skip
+    table = _table(["`make up`", "s to URLs", "s to background apply done", "goal s", ""], rows)
+    return f"{_machine(document)}\n\n{table}"
 
 
 IMPORT_VARIANTS = {
