@@ -63,7 +63,13 @@ def coldstart(document: dict[str, Any]) -> str:
         met = "met" if goal["met"] else "**not met**"
         paired = goal["postcards_over_floor_paired"]
         verdict = f"\n\nGoal postcards <= {goal['target']} x the floor, paired: {met} ({paired:.2f})."
-    return f"{_machine(document)} {document['setup']['rounds']} rounds, medians.\n\n{table}{verdict}"
+    setup = document["setup"]
+    at_start = (
+        f" Load average at the start: {setup['load_average_1m_at_start']}."
+        if "load_average_1m_at_start" in setup
+        else ""
+    )
+    return f"{_machine(document)}{at_start} {setup['rounds']} rounds, medians.\n\n{table}{verdict}"
 
 
 ROLE_NAMES = {
