@@ -36,7 +36,7 @@ AXE_CORE_VERSION := 4.14.1
 AXE_CORE := $(TOOLS)/node_modules/axe-core/axe.min.js
 
 .PHONY: help venv lock build lint fmt test test-unit test-build test-terraform test-local test-browser \
-	chromium axe-core certutil trust untrust bench load chaos up plan deploy destroy tf-init tf-modules clean
+	chromium axe-core certutil trust untrust bench bench-readme load chaos up plan deploy destroy tf-init tf-modules clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -187,6 +187,9 @@ untrust: venv certutil ## Remove the local CA from your browsers' NSS databases
 
 bench: venv ## Benchmarks, JSON results in build/bench/ (one with its args: BENCH="coldstart --rounds 5")
 	@PATH="$(BIN):$$PATH" $(PY) -m tests.bench $(BENCH)
+
+bench-readme: venv ## The README's benchmark tables, regenerated from build/bench/*.json
+	@$(PY) -m tests.bench._readme
 
 # Bounded (count and time), loopback only, on a local cloud of its own that it stops. Options:
 # LOAD="--clients 32 --seconds 60 --seed 7" (python -m tests.local.api --help).
