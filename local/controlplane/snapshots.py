@@ -101,13 +101,28 @@ class _StatePickler(pickle.Pickler):
             return (_new_lock, (type(obj) is _RLOCK_TYPE,))
         if type(obj).__module__.startswith("cryptography."):
             return _reduce_cryptography(obj)
-        factory = getattr(obj, "default_factory", None)
-        if isinstance(obj, defaultdict) and "<locals>" in getattr(factory, "__qualname__", ""):
-            # A defaultdict whose factory is a lambda (``lambda: {}``): rebuild it with a factory that
-            # copies one value the lambda made, which is what such pure factories do.
-            sample = factory() if callable(factory) else None
-            return (_defaultdict, (functools.partial(copy.deepcopy, sample), dict(obj)))
+        if isinstance(obj, defaultdict):
+            return _reduce_defaultdict(obj)
         return NotImplemented
+
+
+def _reduce_defaultdict(obj: defaultdict[Any, Any]) -> Any:
+    """defaultdicts, including two kinds plain pickle cannot rebuild.
+
+    A factory that is a lambda (``lambda: {}``) becomes one that copies a value the lambda made,
+    which is what such pure factories do. A subclass whose ``__init__`` takes arguments of its own
+    (moto's SSM ``ParameterDict(account_id, region_name)``) is rebuilt without calling it: the
+    instance is made with ``__new__``, given its factory, items and attributes.
+    """
+    factory = obj.default_factory
+    if "<locals>" in getattr(factory, "__qualname__", ""):
+        sample = factory() if callable(factory) else None
+        factory = functools.partial(copy.deepcopy, sample)
+    if type(obj) is defaultdict:
+        if factory is obj.default_factory:
+            return NotImplemented
+        return (_defaultdict, (factory, dict(obj)))
+    return (_defaultdict_subclass, (type(obj), factory, dict(obj), dict(vars(obj))))
 
 
 _RLOCK_TYPE = type(threading.RLock())
@@ -164,6 +179,19 @@ def _load_certificate(pem: bytes) -> Any:
 
 def _defaultdict(factory: Callable[[], Any], items: dict[Any, Any]) -> defaultdict[Any, Any]:
     return defaultdict(factory, items)
+
+
+def _defaultdict_subclass(
+    cls: type[defaultdict[Any, Any]],
+    factory: Callable[[], Any] | None,
+    items: dict[Any, Any],
+    attributes: dict[str, Any],
+) -> defaultdict[Any, Any]:
+    instance = cls.__new__(cls)
+    defaultdict.__init__(instance, factory)
+    dict.update(instance, items)  # not the subclass's own update or __setitem__, which may load data
+    vars(instance).update(attributes)
+    return instance
 
 
 def _in_use() -> list[Any]:
