@@ -59,6 +59,16 @@ class ExecutorSettings:
 
 
 @dataclass(frozen=True)
+class VariableRequest:
+    """Root module variables one ``python -m local up`` sets (``--var``, ``--var-file``,
+    ``--clear-vars``); ``local.cloud.variables`` keeps them with the state."""
+
+    values: tuple[tuple[str, str], ...] = ()
+    var_file: Path | None = None
+    clear: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     host: str = "127.0.0.1"
     ports: Ports = field(default_factory=Ports)
@@ -81,6 +91,8 @@ class Config:
     persist: bool = True
     # Forget the previous run's state at start (then persist as usual).
     fresh: bool = False
+    # Terraform variables given on the command line (added to those kept from earlier runs).
+    variables: VariableRequest = field(default_factory=VariableRequest)
 
     @property
     def edge_url(self) -> str:
