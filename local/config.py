@@ -56,6 +56,9 @@ class ExecutorSettings:
     async_max_event_age_s: float = 6 * 3600.0
     # Kill an environment whose memory exceeds the function's MemorySize (else only report it).
     enforce_memory: bool = True
+    # How often the FIS extension's part re-reads a function's fault configuration in S3 (AWS's
+    # extension polls up to every 60 s; short here so that an experiment shows at once).
+    fis_poll_interval_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ def from_environment() -> Config:
         init_timeout_s=_env_float("LOCAL_LAMBDA_INIT_TIMEOUT", executor_defaults.init_timeout_s),
         account_concurrency=_env_int("LOCAL_LAMBDA_CONCURRENCY", executor_defaults.account_concurrency),
         enforce_memory=os.environ.get("LOCAL_LAMBDA_ENFORCE_MEMORY", "1") not in {"0", "false", "no"},
+        fis_poll_interval_s=_env_float("LOCAL_FIS_POLL_INTERVAL", executor_defaults.fis_poll_interval_s),
     )
     console = os.environ.get("LOCAL_CONSOLE_LOGS", "all")
     if console not in ("all", "function", "none"):

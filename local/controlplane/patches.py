@@ -8,17 +8,21 @@ The order:
 1. Lambda: it sets the edge URL that every invocation moto makes is sent to (``invoke_async``),
    so it comes before any service that invokes a function;
 2. S3: notifications, delivered through Lambda's ``invoke_async``;
-3. EventBridge, CloudFront, API Gateway, CloudWatch: model fixes that depend on nothing else.
+3. EventBridge, CloudFront, API Gateway, CloudWatch: model fixes that depend on nothing else;
+4. SSM (the FIS extension's public parameter publishes a Lambda layer) and CloudFormation
+   (``AWS::FIS::ExperimentTemplate`` in moto's FIS), for ``chaos_enabled = true``.
 """
 
 from __future__ import annotations
 
 from local.services.apigateway import moto_patches as apigateway
+from local.services.cloudformation import moto_patches as cloudformation
 from local.services.cloudfront import moto_patches as cloudfront
 from local.services.cloudwatch import moto_patches as cloudwatch
 from local.services.events import moto_patches as events
 from local.services.lambda_ import moto_patches as lambda_
 from local.services.s3 import moto_patches as s3
+from local.services.ssm import moto_patches as ssm
 
 _installed = False
 
@@ -36,3 +40,5 @@ def install(edge_url: str) -> None:
     cloudfront.install()
     apigateway.install()
     cloudwatch.install()
+    ssm.install()
+    cloudformation.install()

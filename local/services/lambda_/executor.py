@@ -31,6 +31,7 @@ from local.services.lambda_.artifacts import Artifacts
 from local.services.lambda_.async_events import AsyncEvents
 from local.services.lambda_.background import BackgroundTasks
 from local.services.lambda_.environment import EnvironmentSpec, ExecutionEnvironment, InitType
+from local.services.lambda_.faults import FaultSource
 from local.services.lambda_.functions import FunctionDirectory, FunctionVersion, split_function_name
 from local.services.lambda_.pools import EnvironmentPools
 from local.services.lambda_.provisioned import ProvisionedConcurrency
@@ -81,6 +82,7 @@ class Executor:
         )
         self.provisioned = ProvisionedConcurrency(client, self.directory, self.pools, say)
         self._runtimes: dict[str, Runtime] = {}
+        self.faults = FaultSource(client, settings.fis_poll_interval_s)
         self._runtime_lock = asyncio.Lock()
 
     # --- Invoker -----------------------------------------------------------------------------
@@ -127,6 +129,7 @@ class Executor:
             ca_bundle=self.ca_bundle,
             init_timeout_s=self.settings.init_timeout_s,
             enforce_memory=self.settings.enforce_memory,
+            faults=self.faults,
         )
         return ExecutionEnvironment(spec, self.sink, init_type)
 
