@@ -4,7 +4,8 @@ answers plain HTTP too, for the local cloud's own clients and old scripts).
 Terraform, the aws CLI, boto3 in tests and boto3 inside the functions (``AWS_ENDPOINT_URL``) all
 talk to it. Requests go to moto unchanged (``local.edge.proxy``) except the Lambda operations in
 ``local.edge.lambda_api``, the X-Ray API (requests signed for ``xray``: ``local.services.xray.api``)
-and OTLP/HTTP traces (unsigned ``POST /v1/traces``: ``local.services.xray.otlp``). Lambda write calls
+OTLP/HTTP traces (unsigned ``POST /v1/traces``: ``local.services.xray.otlp``) and FIS's experiment
+operations (signed for ``fis``, ``/experiments...``: ``local.services.fis.api``). Lambda write calls
 that succeed are reported to the executor so that it drops cached configurations at once (and
 re-reads provisioned concurrency).
 """
@@ -22,6 +23,8 @@ from aiohttp.web_request import BaseRequest
 from local.edge import lambda_api
 from local.edge.proxy import Forwarder
 from local.invoke import InvokeError, Invoker
+from local.services.fis import api as fis_api
+from local.services.fis.service import Fis
 from local.services.lambda_.functions import split_function_name
 from local.services.xray import otlp
 from local.services.xray.service import XRay
@@ -49,12 +52,14 @@ class Edge:
         on_function_write: Callable[[str, str], None] = lambda name, path: None,
         *,
         xray: XRay | None = None,
+        fis: Fis | None = None,
         tls_leaf: LeafFiles | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.invoker = invoker
         self.xray = xray
+        self.fis = fis
         self.on_function_write = on_function_write
         self.forwarder = Forwarder(controlplane_url)
         # Set once the control plane answers: until then requests wait here instead of failing, so
@@ -103,6 +108,13 @@ class Edge:
             if authorization is not None and "/xray/aws4_request" in authorization:
                 response = self.xray.api.handle(path, await request.read())
                 return web.Response(status=response.status, body=response.body, headers=response.headers)
+        if (
+            self.fis is not None
+            and fis_api.handles(path)
+            and "/fis/aws4_request" in request.headers.get("Authorization", "")
+        ):
+            answer = await fis_api.handle(self.fis, request.method, path, request.query, await request.read())
+            return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
         return await self.forwarder.forward(request)
 
     @staticmethod
