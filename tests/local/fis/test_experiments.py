@@ -131,7 +131,8 @@ async def test_an_experiment_runs_its_duration_with_the_configuration_written_th
     assert (experiment.status, experiment.reason) == ("completed", "Experiment completed.")
     assert experiment.actions["Errors"]["state"]["status"] == "completed"
     assert cloud.objects == {}
-    assert experiment.end_time is not None and experiment.start_time is not None
+    assert experiment.end_time is not None
+    assert experiment.start_time is not None
 
 
 @in_a_loop
@@ -204,7 +205,8 @@ async def test_targets_by_tags_are_resolved() -> None:
 def test_the_experiment_as_get_experiment_answers_it() -> None:
     document = json.loads(json.dumps(_experiment().to_dict()))
     assert document["state"] == {"status": "pending", "reason": "Experiment is pending."}
-    assert "startTime" not in document and "endTime" not in document
+    assert "startTime" not in document
+    assert "endTime" not in document
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,9 @@ def test_a_share_of_invocations_gets_the_fault(monkeypatch: Any) -> None:
     faults = [asyncio.run(source.fault_for(_function(), None)) for _ in range(3)]
 
     first = faults[0]
-    assert first is not None and first.prevent_execution and first.answer is not None
+    assert first is not None
+    assert first.prevent_execution
+    assert first.answer is not None
     assert json.loads(first.answer.payload)["errorType"] == "FisInjectedError"
     assert first.answer.failed
     assert faults[1:] == [None, None]
@@ -106,14 +108,18 @@ def test_delay_and_http_response_combine_and_a_qualifier_narrows(monkeypatch: An
     by_alias = asyncio.run(source.fault_for(_function(), "live"))
     unqualified = asyncio.run(source.fault_for(_function(), None))
 
-    assert by_alias is not None and by_alias.delay_s == 1.5 and not by_alias.prevent_execution
+    assert by_alias is not None
+    assert by_alias.delay_s == 1.5
+    assert not by_alias.prevent_execution
     assert by_alias.answer is not None
     assert json.loads(by_alias.answer.payload) == {
         "statusCode": 503,
         "headers": {"Content-Type": "text/plain"},
         "body": "",
     }
-    assert unqualified is not None and unqualified.delay_s == 1.5 and unqualified.answer is None
+    assert unqualified is not None
+    assert unqualified.delay_s == 1.5
+    assert unqualified.answer is None
 
 
 def test_outside_its_window_or_without_the_location_nothing_happens() -> None:
