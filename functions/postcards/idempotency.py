@@ -12,6 +12,7 @@ and unkeyed writes never pay for it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -35,6 +36,12 @@ def key_from_header(value: str | None) -> str | None:
     if not _KEY.fullmatch(value):
         raise bad_request(f"{HEADER} must be 1 to 255 visible ASCII characters", "invalid_idempotency_key")
     return value
+
+
+def derived_id(scope: str, key: str) -> str:
+    """The id of what a keyed request creates, derived from its key (32 hex digits, like uuid4().hex),
+    so that every run of that request, even one whose idempotency record was lost, names the same item."""
+    return hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()[:32]
 
 
 def run_once(

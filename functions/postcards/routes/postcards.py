@@ -18,7 +18,7 @@ from common.uploads import is_valid_id
 from postcards import cursor, idempotency, postcard_store, representations, upload_store
 from postcards.errors import ApiError, bad_request, conflict, not_found, unprocessable
 from postcards.http_io import created, json_body, query_integer
-from postcards.postcard_store import ClaimRefusal, Postcard, UploadClaimError
+from postcards.postcard_store import AlreadyWritten, ClaimRefusal, Postcard, UploadClaimError
 from postcards.routes.methods import refuse_other_methods
 from postcards.validation import Fields
 
@@ -75,10 +75,14 @@ def create_postcard() -> Response[Any]:
     body = json_body(event)
     key = idempotency.key_from_header(event.headers.get(idempotency.HEADER.lower()))
     draft = _new_postcard(body)
+    # With a key, the postcard's id follows from it: a re-run of a create whose environment died
+    # after the write (its idempotency record left in progress, then expired) finds the postcard it
+    # wrote instead of writing a second one (found by the chaos experiments, issue #13).
+    postcard_id = idempotency.derived_id("create-postcard", key) if key is not None else uuid.uuid4().hex
 
     def write() -> dict[str, Any]:
         # Stored as serialised text so that a replay answers with byte-identical JSON.
-        card = _write(draft)
+        card = _write(draft, postcard_id, keyed=key is not None)
         return {"id": card["id"], "json": json.dumps(card, separators=(",", ":"))}
 
     if key is None:
@@ -100,9 +104,9 @@ def _new_postcard(body: Any) -> NewPostcard:
     return NewPostcard(author=author, message=message, upload_id=upload_id, stamp=stamp)
 
 
-def _write(draft: NewPostcard) -> dict[str, Any]:
+def _write(draft: NewPostcard, postcard_id: str, *, keyed: bool) -> dict[str, Any]:
     card = Postcard(
-        id=uuid.uuid4().hex,
+        id=postcard_id,
         author=draft.author,
         message=draft.message,
         created_at=clock.now_iso(),
@@ -111,9 +115,32 @@ def _write(draft: NewPostcard) -> dict[str, Any]:
     )
     try:
         postcard_store.put(card)
+    except AlreadyWritten:
+        if not keyed:
+            raise  # a random id taken: nothing a client can do (500)
+        return _written_before(draft, postcard_id)
     except UploadClaimError as refused:
         raise _claim_error(refused.refusal, draft.upload_id) from None
     metrics.add_metric(name="PostcardsCreated", unit=MetricUnit.Count, value=1)
+    upload = upload_store.get(card.upload_id) if card.upload_id else None
+    return representations.postcard(card, upload)
+
+
+def _written_before(draft: NewPostcard, postcard_id: str) -> dict[str, Any]:
+    """The postcard an earlier run with the same key wrote, if it is this request's; else 409."""
+    card = postcard_store.get(postcard_id)
+    if card is None:
+        raise RuntimeError(f"postcard {postcard_id} exists to a write and not to a read")
+    if (card.author, card.message, card.upload_id, card.stamp) != (
+        draft.author,
+        draft.message,
+        draft.upload_id,
+        draft.stamp,
+    ):
+        raise conflict(
+            "idempotency_key_reused",
+            f"this {idempotency.HEADER} was already used with a different request body; use a new key",
+        )
     upload = upload_store.get(card.upload_id) if card.upload_id else None
     return representations.postcard(card, upload)
 

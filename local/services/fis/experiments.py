@@ -159,12 +159,17 @@ class Experiment:
             self._set_actions("cancelled", "Experiment failed before this action started.")
             self._set("failed", str(error), clock())
             return
+        if self.stop_requested.is_set():  # stopped while initiating: no fault was injected
+            self._set_actions("cancelled", "Experiment was stopped before this action started.")
+            self._set("stopped", REASONS["stopped"], clock())
+            return
         self.start_time = clock()
         ends = {name: self.start_time + seconds for name, seconds in durations.items()}
         try:
             await self._write_configurations(calls, ends)
-            self._set("running")
-            self._set_actions("running", "Action is running.")
+            if self.status != "stopping":
+                self._set("running")
+                self._set_actions("running", "Action is running.")
             await self._until_done(calls, ends, stop_check_interval_s, clock)
         finally:
             await self._delete_configurations(calls, list(self._written))
@@ -174,8 +179,12 @@ class Experiment:
             self._set("completed", None, clock())
 
     def request_stop(self) -> None:
-        if self.status not in TERMINAL:
-            self.stop_requested.set()
+        """StopExperiment: a running experiment answers ``stopping`` at once, as FIS does."""
+        if self.status in TERMINAL:
+            return
+        self.stop_requested.set()
+        if self.status == "running":
+            self._stop("Experiment stopped by user.")
 
     async def _initiate(self, calls: Calls) -> dict[str, float]:
         """Resolve every target the actions use and check the actions; their durations (s)."""
@@ -249,7 +258,8 @@ class Experiment:
                     del pending[name]
                 continue
             if self.stop_requested.is_set():
-                self._stop("Experiment stopped by user.")
+                if self.status != "stopping":
+                    self._stop("Experiment stopped by user.")
                 return
             if alarms:
                 states = await calls.alarm_states(alarms)

@@ -142,6 +142,7 @@ async def test_a_stop_request_stops_it_at_once_with_fis_reason() -> None:
     await _until(lambda: experiment.status == "running")
 
     experiment.request_stop()
+    assert (experiment.status, experiment.reason) == ("stopping", "Experiment is stopping.")
     await asyncio.wait_for(running, 2)
 
     assert (experiment.status, experiment.reason) == ("stopped", "Experiment stopped by user.")

@@ -498,6 +498,52 @@ class TestIdempotency:
         assert reply.error["code"] == "invalid_idempotency_key"
         assert tables.postcards() == []
 
+    def test_a_rerun_after_the_environment_died_mid_write_finds_the_postcard_it_wrote(
+        self, api: ApiClient, tables: Any
+    ) -> None:
+        # Given a keyed create whose environment died after the write, before the idempotency
+        # record was completed (the in-progress record then expires: Powertools lets the key run again)
+        headers: dict[str, str | list[str]] = {"Idempotency-Key": "died-1"}
+        first = api.post("/v1/postcards", VALID, headers=headers)
+        tables.forget_idempotency_records()
+
+        # When the client retries with its key
+        again = api.post("/v1/postcards", VALID, headers=headers)
+
+        # Then it gets the postcard the first run wrote, and there is still one
+        assert again.status == 201
+        assert again.json["id"] == first.json["id"]
+        assert again.headers["location"] == first.headers["location"]
+        assert len(tables.postcards()) == 1
+
+    def test_a_rerun_with_a_photo_after_a_died_write_is_not_refused_as_a_claimed_upload(
+        self, api: ApiClient, tables: Any
+    ) -> None:
+        tables.put_upload(UPLOAD_ID, "pending")
+        headers: dict[str, str | list[str]] = {"Idempotency-Key": "died-2"}
+        body = {**VALID, "upload_id": UPLOAD_ID}
+        first = api.post("/v1/postcards", body, headers=headers)
+        tables.forget_idempotency_records()
+
+        again = api.post("/v1/postcards", body, headers=headers)
+
+        assert again.status == 201
+        assert again.json["id"] == first.json["id"]
+        assert len(tables.postcards()) == 1
+
+    def test_a_rerun_with_another_body_after_a_died_write_is_409_and_writes_nothing(
+        self, api: ApiClient, tables: Any
+    ) -> None:
+        headers: dict[str, str | list[str]] = {"Idempotency-Key": "died-3"}
+        api.post("/v1/postcards", VALID, headers=headers)
+        tables.forget_idempotency_records()
+
+        reply = api.post("/v1/postcards", {**VALID, "message": "another"}, headers=headers)
+
+        assert reply.status == 409
+        assert reply.error["code"] == "idempotency_key_reused"
+        assert len(tables.postcards()) == 1
+
     def test_a_repeat_while_the_first_is_running_is_409_retry_later(self, stack: Any) -> None:
         # Given the first request with a key is still running when its repeat arrives
         context = FakeLambdaContext()
