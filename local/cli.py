@@ -1,4 +1,5 @@
-"""Command line of the local cloud: ``python -m local up [options]`` (``make up`` runs it).
+"""Command line of the local cloud: ``python -m local up [options]`` (``make up`` runs it) and
+``python -m local chaos FAULT [options]`` (``local.cloud.chaos_command``).
 
 Every option also has a ``LOCAL_*`` environment variable (see ``local.config``); options win.
 """
@@ -10,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from local import config as settings
+from local.cloud import chaos_command
 from local.cloud.variables import parse_assignment
 
 
@@ -60,6 +62,7 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--clear-vars", action="store_true", help="forget the variables kept from earlier runs (before --var)"
     )
+    chaos_command.add_parser(commands)
     return root
 
 
@@ -108,4 +111,6 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:
             command_line.error(str(error))
         return up(config)
+    if args.command == "chaos":
+        return chaos_command.run(args)
     return 2

@@ -28,15 +28,25 @@ def client(service: str) -> Any:
 
 
 def _config(service: str) -> Any:
-    if service != "s3":
-        return None
     from botocore.config import Config
+
+    # Bounded retries: botocore's default ("legacy") mode tries a DynamoDB call 10 times, with
+    # backoff summing to ~25 s, past the API function's 10 s timeout, so a throttled table made
+    # requests hang and then fail as the gateway's 502/504 rather than as the API's 503 +
+    # Retry-After (the DynamoDB-throttle chaos experiment, tests/local/chaos). "standard" mode:
+    # 3 attempts with full-jitter backoff, then the error is the function's to answer; the client
+    # retries with backoff of its own.
+    # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+    retries: Any = {"mode": "standard", "max_attempts": 3}
+    if service != "s3":
+        return Config(retries=retries)
 
     # Presigned POSTs (the site's uploads) must be SigV4, which botocore does not pick for presigning
     # by itself and S3 requires for buckets created since 2020; and they must name the bucket's
     # regional endpoint, or a browser's POST to a young bucket is redirected. An IP endpoint (the
     # local cloud) still gets path-style URLs.
     return Config(
+        retries=retries,
         signature_version="s3v4",
         s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"},
     )

@@ -46,8 +46,8 @@ class ClaimRefusal(enum.Enum):
     CONTENDED = "upload_claim_contended"  # another transaction touched the upload at the same moment
 
 
-class AlreadyWritten(Exception):
-    """A postcard with this id is already stored (a keyed create that ran before)."""
+class AlreadyStored(Exception):
+    """A postcard with this id exists: an earlier attempt of the same keyed write stored it."""
 
 
 class UploadClaimError(Exception):
@@ -57,10 +57,7 @@ class UploadClaimError(Exception):
 
 
 def put(postcard: Postcard) -> None:
-    """Write a new postcard; with an upload, claim it in the same transaction or write nothing.
-
-    AlreadyWritten when a postcard with its id exists (nothing is changed), UploadClaimError when
-    the upload cannot be claimed."""
+    """Write a new postcard; with an upload, claim it in the same transaction or write nothing."""
     item = _to_item(postcard)
     if postcard.upload_id is None:
         try:
@@ -69,7 +66,7 @@ def put(postcard: Postcard) -> None:
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise AlreadyWritten(postcard.id) from error
+                raise AlreadyStored(postcard.id) from error
             raise
         return
     transaction: list[TransactWriteItemTypeDef] = [
@@ -91,7 +88,7 @@ def put(postcard: Postcard) -> None:
         aws.dynamodb().transact_write_items(TransactItems=transaction)
     except ClientError as error:
         if _postcard_exists(error):
-            raise AlreadyWritten(postcard.id) from error
+            raise AlreadyStored(postcard.id) from error
         refusal = _claim_refusal(error)
         if refusal is None:
             raise
@@ -132,7 +129,6 @@ def page(limit: int, after: Position | None) -> tuple[list[Postcard], Position |
 
 
 def _postcard_exists(error: ClientError) -> bool:
-    """The transaction was cancelled because the postcard's own Put found its id taken."""
     if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
         return False
     reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]

@@ -18,7 +18,7 @@ from common.uploads import is_valid_id
 from postcards import cursor, idempotency, postcard_store, representations, upload_store
 from postcards.errors import ApiError, bad_request, conflict, not_found, unprocessable
 from postcards.http_io import created, json_body, query_integer
-from postcards.postcard_store import AlreadyWritten, ClaimRefusal, Postcard, UploadClaimError
+from postcards.postcard_store import AlreadyStored, ClaimRefusal, Postcard, UploadClaimError
 from postcards.routes.methods import refuse_other_methods
 from postcards.validation import Fields
 
@@ -36,6 +36,8 @@ MESSAGE_MAX_CHARS: Final = 280
 # to another's; the site shows an unknown id plainly instead. Same shape as NewPostcard.stamp in
 # the OpenAPI document, so the gateway and the function agree.
 STAMP_ID: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+# The namespace of ids derived from an Idempotency-Key (uuid5: the same request, the same id).
+_KEYED_IDS: Final = uuid.UUID("5e1f0c3a-8d2b-4b7e-9a61-2f4c6d8e0b13")
 STAMP_ID_EXPECTED: Final = "a stamp id (1 to 40 lowercase letters, digits or hyphens; not first a hyphen)"
 
 
@@ -75,14 +77,14 @@ def create_postcard() -> Response[Any]:
     body = json_body(event)
     key = idempotency.key_from_header(event.headers.get(idempotency.HEADER.lower()))
     draft = _new_postcard(body)
-    # With a key, the postcard's id follows from it: a re-run of a create whose environment died
-    # after the write (its idempotency record left in progress, then expired) finds the postcard it
-    # wrote instead of writing a second one (found by the chaos experiments, issue #13).
-    postcard_id = idempotency.derived_id("create-postcard", key) if key is not None else uuid.uuid4().hex
+    # A keyed write's id follows from the key and the request: if its first attempt wrote and then
+    # died before its success was recorded, the attempt that runs again finds its own postcard
+    # instead of writing a second one (found by the chaos experiments, tests/local/chaos).
+    postcard_id = _keyed_id(key, draft) if key is not None else uuid.uuid4().hex
 
     def write() -> dict[str, Any]:
         # Stored as serialised text so that a replay answers with byte-identical JSON.
-        card = _write(draft, postcard_id, keyed=key is not None)
+        card = _write(draft, postcard_id)
         return {"id": card["id"], "json": json.dumps(card, separators=(",", ":"))}
 
     if key is None:
@@ -104,7 +106,12 @@ def _new_postcard(body: Any) -> NewPostcard:
     return NewPostcard(author=author, message=message, upload_id=upload_id, stamp=stamp)
 
 
-def _write(draft: NewPostcard, postcard_id: str, *, keyed: bool) -> dict[str, Any]:
+def _keyed_id(key: str, draft: NewPostcard) -> str:
+    request = "\n".join((key, draft.author, draft.message, draft.upload_id or "", draft.stamp or ""))
+    return uuid.uuid5(_KEYED_IDS, request).hex
+
+
+def _write(draft: NewPostcard, postcard_id: str) -> dict[str, Any]:
     card = Postcard(
         id=postcard_id,
         author=draft.author,
@@ -115,32 +122,16 @@ def _write(draft: NewPostcard, postcard_id: str, *, keyed: bool) -> dict[str, An
     )
     try:
         postcard_store.put(card)
-    except AlreadyWritten:
-        if not keyed:
-            raise  # a random id taken: nothing a client can do (500)
-        return _written_before(draft, postcard_id)
     except UploadClaimError as refused:
         raise _claim_error(refused.refusal, draft.upload_id) from None
-    metrics.add_metric(name="PostcardsCreated", unit=MetricUnit.Count, value=1)
-    upload = upload_store.get(card.upload_id) if card.upload_id else None
-    return representations.postcard(card, upload)
-
-
-def _written_before(draft: NewPostcard, postcard_id: str) -> dict[str, Any]:
-    """The postcard an earlier run with the same key wrote, if it is this request's; else 409."""
-    card = postcard_store.get(postcard_id)
-    if card is None:
-        raise RuntimeError(f"postcard {postcard_id} exists to a write and not to a read")
-    if (card.author, card.message, card.upload_id, card.stamp) != (
-        draft.author,
-        draft.message,
-        draft.upload_id,
-        draft.stamp,
-    ):
-        raise conflict(
-            "idempotency_key_reused",
-            f"this {idempotency.HEADER} was already used with a different request body; use a new key",
-        )
+    except AlreadyStored:
+        stored = postcard_store.get(card.id)
+        if stored is None:  # stored a moment ago, so never: but never answer what is not there
+            raise
+        logger.info("postcard already written by an earlier attempt", extra={"postcard_id": card.id})
+        card = stored
+    else:
+        metrics.add_metric(name="PostcardsCreated", unit=MetricUnit.Count, value=1)
     upload = upload_store.get(card.upload_id) if card.upload_id else None
     return representations.postcard(card, upload)
 

@@ -8,7 +8,8 @@ the extension's own and not documented, so this one is ours: one JSON object per
 function), under ``<prefix>/<function name>/``, naming the action, its parameters, the qualifier it
 applies to and its end (an object left behind by a stopped cloud expires on its own).
 
-``local.services.fis`` writes them; ``local.services.lambda_.faults`` (the extension's part) reads them.
+``local.services.fis`` writes them; ``local.services.lambda_.fis_extension`` (the extension's part)
+reads them.
 """
 
 from __future__ import annotations

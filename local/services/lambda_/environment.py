@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Literal
 
 from local.services.lambda_ import memory
-from local.services.lambda_.faults import FaultSource
+from local.services.lambda_.faults import KillRule
+from local.services.lambda_.fis_extension import FaultSource
 from local.services.lambda_.functions import FunctionVersion
 from local.services.lambda_.invocation import Invocation, Outcome, platform_error
 from local.services.lambda_.pipes import ProcessOutput
@@ -67,7 +68,7 @@ class EnvironmentSpec:
     init_timeout_s: float
     enforce_memory: bool
     ca_bundle: Path | None = None
-    faults: FaultSource | None = None  # the FIS extension's part (local.services.lambda_.faults)
+    faults: FaultSource | None = None  # the FIS extension's part (local.services.lambda_.fis_extension)
 
 
 class ExecutionEnvironment:
@@ -99,6 +100,7 @@ class ExecutionEnvironment:
         self._spawned = 0.0
         self.output = ProcessOutput(self.log)
         self._kill_outcome: Outcome | None = None
+        self._doomed: str | None = None  # a request id whose response kills the process instead
         self._exit_task: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -230,6 +232,21 @@ class ExecutionEnvironment:
     def alive(self) -> bool:
         return self.state is not State.DEAD
 
+    def doom(self, invocation: Invocation, rule: KillRule) -> None:
+        """A fault (``local.services.lambda_.faults``): this environment dies during ``invocation``,
+        when the function posts its response or ``rule.after_ms`` into it."""
+        if rule.when == "before-response":
+            self._doomed = invocation.request_id
+        else:
+            asyncio.get_running_loop().call_later(rule.after_ms / 1000, self._killed_during, invocation)
+
+    def _killed_during(self, invocation: Invocation) -> None:
+        if invocation.result.done() or not self.alive:
+            return
+        message = f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed"
+        self.log.write(message)
+        self.kill(platform_error("Runtime.ExitError", message))
+
     # --- invocations -------------------------------------------------------------------------
 
     async def invoke(self, invocation: Invocation) -> Outcome:
@@ -317,6 +334,9 @@ class ExecutionEnvironment:
         invocation = self.current
         if invocation is None or invocation.request_id != request_id or invocation.result.done():
             return 400
+        if self._doomed == request_id:  # the work is done, the answer is lost with the process
+            self._killed_during(invocation)
+            return 202
         if len(body) > MAX_RESPONSE_BYTES:
             self._finish(
                 invocation,

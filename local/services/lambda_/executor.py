@@ -31,7 +31,7 @@ from local.services.lambda_.artifacts import Artifacts
 from local.services.lambda_.async_events import AsyncEvents
 from local.services.lambda_.background import BackgroundTasks
 from local.services.lambda_.environment import EnvironmentSpec, ExecutionEnvironment, InitType
-from local.services.lambda_.faults import FaultSource
+from local.services.lambda_.fis_extension import FaultSource
 from local.services.lambda_.functions import FunctionDirectory, FunctionVersion, split_function_name
 from local.services.lambda_.pools import EnvironmentPools
 from local.services.lambda_.provisioned import ProvisionedConcurrency

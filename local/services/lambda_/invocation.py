@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from local.services.xray.tracing import LambdaTrace
 
 if TYPE_CHECKING:
-    from local.services.lambda_.faults import Fault
+    from local.services.lambda_.fis_extension import Fault
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Invocation:
     trace: LambdaTrace | None = None  # set when Lambda records this invocation's X-Ray segments
     init_duration_ms: float | None = None  # set on the invocation that follows a cold start
     log_lines: list[str] = field(default_factory=list)
-    fault: Fault | None = None  # what an FIS experiment does to it (local.services.lambda_.faults)
+    fault: Fault | None = None  # what an FIS experiment does to it (local.services.lambda_.fis_extension)
 
     @property
     def qualifier(self) -> str | None:

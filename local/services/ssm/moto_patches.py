@@ -10,7 +10,7 @@ with its ARN, the way moto loads its other ``/aws/service/...`` trees on first u
 
 The layer holds ``aws-fis/bootstrap``, the ``AWS_LAMBDA_EXEC_WRAPPER`` the module sets. AWS's is the
 extension: a Runtime API proxy that polls the fault configuration in S3. Locally the executor plays
-that part (``local.services.lambda_.faults``) and the wrapper only runs the runtime, so that a function
+that part (``local.services.lambda_.fis_extension``) and the wrapper only runs the runtime, so that a function
 configured exactly as for AWS starts unchanged.
 """
 

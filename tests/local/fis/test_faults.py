@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from local.services.fis.configuration import FaultConfiguration
-from local.services.lambda_.faults import FaultSource
+from local.services.lambda_.fis_extension import FaultSource
 from local.services.lambda_.functions import FunctionVersion
 
 
