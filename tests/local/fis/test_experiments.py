@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ ALARM = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:stop"
 LOCATION = "arn:aws:s3:::fis-bucket/FisConfigs/"
 
 
-def in_a_loop(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
+def in_a_loop(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
     """Run an async test on a loop of its own (the suite has no asyncio plugin)."""
 
     @functools.wraps(test)
