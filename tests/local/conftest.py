@@ -61,6 +61,10 @@ def chaos_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningClo
     extension on the API function, the FIS templates and their stop alarm (tests/local/fis, and the
     FIS experiments in tests/local/chaos)."""
     running = start_cloud(tmp_path_factory.mktemp("chaos"), "--var", "chaos_enabled=true")
+    # The FIS templates (a CloudFormation stack) and their outputs come with the apply's end, which
+    # a first up finishes after it serves: endpoints.json then names every output.
+    running.wait_for_log("==> terraform (background", timeout_s=600)
+    running.endpoints = json.loads((running.state_dir / "endpoints.json").read_text())
     yield running
     stop_cloud(running)
 
