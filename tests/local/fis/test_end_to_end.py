@@ -84,18 +84,20 @@ def test_an_http_response_experiment_answers_for_the_api_until_stopped(
     experiment_id = _aws(chaos_cloud, "fis", "start-experiment", "--experiment-template-id", template_id)[
         "experiment"
     ]["id"]
-
-    # Then it runs, and the API answers with the injected response while it does
-    assert fis.wait_for(experiment_id, "running") == {"status": "running", "reason": "Experiment is running."}
-    injected = eventually(lambda: (r := _health(chaos_cloud)).status_code == 418 and r, "a 418 from the API")
-    assert injected.headers["Content-Type"].startswith("text/plain")
-    listed = _aws(chaos_cloud, "fis", "list-experiments")["experiments"]
-    assert {"id": experiment_id, "status": "running"} in [
-        {"id": e["id"], "status": e["state"]["status"]} for e in listed
-    ]
-
-    # And once stopped, FIS says so and the API answers normally again
-    stopping = _aws(chaos_cloud, "fis", "stop-experiment", "--id", experiment_id)["experiment"]["state"]
+    try:
+        # Then it runs, and the API answers with the injected response while it does
+        running = fis.wait_for(experiment_id, "running")
+        assert running == {"status": "running", "reason": "Experiment is running."}
+        (injected,) = eventually(
+            lambda: [r] if (r := _health(chaos_cloud)).status_code == 418 else None, "a 418 from the API"
+        )
+        assert injected.headers["Content-Type"].startswith("text/plain")
+        listed = _aws(chaos_cloud, "fis", "list-experiments")["experiments"]
+        states = [{"id": e["id"], "status": e["state"]["status"]} for e in listed]
+        assert {"id": experiment_id, "status": "running"} in states
+    finally:
+        # And once stopped, FIS says so and the API answers normally again
+        stopping = _aws(chaos_cloud, "fis", "stop-experiment", "--id", experiment_id)["experiment"]["state"]
     assert stopping["status"] in {"stopping", "stopped"}
     assert fis.wait_for(experiment_id, "stopped") == {
         "status": "stopped",
@@ -118,9 +120,9 @@ def test_an_error_without_prevent_execution_runs_the_handler_and_fails_the_answe
     marker = f"written under FIS {experiment_id}"
     try:
         # When a postcard is sent until the fault answers
-        def failed_write() -> requests.Response | None:
+        def failed_write() -> list[requests.Response] | None:
             reply = requests.post(url, json={"author": "FIS", "message": marker}, timeout=40)
-            return reply if reply.status_code == 502 else None
+            return [reply] if reply.status_code == 502 else None
 
         eventually(failed_write, "a 502 for a write")
     finally:
