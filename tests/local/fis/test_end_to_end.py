@@ -128,9 +128,13 @@ def test_an_error_without_prevent_execution_runs_the_handler_and_fails_the_answe
     finally:
         fis.stop(experiment_id)
 
-    # Then the client saw API Gateway's 502, yet the handler ran: the postcard is stored
-    feed = requests.get(url, params={"limit": "50"}, timeout=40).json()["items"]
-    assert marker in [card["message"] for card in feed]
+    # Then the client saw API Gateway's 502, yet the handler ran: the postcard is stored (the feed
+    # read once the executor has seen the experiment end: it reads S3 again within 1 s)
+    def feed() -> list[str] | None:
+        reply = requests.get(url, params={"limit": "50"}, timeout=40)
+        return [card["message"] for card in reply.json()["items"]] if reply.status_code == 200 else None
+
+    assert marker in eventually(feed, "the feed served again")
 
 
 def test_an_experiment_runs_its_duration_then_completes(chaos_cloud: RunningCloud, fis: Fis) -> None:
