@@ -4,6 +4,7 @@ and an experiment as a fault for the chaos harness (tests/local/chaos/experiment
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from collections.abc import Callable
@@ -91,15 +92,28 @@ class Fis:
             self.client.stop_experiment(id=experiment_id)
         return self.wait_for(experiment_id, *TERMINAL)
 
+    def wait_until_injected(self, experiment_id: str, timeout_s: float = 90) -> None:
+        """Invoke the API function until one invocation's log says the experiment's fault was
+        injected: the executor, like AWS's extension, polls S3 for the configuration (every 1 s
+        here), so a running experiment reaches invocations a moment later."""
+        lambda_ = self.cloud.client("lambda")
+        needle = f"AWS FIS fault injected ({experiment_id}/"
+
+        def injected() -> bool:
+            answer = lambda_.invoke(FunctionName=self.function_name, Payload=b"{}", LogType="Tail")
+            return needle in base64.b64decode(answer.get("LogResult", "")).decode(errors="replace")
+
+        eventually(injected, f"a fault of {experiment_id} in an invocation", timeout_s, every_s=0.1)
+
     def fault(self, name: str, description: str, template_id: str) -> Fault:
-        """An experiment from ``template_id`` as the harness's fault: injected by starting it (once
-        it runs, its configuration is in S3 for the executor, which reads it within its 1 s poll),
-        removed by stopping it."""
+        """An experiment from ``template_id`` as the harness's fault: injected by starting it and
+        waiting until an invocation shows it, removed by stopping it."""
         started: list[str] = []
 
         def inject() -> None:
             started.append(self.start(template_id))
             self.wait_for(started[-1], "running")
+            self.wait_until_injected(started[-1])
 
         def remove() -> None:
             if started:
