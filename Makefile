@@ -119,10 +119,23 @@ test-terraform: venv tf-modules ## terraform test (mock provider) and apply to m
 	@TF_DATA_DIR=$(TF_TEST_DATA) terraform -chdir=$(TF_DIR) test -no-color
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/terraform
 
-test-local: venv $(TF_RC) chromium axe-core certutil ## The local cloud end to end (starts its own cloud on free ports)
+# local/ runs mostly in subprocesses of the tests (the cloud and its children): coverage follows them
+# (tests/local/coverage.ini) and the combined figure must stay above this gate.
+LOCAL_COVERAGE_MIN ?= 87
+LOCAL_COVERAGE := $(ROOT)/build/coverage-local
+
+test-local: venv $(TF_RC) chromium axe-core certutil ## The local cloud end to end, coverage of local/ >= LOCAL_COVERAGE_MIN %
 	@echo "==> local cloud tests"
 	@$(MAKE) build ARCH=$(HOST_ARCH)
-	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/local
+	@rm -rf $(LOCAL_COVERAGE) && mkdir -p $(LOCAL_COVERAGE)
+	@export COVERAGE_LOCAL_DATA_FILE=$(LOCAL_COVERAGE)/.coverage PATH="$(BIN):$$PATH"; \
+		$(PY) -m coverage run --rcfile=tests/local/coverage.ini -m pytest -q tests/local; \
+		$(PY) -m coverage combine --quiet --rcfile=tests/local/coverage.ini; \
+		status=0; $(PY) -m coverage report --rcfile=tests/local/coverage.ini --sort=cover \
+			--fail-under=$(LOCAL_COVERAGE_MIN) > $(LOCAL_COVERAGE)/report.txt || status=$$?; \
+		echo "coverage of local/ (least covered first; all in $(LOCAL_COVERAGE)/report.txt):"; \
+		head -n 14 $(LOCAL_COVERAGE)/report.txt; echo "..."; tail -n 3 $(LOCAL_COVERAGE)/report.txt; \
+		exit $$status
 
 test-browser: venv $(TF_RC) chromium axe-core certutil ## Only the site's browser tests (a local cloud of their own)
 	@$(MAKE) build ARCH=$(HOST_ARCH)
@@ -183,14 +196,15 @@ load: venv $(TF_RC) ## Long load above reserved concurrency + schema fuzzing; fi
 # With FAULT: one local fault on the running `make up` (FAULT="dynamodb-throttle --percent 30",
 # FAULT=list, FAULT=clear; python -m local chaos --help). Without: every experiment of
 # tests/local/chaos on a cloud of its own, each phase CHAOS_SCALE times longer than in make test
-# (bounded in count and time, loopback only); results in build/chaos/*.json and REPORT.md.
+# (bounded in count and time, loopback only); results in build/chaos/*.json and REPORT.md. Its own
+# temporary folder: the machine's shared pytest folder keeps only the last few runs.
 CHAOS_SCALE ?= 4
 chaos: venv $(TF_RC) ## Local faults (FAULT=... on a running make up), or every chaos experiment, longer
 	@if [ -n "$(FAULT)" ]; then \
 		$(PY) -m local chaos $(FAULT); \
 	else \
 		$(MAKE) build ARCH=$(HOST_ARCH) && \
-		PATH="$(BIN):$$PATH" CHAOS_SCALE=$(CHAOS_SCALE) $(PY) -m pytest -q tests/local/chaos; \
+		PATH="$(BIN):$$PATH" CHAOS_SCALE=$(CHAOS_SCALE) $(PY) -m pytest -q --basetemp="$$(mktemp -d)" tests/local/chaos; \
 	fi
 
 # --- terraform against AWS ---------------------------------------------------------------------

@@ -61,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
     tls = ssl.create_default_context(cafile=endpoints.get("ca_bundle"))
     if args.fault == "list":
         status, body = _call("GET", url, None, tls)
-        for fault in body.get("faults", []) if status == 200 else []:
+        listed = body.get("faults", []) if status == 200 else []
+        for fault in listed:
             print(f"{fault['id']}\t{fault['kind']}\t{json.dumps(fault['settings'])}")
+        if status == 200 and not listed:
+            print("no fault is on")
     elif args.fault == "clear":
         status, body = _call("DELETE", url + (f"/{args.id}" if args.id else ""), None, tls)
     else:

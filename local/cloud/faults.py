@@ -138,6 +138,9 @@ class LocalFaults:
             if fault.kind == "kill-environment":
                 rule = self.functions.kills.get(fault.id)
                 entry["remaining"] = "all" if rule is None or rule.remaining is None else rule.remaining
+            if fault.kind.startswith("dynamodb-"):
+                answering = self.edge.answering.get(fault.id)
+                entry["answered"] = getattr(answering, "answered", 0)
             listed.append(entry)
         return listed
 

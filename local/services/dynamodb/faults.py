@@ -42,13 +42,14 @@ ERRORS: Final[dict[str, tuple[int, str, str]]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class ApiErrorRule:
     """Answer ``error`` to ``percent`` % of the matching calls (``operations``: every one if empty)."""
 
     error: str
     percent: float
     operations: frozenset[str] = frozenset()
+    answered: int = 0  # calls answered with the error so far (the fault's listing shows it)
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], default_error: str) -> ApiErrorRule:
@@ -73,6 +74,7 @@ class ApiErrorRule:
             return None
         if rng.uniform(0, 100) >= self.percent:
             return None
+        self.answered += 1
         status, namespace, message = ERRORS[self.error]
         body = json.dumps({"__type": f"{namespace}#{self.error}", "message": message}).encode()
         return status, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": self.error}, body

@@ -179,9 +179,10 @@ class EnvironmentPools:
             pool.environments.discard(environment)
             self.background.spawn(environment.stop())
 
-    def reap_idle(self, idle_timeout_s: float) -> int:
-        """Stop on-demand environments idle for longer than ``idle_timeout_s``; return how many."""
-        deadline = time.monotonic() - idle_timeout_s
+    def reap_idle(self, idle_timeout_s: float, now: float | None = None) -> int:
+        """Stop on-demand environments idle for longer than ``idle_timeout_s`` at ``now`` (the
+        monotonic clock environments stamp ``last_used`` with; injectable for tests); return how many."""
+        deadline = (time.monotonic() if now is None else now) - idle_timeout_s
         reaped = 0
         for pool in self.by_version.values():
             keep = []

@@ -1,6 +1,7 @@
 """An experiment: a steady-state hypothesis, a fault, and the four phases that test one against the
 other (Principles of Chaos Engineering, https://principlesofchaos.org/):
 
+0. **warm-up**: a short probe (not judged), so that the steady state measured is a warm one;
 1. **before**: measure; the hypothesis must hold (else the system was not steady: no verdict);
 2. **during**: inject the fault, measure under it (plus what the experiment observes itself);
 3. **removed**: remove the fault (always, even when a phase fails);
@@ -86,17 +87,26 @@ class Experiment:
     observe_during: Observe | None = None
     observe_after: Observe | None = None
     probe: LoadShape = field(default_factory=lambda: LoadShape(clients=2, operations=8, seconds=10))
+    # The steady state is a warm one: a probe first, its figures kept apart, so that cold starts
+    # (a fresh cloud's first requests) are not taken for the system being unsteady.
+    warm_up: bool = True
 
     def run(self, api: Api) -> Result:
         result = Result(self.name, self.hypothesis, self.fault, self.load)
         try:
             self._run(api, result)
+        except Exception as error:  # recorded with the figures so far, then the test fails with it
+            result.violations["error"] = [repr(error)]
+            raise
         finally:
             report.write(result.as_dict())
         return result
 
     def _run(self, api: Api, result: Result) -> None:
         hypothesis = self.hypothesis
+        if self.warm_up:  # as many clients as the load: as many environments warm
+            warm_up = LoadShape(self.load.clients, self.load.clients * 4, self.probe.seconds)
+            result.phases["warm_up"] = measure(api, warm_up, seed=0)
         before = result.phases["before"] = measure(api, self.load, seed=1)
         if problems := hypothesis.violations(before):
             result.violations["before"] = problems

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,15 @@ class LoadShape:
 
 
 def measure(api: Api, shape: LoadShape, *, seed: int = 13) -> dict[str, Any]:
-    """Run ``shape`` against the API and the site; the figures (see ``hypothesis``)."""
+    """Run ``shape`` against the API and the site; the figures (see ``hypothesis``).
+
+    In a thread of its own: the load runs its own event loop, and a test driving Chromium through
+    Playwright's sync API already has one running in this thread."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(_measure, api, shape, seed).result()
+
+
+def _measure(api: Api, shape: LoadShape, seed: int) -> dict[str, Any]:
     run, check = load.run_and_verify(
         api.url,
         api.scan_pages("postcards"),

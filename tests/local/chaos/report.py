@@ -67,7 +67,15 @@ def render(results: list[dict[str, Any]]) -> str:
         lines += [f"## {result['experiment']}", "", f"Hypothesis: {result['hypothesis']['statement']}", ""]
         for phase, problems in result.get("violations", {}).items():
             lines += [f"- {phase}: {problem}" for problem in problems]
-        observed = result.get("phases", {}).get("during", {}).get("observed")
+        during = result.get("phases", {}).get("during", {})
+        if during:
+            writes = during.get("writes", {})
+            lines.append(
+                f"- during the fault: {during.get('operations')} operations in {during.get('elapsed_s')} s, "
+                f"attempt statuses `{json.dumps(during.get('attempt_statuses', {}), sort_keys=True)}`, "
+                f"{writes.get('acknowledged')} writes acknowledged, {writes.get('stored')} stored"
+            )
+        observed = during.get("observed")
         if observed:
             lines.append(f"- observed during the fault: `{json.dumps(observed, sort_keys=True)}`")
         lines.append("")

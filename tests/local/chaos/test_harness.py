@@ -88,7 +88,9 @@ def test_an_experiment_that_holds_writes_its_figures_and_the_report(
     shape = LoadShape(clients=1, operations=2, seconds=1)
 
     # When the experiment runs
-    result = Experiment("steady", hypothesis(), fault, shape, observe_during=lambda: {"queue": 2}).run(
+    result = Experiment(
+        "steady", hypothesis(), fault, shape, observe_during=lambda: {"queue": 2}, warm_up=False
+    ).run(
         api=None  # type: ignore[arg-type]
     )
 
@@ -116,7 +118,7 @@ def test_a_fault_that_breaks_the_hypothesis_refutes_it_and_is_still_removed(
     quick = steady_state("x", max_error_rate=0.05, max_p99_ms=2000, recovery_s=0)
 
     # When the experiment runs
-    result = Experiment("broken", quick, fault, shape).run(api=None)  # type: ignore[arg-type]
+    result = Experiment("broken", quick, fault, shape, warm_up=False).run(api=None)  # type: ignore[arg-type]
 
     # Then it is refuted during the fault and after, with no recovery time, and the fault is gone
     assert result.verdict == "refuted"
@@ -131,7 +133,21 @@ def test_an_unsteady_system_gets_no_verdict_and_no_fault(
     scripted(monkeypatch, [{**STEADY, "error_rate": 1.0}])
     injected: list[bool] = []
     fault = Fault("f", "f", lambda: injected.append(True), lambda: None)
-    result = Experiment("unsteady", hypothesis(), fault, LoadShape(1, 1, 1)).run(api=None)  # type: ignore[arg-type]
+    result = Experiment("unsteady", hypothesis(), fault, LoadShape(1, 1, 1), warm_up=False).run(api=None)  # type: ignore[arg-type]
     assert result.verdict == "inconclusive"
     assert injected == []
     assert "before" in result.violations
+
+
+def test_a_cold_first_probe_is_a_warm_up_not_judged(results: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a system whose very first requests are slow (cold starts), and steady afterwards
+    cold = {**STEADY, "latency_ms": {"p99": 60_000.0}}
+    scripted(monkeypatch, [cold, STEADY])
+    fault = Fault("noop", "nothing", lambda: None, lambda: None)
+
+    # When an experiment runs with its warm-up
+    result = Experiment("warm", hypothesis(), fault, LoadShape(1, 1, 1)).run(api=None)  # type: ignore[arg-type]
+
+    # Then the cold figures are kept as the warm-up's, and the verdict is taken on the warm ones
+    assert result.phases["warm_up"]["latency_ms"]["p99"] == 60_000.0
+    assert result.verdict == "held"

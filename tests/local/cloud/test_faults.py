@@ -144,6 +144,7 @@ def test_the_dynamodb_rule_answers_only_functions_calls_to_dynamodb_as_dynamodb_
     internal = ApiErrorRule.from_settings({"operations": "Query"}, "InternalServerError")
     assert internal.answer("DynamoDB_20120810.PutItem", FUNCTION_AGENT, rng) is None
     assert (internal.answer("DynamoDB_20120810.Query", FUNCTION_AGENT, rng) or (0,))[0] == 500
+    assert (rule.answered, internal.answered) == (1, 1)
 
 
 def test_a_share_of_calls_is_answered_with_the_error() -> None:
