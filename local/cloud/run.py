@@ -54,6 +54,7 @@ from local.services.cloudwatch.alarm_evaluator import AlarmEvaluator
 from local.services.cloudwatch.control import CloudWatchCalls
 from local.services.cloudwatch.metrics import MetricPublisher
 from local.services.events import schedules
+from local.services.fis.service import Fis
 from local.services.lambda_.executor import Executor
 from local.services.lambda_.telemetry import LambdaTelemetry
 from local.services.logs.sink import LogSink
@@ -90,6 +91,7 @@ class LocalCloud:
         self.metrics: MetricPublisher | None = None
         self.executor: Executor | None = None
         self.edge: Edge | None = None
+        self.fis: Fis | None = None
         self.tls: LocalTls | None = None  # the local CA, the leaves, the HTTPS listener
         self.controlplane: asyncio.subprocess.Process | None = None
         self.container_api: asyncio.subprocess.Process | None = None
@@ -219,6 +221,10 @@ class LocalCloud:
             ),
             say=progress.say,
         )
+        # FIS runs experiments on the executor's invocations through S3 (local.services.fis).
+        self.fis = Fis(
+            ControlPlaneClient(config.edge_url, config.region, self.session), config.region, config.account_id
+        )
         edge_faults = EdgeFaults()
         self.faults = LocalFaults(edge_faults, self.executor.pools.faults, self._restart_container_api)
         self.edge = Edge(
@@ -228,6 +234,7 @@ class LocalCloud:
             self.executor,
             self._function_written,
             xray=self.xray,
+            fis=self.fis,
             tls_leaf=tls.loopback,
             environments=self.executor.status,
             faults=edge_faults,
@@ -483,6 +490,8 @@ class LocalCloud:
         self.stack.cancel()
         for service in reversed(self.services):
             await _quietly(service.stop())
+        if self.fis is not None:  # its experiments' fault configurations deleted while S3 answers
+            await _quietly(self.fis.close())
         if self.edge is not None:
             await _quietly(self.edge.stop())
         if self.executor is not None:

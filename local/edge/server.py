@@ -4,7 +4,8 @@ answers plain HTTP too, for the local cloud's own clients and old scripts).
 Terraform, the aws CLI, boto3 in tests and boto3 inside the functions (``AWS_ENDPOINT_URL``) all
 talk to it. Requests go to moto unchanged (``local.edge.proxy``) except the Lambda operations in
 ``local.edge.lambda_api``, the X-Ray API (requests signed for ``xray``: ``local.services.xray.api``)
-and OTLP/HTTP traces (unsigned ``POST /v1/traces``: ``local.services.xray.otlp``); the local faults'
+and OTLP/HTTP traces (unsigned ``POST /v1/traces``: ``local.services.xray.otlp``); FIS's experiment
+operations (signed for ``fis``, ``/experiments...``: ``local.services.fis.api``); the local faults'
 control endpoint (``/_local/faults``: ``local.cloud.faults``) and the faults themselves
 (``local.edge.faults``) before a call is forwarded. Lambda write calls
 that succeed are reported to the executor so that it drops cached configurations at once (and
@@ -27,6 +28,8 @@ from local.edge import lambda_api
 from local.edge.faults import EdgeFaults
 from local.edge.proxy import Forwarder
 from local.invoke import InvokeError, Invoker
+from local.services.fis import api as fis_api
+from local.services.fis.service import Fis
 from local.services.lambda_ import status as lambda_status
 from local.services.lambda_.functions import split_function_name
 from local.services.xray import otlp
@@ -58,6 +61,7 @@ class Edge:
         on_function_write: Callable[[str, str], None] = lambda name, path: None,
         *,
         xray: XRay | None = None,
+        fis: Fis | None = None,
         tls_leaf: LeafFiles | None = None,
         environments: Callable[[], dict[str, Any]] | None = None,
         faults: EdgeFaults | None = None,
@@ -67,6 +71,7 @@ class Edge:
         self.port = port
         self.invoker = invoker
         self.xray = xray
+        self.fis = fis
         self.on_function_write = on_function_write
         self.environments = environments  # the executor's status, for the local console
         self.faults = faults or EdgeFaults()
@@ -122,6 +127,13 @@ class Edge:
                 return web.Response(status=response.status, body=response.body, headers=response.headers)
         if (refused := await self.faults.apply(request)) is not None:
             return refused
+        return await self._fis_or_forward(request, path)
+
+    async def _fis_or_forward(self, request: BaseRequest, path: str) -> web.StreamResponse:
+        """FIS's experiment operations run here (its template operations are moto's); the rest is moto's."""
+        if self.fis is not None and _is_fis_experiment(request, path):
+            answer = await fis_api.handle(self.fis, request.method, path, request.query, await request.read())
+            return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
         return await self.forwarder.forward(request)
 
     async def _local_endpoint(self, request: BaseRequest, path: str) -> web.StreamResponse | None:
@@ -182,3 +194,7 @@ def _is_lambda(request: BaseRequest) -> bool:
     """Signed requests name their service; unsigned ones on these paths are our own invocations."""
     authorization = request.headers.get("Authorization")
     return authorization is None or "/lambda/aws4_request" in authorization
+
+
+def _is_fis_experiment(request: BaseRequest, path: str) -> bool:
+    return fis_api.handles(path) and "/fis/aws4_request" in request.headers.get("Authorization", "")

@@ -1,5 +1,6 @@
 """Chaos experiments on the session's local cloud (tests/local/conftest.py): the API (``api``, from
-tests/local/api), its local faults (``faults``, all cleared after each test) and how long each
+tests/local/api), its local faults (``faults``, all cleared after each test), FIS on the chaos-enabled cloud
+(``chaos_api``, ``fis``: the experiments in test_fis_*.py) and how long each
 measurement runs (``chaos_scale``: 1 in ``make test``; ``make chaos`` sets CHAOS_SCALE for longer
 runs)."""
 
@@ -12,7 +13,7 @@ import pytest
 
 # Shared fixtures: the API (tests/local/api), and the site with its browser fixtures (Chromium, a
 # watched page per test: tests/local/cloudfront).
-from tests.local.api.conftest import api  # noqa: F401
+from tests.local.api.conftest import Api, api  # noqa: F401
 from tests.local.chaos.faults import LocalFaults
 from tests.local.chaos.measure import LoadShape
 from tests.local.cloud_support import RunningCloud
@@ -25,6 +26,7 @@ from tests.local.cloudfront.conftest import (  # noqa: F401
     site_page,
     watch,
 )
+from tests.local.fis.support import Fis
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +50,14 @@ def faults(cloud: RunningCloud) -> Iterator[LocalFaults]:
     local = LocalFaults(cloud)
     yield local
     local.clear()  # whatever a failed test left on
+
+
+@pytest.fixture(scope="session")
+def chaos_api(chaos_cloud: RunningCloud) -> Api:
+    """The API on the chaos-enabled cloud (the FIS experiments, tests/local/chaos/test_fis_*.py)."""
+    return Api(chaos_cloud)
+
+
+@pytest.fixture(scope="session")
+def fis(chaos_cloud: RunningCloud) -> Fis:
+    return Fis(chaos_cloud)

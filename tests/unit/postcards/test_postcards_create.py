@@ -498,6 +498,22 @@ class TestIdempotency:
         assert reply.error["code"] == "invalid_idempotency_key"
         assert tables.postcards() == []
 
+    def test_a_rerun_with_a_photo_after_a_died_write_is_not_refused_as_a_claimed_upload(
+        self, api: ApiClient, tables: Any
+    ) -> None:
+        tables.put_upload(UPLOAD_ID, "pending")
+        headers: dict[str, str | list[str]] = {"Idempotency-Key": "died-2"}
+        body = {**VALID, "upload_id": UPLOAD_ID}
+        first = api.post("/v1/postcards", body, headers=headers)
+        for record in tables.idempotency_records():  # the attempt died: its record expired
+            tables.delete_idempotency_record(record)
+
+        again = api.post("/v1/postcards", body, headers=headers)
+
+        assert again.status == 201
+        assert again.json["id"] == first.json["id"]
+        assert len(tables.postcards()) == 1
+
     def test_a_repeat_while_the_first_is_running_is_409_retry_later(self, stack: Any) -> None:
         # Given the first request with a key is still running when its repeat arrives
         context = FakeLambdaContext()
