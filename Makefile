@@ -36,7 +36,7 @@ AXE_CORE_VERSION := 4.14.1
 AXE_CORE := $(TOOLS)/node_modules/axe-core/axe.min.js
 
 .PHONY: help venv lock build lint fmt test test-unit test-build test-terraform test-local test-browser \
-	chromium axe-core certutil trust untrust bench load up plan deploy destroy tf-init tf-modules clean
+	chromium axe-core certutil trust untrust bench bench-readme load chaos up plan deploy destroy tf-init tf-modules clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -119,14 +119,28 @@ test-terraform: venv tf-modules ## terraform test (mock provider) and apply to m
 	@TF_DATA_DIR=$(TF_TEST_DATA) terraform -chdir=$(TF_DIR) test -no-color
 	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/terraform
 
-test-local: venv $(TF_RC) chromium axe-core certutil ## The local cloud end to end (starts its own cloud on free ports)
+# local/ runs mostly in subprocesses of the tests (the cloud and its children): coverage follows them
+# (tests/local/coverage.ini) and the combined figure must stay above this gate.
+LOCAL_COVERAGE_MIN ?= 87
+LOCAL_COVERAGE := $(ROOT)/build/coverage-local
+
+test-local: venv $(TF_RC) chromium axe-core certutil ## The local cloud end to end, coverage of local/ >= LOCAL_COVERAGE_MIN %
 	@echo "==> local cloud tests"
 	@$(MAKE) build ARCH=$(HOST_ARCH)
-	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q tests/local
+	@rm -rf $(LOCAL_COVERAGE) && mkdir -p $(LOCAL_COVERAGE)
+	@export COVERAGE_LOCAL_DATA_FILE=$(LOCAL_COVERAGE)/.coverage PATH="$(BIN):$$PATH"; \
+		$(PY) -m coverage run --rcfile=tests/local/coverage.ini -m pytest -q tests/local; \
+		$(PY) -m coverage combine --quiet --rcfile=tests/local/coverage.ini; \
+		status=0; $(PY) -m coverage report --rcfile=tests/local/coverage.ini --sort=cover \
+			--fail-under=$(LOCAL_COVERAGE_MIN) > $(LOCAL_COVERAGE)/report.txt || status=$$?; \
+		echo "coverage of local/ (least covered first; all in $(LOCAL_COVERAGE)/report.txt):"; \
+		head -n 14 $(LOCAL_COVERAGE)/report.txt; echo "..."; tail -n 3 $(LOCAL_COVERAGE)/report.txt; \
+		exit $$status
 
-test-browser: venv $(TF_RC) chromium axe-core certutil ## Only the site's browser tests (a local cloud of their own)
+test-browser: venv $(TF_RC) chromium axe-core certutil ## Only the browser tests: the site's and the console's (a local cloud of their own)
 	@$(MAKE) build ARCH=$(HOST_ARCH)
-	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q $(addprefix tests/local/cloudfront/test_site_,browser.py lab.py resilience.py accessibility.py)
+	@PATH="$(BIN):$$PATH" $(PY) -m pytest -q $(addprefix tests/local/cloudfront/test_site_,browser.py lab.py resilience.py accessibility.py) \
+		tests/local/console/test_console_browser.py
 
 # The browser tests drive Debian's chromium through Playwright; Playwright's own browser downloads
 # are never used. Installed with apt-get when this user may (root or passwordless sudo).
@@ -174,11 +188,28 @@ untrust: venv certutil ## Remove the local CA from your browsers' NSS databases
 bench: venv ## Benchmarks, JSON results in build/bench/ (one with its args: BENCH="coldstart --rounds 5")
 	@PATH="$(BIN):$$PATH" $(PY) -m tests.bench $(BENCH)
 
+bench-readme: venv ## The README's benchmark tables, regenerated from build/bench/*.json
+	@$(PY) -m tests.bench._readme
+
 # Bounded (count and time), loopback only, on a local cloud of its own that it stops. Options:
 # LOAD="--clients 32 --seconds 60 --seed 7" (python -m tests.local.api --help).
 load: venv $(TF_RC) ## Long load above reserved concurrency + schema fuzzing; figures in build/load/*.json
 	@$(MAKE) build ARCH=$(HOST_ARCH)
 	@PATH="$(BIN):$$PATH" $(PY) -m tests.local.api $(LOAD)
+
+# With FAULT: one local fault on the running `make up` (FAULT="dynamodb-throttle --percent 30",
+# FAULT=list, FAULT=clear; python -m local chaos --help). Without: every experiment of
+# tests/local/chaos on a cloud of its own, each phase CHAOS_SCALE times longer than in make test
+# (bounded in count and time, loopback only); results in build/chaos/*.json and REPORT.md. Its own
+# temporary folder: the machine's shared pytest folder keeps only the last few runs.
+CHAOS_SCALE ?= 4
+chaos: venv $(TF_RC) ## Local faults (FAULT=... on a running make up), or every chaos experiment, longer
+	@if [ -n "$(FAULT)" ]; then \
+		$(PY) -m local chaos $(FAULT); \
+	else \
+		$(MAKE) build ARCH=$(HOST_ARCH) && \
+		PATH="$(BIN):$$PATH" CHAOS_SCALE=$(CHAOS_SCALE) $(PY) -m pytest -q --basetemp="$$(mktemp -d)" tests/local/chaos; \
+	fi
 
 # --- terraform against AWS ---------------------------------------------------------------------
 

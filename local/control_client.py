@@ -69,14 +69,15 @@ class ControlPlaneClient:
                 raise _error(response.status, "", raw)
             return json.loads(raw) if raw else {}
 
-    async def query_call(self, service: str, action: str, params: dict[str, str]) -> None:
-        """A query-protocol call (SNS) whose answer is not needed beyond its success."""
+    async def query_call(self, service: str, action: str, params: dict[str, str]) -> bytes:
+        """A query-protocol call (SNS, STS); the XML answer, or ControlPlaneError."""
         headers = {"Authorization": self._authorization(service)}
         form = {"Action": action, "Version": _QUERY_VERSIONS[service], **params}
         async with self.session.post(self.url + "/", data=form, headers=headers) as response:
             raw = await response.read()
             if response.status >= 400:
                 raise ControlPlaneError(response.status, action, raw[:300].decode(errors="replace"))
+            return raw
 
     async def local_route(
         self, method: str, path: str, *, params: dict[str, str] | None = None, body: Any = None
@@ -89,6 +90,23 @@ class ControlPlaneClient:
                 raise _error(response.status, "LocalRouteFailed", raw)
             return json.loads(raw) if raw else {}
 
+    async def rest_call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, str] | None = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """A REST call (S3's path-style object API, FIS): its status and body, errors included."""
+        sent = {"Authorization": self._authorization(service), **(headers or {})}
+        async with self.session.request(
+            method, self.url + path, params=query, data=data, headers=sent
+        ) as response:
+            return response.status, await response.read()
+
     async def download(self, url: str) -> bytes:
         async with self.session.get(url) as response:
             if response.status != 200:
@@ -96,7 +114,7 @@ class ControlPlaneClient:
             return await response.read()
 
 
-_QUERY_VERSIONS = {"sns": "2010-03-31"}
+_QUERY_VERSIONS = {"sns": "2010-03-31", "sts": "2011-06-15"}
 
 
 def _error(status: int, header_code: str, raw: bytes) -> ControlPlaneError:

@@ -38,6 +38,7 @@ class Reported:
 
     site_url: str | None = None
     container_api_url: str | None = None
+    console_url: str | None = None
     apigateway_endpoints: list[dict[str, str]] = field(default_factory=list)
     terraform_outputs: dict[str, Any] = field(default_factory=dict)
     terraform: TerraformStatus | None = None
@@ -63,6 +64,8 @@ class Endpoints:
     """That stage by its ``<api-id>.execute-api.localhost`` host name (HTTPS when it is served)."""
     container_api_url: str | None
     """The stand-in of the existing container API (HTTPS)."""
+    console_url: str | None
+    """The local console (traces, service map, environments, logs, metrics, alarms), HTTPS."""
     aws_endpoint_url: str
     """The edge: the one AWS endpoint (``AWS_ENDPOINT_URL``) for SDKs, the aws CLI and Terraform, by
     HTTPS (``https://127.0.0.1:4566``; the same port answers plain HTTP too)."""
@@ -119,6 +122,7 @@ class Endpoints:
             api_custom_domain_url=custom_url,
             api_execute_api_url=execute_api_url,
             container_api_url=reported.container_api_url,
+            console_url=reported.console_url,
             aws_endpoint_url=config.aws_endpoint_url,
             ca_bundle=str(bundle_of(config.ca_dir)),
             controlplane_url=config.controlplane_url,

@@ -19,6 +19,7 @@ def check_ports_free(config: Config) -> None:
         "site": (config.ports.site, socket.SOCK_STREAM),
         "https": (config.ports.https, socket.SOCK_STREAM),
         "xray-daemon": (config.ports.xray_daemon, socket.SOCK_DGRAM),
+        "console": (config.ports.console, socket.SOCK_STREAM),
     }
     for name, (port, kind) in names.items():
         if port == 0:  # picked by the system when bound

@@ -20,6 +20,7 @@ def print_urls(endpoints: Endpoints, out: IO[str] = sys.stdout) -> None:
         ("site", endpoints.site_browser_url or endpoints.site_url),
         ("API", f"{custom}{API_PREFIX}" if custom else None),
         ("API (execute-api)", endpoints.api_execute_api_url),
+        ("console", endpoints.console_url),
         ("site (by address)", endpoints.site_url),
         ("API (by address)", endpoints.api_url),
         ("container API", endpoints.container_api_url),

@@ -64,7 +64,8 @@ class RunningCloud:
 
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for the cloud's AWS endpoint (HTTPS, verified with the local CA); no
-        retries, so throttles are seen as they are."""
+        retries (botocore's ``max_attempts`` counts retries; ``total_max_attempts`` counts the
+        first call too), so throttles are seen as they are."""
         with self._client_lock:
             return self._session.client(
                 service,
@@ -74,7 +75,7 @@ class RunningCloud:
                 aws_access_key_id="test",
                 aws_secret_access_key="test",
                 config=BotoConfig(
-                    retries={"max_attempts": 1, "mode": "standard"}, read_timeout=120, **config
+                    retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=120, **config
                 ),
             )
 
@@ -110,6 +111,7 @@ def start_cloud(directory: Path, *extra: str, env: dict[str, str] | None = None)
         "--site-port": str(site),
         "--xray-daemon-port": "0",  # UDP: the system picks a free one, and functions are told it
         "--https-port": str(https),
+        "--console-port": "0",  # the system picks a free one; endpoints.json names it
     }
     given = {flag.split("=", 1)[0] for flag in extra}
     argv = [sys.executable, "-m", "local", "up"]

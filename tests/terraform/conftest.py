@@ -137,7 +137,9 @@ class AppliedStack:
     endpoint: str
     outputs: dict[str, Any]
     apply_seconds: float
-    destroyed: bool = False
+    # Terraform's plan right after the apply (exit code with -detailed-exitcode, stdout, stderr):
+    # taken here, before any test runs, so no test order can put it after the destroy.
+    second_plan: tuple[int, str, str]
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -170,7 +172,8 @@ def _copy_root(target: Path) -> Path:
 def applied_stack(
     moto_endpoint: str, artifacts_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AppliedStack]:
-    """The whole root applied to moto; destroyed at the end unless a test already did."""
+    """The whole root applied to moto and planned again; destroyed when the module's tests are done,
+    and the destroy checked there (a failure is an error of the last test's teardown)."""
     work = _copy_root(tmp_path_factory.mktemp("tf-moto"))
     with pytest.MonkeyPatch.context() as env:
         # The provider (like boto3) honours AWS_ENDPOINT_URL for every service.
@@ -202,9 +205,22 @@ def applied_stack(
 
         outputs = tf.output(capture_output=True)
         assert outputs, "terraform output returned nothing"
-        stack = AppliedStack(tf=tf, endpoint=moto_endpoint, outputs=outputs, apply_seconds=apply_seconds)
-        try:
-            yield stack
-        finally:
-            if not stack.destroyed:
-                destroy_stack(tf)
+        plan = tf.plan(detailed_exitcode=IsFlagged, capture_output=True)
+        stack = AppliedStack(
+            tf=tf,
+            endpoint=moto_endpoint,
+            outputs=outputs,
+            apply_seconds=apply_seconds,
+            second_plan=(int(plan[0]), plan[1], plan[2]),
+        )
+        yield stack
+        _destroy_and_check(stack)
+
+
+def _destroy_and_check(stack: AppliedStack) -> None:
+    """terraform destroy succeeds and leaves none of the stack's functions or API domains."""
+    code, out, err = destroy_stack(stack.tf)
+    assert code == 0, f"terraform destroy failed:\n{out[-4000:]}\n{err}"
+    remaining = {f["FunctionName"] for f in stack.client("lambda").list_functions()["Functions"]}
+    assert not remaining & set(stack.output("function_names").values()), f"left after destroy: {remaining}"
+    assert stack.client("apigateway").get_domain_names()["items"] == [], "API domains left after destroy"

@@ -1,5 +1,6 @@
 """The whole Terraform root applied to moto: what it created is what the design says, a second
-plan has nothing to do, and destroy removes it. Tests run in file order on one applied stack."""
+plan has nothing to do, and destroy removes it. The fixture plans again before any test and destroys
+after all of them, so the tests may run in any order."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from python_terraform import IsFlagged
 
-from tests.terraform.conftest import ARCH, CONTAINER_API_URL, DOMAIN, AppliedStack, destroy_stack
+from tests.terraform.conftest import ARCH, CONTAINER_API_URL, DOMAIN, AppliedStack
 
 pytestmark = [
     pytest.mark.slow,
@@ -226,17 +226,8 @@ def test_dns_names_point_at_the_api_and_the_distribution(applied_stack: AppliedS
 
 
 def test_a_second_plan_has_nothing_to_do(applied_stack: AppliedStack) -> None:
-    # Given the stack just applied and an unchanged build, when Terraform plans again,
-    # then -detailed-exitcode says 0: no drift, no churn (hashes, trigger, signing key).
-    code, out, err = applied_stack.tf.plan(detailed_exitcode=IsFlagged, capture_output=True)
+    # Given the stack just applied and an unchanged build, when Terraform planned again (in the
+    # fixture, before any test), then -detailed-exitcode said 0: no drift, no churn (hashes,
+    # trigger, signing key). The destroy and its check run in the fixture's teardown.
+    code, out, err = applied_stack.second_plan
     assert code == 0, f"plan wants changes (exit {code}):\n{out[-6000:]}\n{err}"
-
-
-def test_destroy_removes_the_stack(applied_stack: AppliedStack) -> None:
-    code, out, err = destroy_stack(applied_stack.tf)
-    applied_stack.destroyed = True
-    assert code == 0, f"terraform destroy failed:\n{out[-4000:]}\n{err}"
-    lam = applied_stack.client("lambda")
-    remaining = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
-    assert not remaining & set(applied_stack.output("function_names").values())
-    assert applied_stack.client("apigateway").get_domain_names()["items"] == []

@@ -15,7 +15,6 @@ reported once and retried next round, never raised into ``make up``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
 import time
@@ -23,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from local.background import BackgroundTask
 from local.services.cloudwatch import alarms
 from local.services.cloudwatch.alarms import Evaluation, MetricAlarm
 from local.services.sns.delivery import failed_action_summary
@@ -75,7 +75,7 @@ class AlarmEvaluator:
         self.account_id = account_id
         self.clock = clock
         self.interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundTask(self._run, "alarm-evaluator")
         self._reported: set[str] = set()
 
     async def evaluate_once(self) -> list[Transition]:
@@ -165,17 +165,13 @@ class AlarmEvaluator:
             print(f"cloudwatch: {message}", file=sys.stderr, flush=True)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="alarm-evaluator")
+        self._loop.start()
 
     async def reload(self) -> None:
         """Alarms are read afresh every round."""
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:

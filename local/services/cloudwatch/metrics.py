@@ -16,15 +16,15 @@ samples a local run has, nearest rank returns a value that was actually observed
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import re
 import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+from local.background import BackgroundTask
 
 FLUSH_INTERVAL_S = 1.0
 MAX_PENDING = 50_000
@@ -35,8 +35,11 @@ Dimensions = tuple[tuple[str, str], ...]
 PutMetricData = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class MetricDatum:
+class MetricDatum(NamedTuple):
+    """One sample. A named tuple: the executor and the gateway make ~18 per request, and a tuple is
+    built several times faster than a frozen dataclass (which sets each field through
+    ``object.__setattr__``)."""
+
     namespace: str
     name: str
     value: float
@@ -67,7 +70,7 @@ class MetricPublisher:
         self.dropped = 0
         self.published = 0
         self.failed = 0
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundTask(self._run, "metric-publisher")
         self._reported_failure = False
 
     def record(
@@ -99,8 +102,13 @@ class MetricPublisher:
         self._pending.append(datum)
 
     def add_all(self, datums: Iterable[MetricDatum]) -> None:
-        for datum in datums:
-            self.add(datum)
+        """``add`` for each, in one step (a request records ~18)."""
+        batch = datums if isinstance(datums, list) else list(datums)
+        room = max(0, self.max_pending - len(self._pending))
+        if len(batch) > room:
+            self.dropped += len(batch) - room
+            batch = batch[:room]
+        self._pending.extend(batch)
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -120,17 +128,13 @@ class MetricPublisher:
             self.published += sum(sum(d["Counts"]) for d in data)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="metric-publisher")
+        self._loop.start()
 
     async def reload(self) -> None:
         """Nothing deployed changes the publisher."""
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         await self.flush()
 
     async def _run(self) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from local.aws_clients import control_plane_client
+from local.background import BackgroundTask
 from local.invoke import InvokeError, Invoker, InvokeRequest
 from local.services.apigateway import AdminRoute
 from local.services.events.schedule_expressions import Cron, Rate, Schedule, ScheduleExpressionError, parse
@@ -203,7 +204,7 @@ class Schedules:
         self._refresh_s = refresh_s
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundTask(self._run, "schedules")
         self._wake = asyncio.Event()
         self.history: deque[Firing] = deque(maxlen=200)
 
@@ -213,14 +214,10 @@ class Schedules:
 
     async def start(self) -> None:
         await self.reload()
-        self._task = asyncio.create_task(self._run(), name="schedules")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def reload(self) -> None:
         """Re-read the control plane; rules that did not change keep their next fire time."""

@@ -29,6 +29,9 @@ from pathlib import Path
 from typing import Literal
 
 from local.services.lambda_ import memory
+from local.services.lambda_.credentials import RoleSession
+from local.services.lambda_.faults import KillRule
+from local.services.lambda_.fis_extension import FaultSource
 from local.services.lambda_.functions import FunctionVersion
 from local.services.lambda_.invocation import Invocation, Outcome, platform_error
 from local.services.lambda_.pipes import ProcessOutput
@@ -66,6 +69,8 @@ class EnvironmentSpec:
     init_timeout_s: float
     enforce_memory: bool
     ca_bundle: Path | None = None
+    credentials: RoleSession | None = None  # the execution role's; None: the administrator's
+    faults: FaultSource | None = None  # the FIS extension's part (local.services.lambda_.fis_extension)
 
 
 class ExecutionEnvironment:
@@ -84,7 +89,10 @@ class ExecutionEnvironment:
         self.initialized: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         # An on-demand environment's init failure reaches its caller through the invocation.
         self.initialized.add_done_callback(lambda f: f.cancelled() or f.exception())
-        self.init_duration_ms: float | None = None
+        self.init_duration_ms: float | None = None  # handed to the first invocation's REPORT
+        self.init_ms: float | None = None  # kept: what the console shows for this environment
+        self.created_at = time.time()
+        self.invocations = 0  # handed out here; an on-demand environment's first is its cold start
         self.init_error: tuple[bytes, str] | None = None
         self.current: Invocation | None = None
         self.last_used = time.monotonic()
@@ -97,6 +105,7 @@ class ExecutionEnvironment:
         self._spawned = 0.0
         self.output = ProcessOutput(self.log)
         self._kill_outcome: Outcome | None = None
+        self._doomed: str | None = None  # a request id whose response kills the process instead
         self._exit_task: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -120,6 +129,7 @@ class ExecutionEnvironment:
             log_stream=self.log.name,
             runtime_api=f"127.0.0.1:{port}",
             telemetry_fd=telemetry_write,
+            credentials=spec.credentials,
         )
         runtime = spec.runtime
         if runtime.python is not None and runtime.bootstrap is not None:
@@ -127,6 +137,9 @@ class ExecutionEnvironment:
             argv = [str(runtime.python), "-S", str(runtime.bootstrap), self.function.handler]
         else:
             argv = [str(_bootstrap(self.spec.task_root, self.spec.opt_dir))]
+        wrapper = _exec_wrapper(env.get("AWS_LAMBDA_EXEC_WRAPPER"), self.spec.opt_dir)
+        if wrapper is not None:
+            argv = [str(wrapper), *argv]
         self.log.write(
             f"INIT_START Runtime Version: {self.function.runtime}.local"
             f"\tRuntime Version ARN: local:{runtime.python_version or runtime.name}"
@@ -225,6 +238,21 @@ class ExecutionEnvironment:
     def alive(self) -> bool:
         return self.state is not State.DEAD
 
+    def doom(self, invocation: Invocation, rule: KillRule) -> None:
+        """A fault (``local.services.lambda_.faults``): this environment dies during ``invocation``,
+        when the function posts its response or ``rule.after_ms`` into it."""
+        if rule.when == "before-response":
+            self._doomed = invocation.request_id
+        else:
+            asyncio.get_running_loop().call_later(rule.after_ms / 1000, self._killed_during, invocation)
+
+    def _killed_during(self, invocation: Invocation) -> None:
+        if invocation.result.done() or not self.alive:
+            return
+        message = f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed"
+        self.log.write(message)
+        self.kill(platform_error("Runtime.ExitError", message))
+
     # --- invocations -------------------------------------------------------------------------
 
     async def invoke(self, invocation: Invocation) -> Outcome:
@@ -234,10 +262,12 @@ class ExecutionEnvironment:
         self.current = invocation
         if invocation.capture_logs:
             self.log.capture = invocation.log_lines
+        if self.spec.faults is not None:
+            invocation.fault = await self.spec.faults.fault_for(self.function, invocation.qualifier)
         deliver, self._deliver = self._deliver, None
         if deliver is not None:  # the runtime is waiting in GET /next: answer it now
             self._hand_out(invocation)
-            deliver(invocation)
+            self._give(invocation, deliver)
         else:
             self._queued = invocation
         return await invocation.result
@@ -249,7 +279,7 @@ class ExecutionEnvironment:
         loop): the Runtime API answers the waiting request from within ``invoke``.
         """
         if not self.initialized.done():
-            self.init_duration_ms = (time.perf_counter() - self._spawned) * 1000
+            self.init_duration_ms = self.init_ms = (time.perf_counter() - self._spawned) * 1000
             if self._timer is not None:
                 self._timer.cancel()
             self.initialized.set_result(self.init_duration_ms)
@@ -260,7 +290,33 @@ class ExecutionEnvironment:
             self._deliver = deliver
             return None
         self._hand_out(invocation)
-        return invocation
+        if invocation.fault is None:
+            return invocation
+        self._give(invocation, deliver)
+        return None
+
+    def _give(self, invocation: Invocation, deliver: Callable[[Invocation], None]) -> None:
+        """Hand ``invocation`` to the runtime waiting in ``/next``, through its fault if it has one:
+        where the FIS extension, a proxy of this API, delays the event or answers in its place."""
+        fault = invocation.fault
+        if fault is None:
+            deliver(invocation)
+            return
+        self.log.write(f"{invocation.request_id} {fault.describe()}")
+        if fault.delay_s > 0:
+            asyncio.get_running_loop().call_later(fault.delay_s, self._after_delay, invocation, deliver)
+        else:
+            self._after_delay(invocation, deliver)
+
+    def _after_delay(self, invocation: Invocation, deliver: Callable[[Invocation], None]) -> None:
+        fault = invocation.fault
+        if invocation.result.done() or not self.alive or fault is None:
+            return  # timed out during the delay (the environment is gone)
+        if fault.answer is not None and fault.prevent_execution:
+            self._finish(invocation, fault.answer)
+            self._deliver = deliver  # the runtime still waits for an event
+        else:
+            deliver(invocation)
 
     def cancel_next(self, deliver: Callable[[Invocation], None]) -> None:
         """The runtime's connection closed while it waited in GET /next."""
@@ -270,6 +326,7 @@ class ExecutionEnvironment:
     def _hand_out(self, invocation: Invocation) -> None:
         """The INVOKE phase starts: deadline, START line, timeout timer."""
         invocation.started = time.perf_counter()
+        self.invocations += 1
         invocation.deadline_ms = int(time.time() * 1000 + self.function.timeout_s * 1000)
         if self.init_duration_ms is not None and self.init_type == "on-demand":
             invocation.init_duration_ms, self.init_duration_ms = self.init_duration_ms, None
@@ -284,6 +341,9 @@ class ExecutionEnvironment:
         invocation = self.current
         if invocation is None or invocation.request_id != request_id or invocation.result.done():
             return 400
+        if self._doomed == request_id:  # the work is done, the answer is lost with the process
+            self._killed_during(invocation)
+            return 202
         if len(body) > MAX_RESPONSE_BYTES:
             self._finish(
                 invocation,
@@ -294,14 +354,15 @@ class ExecutionEnvironment:
                 ),
             )
             return 413
-        self._finish(invocation, Outcome(body))
+        self._finish(invocation, _injected(invocation) or Outcome(body))
         return 202
 
     def post_error(self, request_id: str, body: bytes, error_type: str | None) -> int:
         invocation = self.current
         if invocation is None or invocation.request_id != request_id or invocation.result.done():
             return 400
-        self._finish(invocation, Outcome(body, error_type or _error_type(body) or "Unhandled", "error"))
+        outcome = Outcome(body, error_type or _error_type(body) or "Unhandled", "error")
+        self._finish(invocation, _injected(invocation) or outcome)
         return 202
 
     def post_init_error(self, body: bytes, error_type: str | None) -> int:
@@ -415,3 +476,19 @@ def _bootstrap(task_root: Path, opt_dir: Path) -> Path:
         ).encode(),
         "Runtime.InvalidEntrypoint",
     )
+
+
+def _injected(invocation: Invocation) -> Outcome | None:
+    """The answer an FIS fault puts in place of the function's, after it ran (preventExecution false)."""
+    fault = invocation.fault
+    return fault.answer if fault is not None and not fault.prevent_execution else None
+
+
+def _exec_wrapper(configured: str | None, opt_dir: Path) -> Path | None:
+    """``AWS_LAMBDA_EXEC_WRAPPER``: a script Lambda starts the runtime through, with the runtime's
+    command line as its arguments (a layer's ``/opt/...`` is this environment's ``opt_dir``).
+    https://docs.aws.amazon.com/lambda/latest/dg/runtimes-modify.html#runtime-wrapper"""
+    if not configured:
+        return None
+    path = opt_dir / configured.removeprefix("/opt/") if configured.startswith("/opt/") else Path(configured)
+    return path if path.is_file() and os.access(path, os.X_OK) else None

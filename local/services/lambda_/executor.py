@@ -22,15 +22,19 @@ import base64
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from local import ids
 from local.config import DEFAULT_ACCOUNT_ID, ExecutorSettings
 from local.control_client import ControlPlaneClient
 from local.invoke import InvokeError, InvokeRequest, InvokeResult
+from local.services.lambda_ import status
 from local.services.lambda_.artifacts import Artifacts
 from local.services.lambda_.async_events import AsyncEvents
 from local.services.lambda_.background import BackgroundTasks
+from local.services.lambda_.credentials import ExecutionRoles
 from local.services.lambda_.environment import EnvironmentSpec, ExecutionEnvironment, InitType
+from local.services.lambda_.fis_extension import FaultSource
 from local.services.lambda_.functions import FunctionDirectory, FunctionVersion, split_function_name
 from local.services.lambda_.pools import EnvironmentPools
 from local.services.lambda_.provisioned import ProvisionedConcurrency
@@ -72,6 +76,7 @@ class Executor:
         self.say = say
         self.directory = FunctionDirectory(client)
         self.artifacts = Artifacts(client, cache_dir)
+        self.credentials = ExecutionRoles(client)
         self.background = BackgroundTasks()
         self.pools = EnvironmentPools(
             settings.account_concurrency, self._new_environment, self.background, self.telemetry
@@ -81,6 +86,7 @@ class Executor:
         )
         self.provisioned = ProvisionedConcurrency(client, self.directory, self.pools, say)
         self._runtimes: dict[str, Runtime] = {}
+        self.faults = FaultSource(client, settings.fis_poll_interval_s)
         self._runtime_lock = asyncio.Lock()
 
     # --- Invoker -----------------------------------------------------------------------------
@@ -127,6 +133,8 @@ class Executor:
             ca_bundle=self.ca_bundle,
             init_timeout_s=self.settings.init_timeout_s,
             enforce_memory=self.settings.enforce_memory,
+            credentials=await self.credentials.of(function),
+            faults=self.faults,
         )
         return ExecutionEnvironment(spec, self.sink, init_type)
 
@@ -158,6 +166,10 @@ class Executor:
     def environments(self, function_name: str | None = None) -> list[ExecutionEnvironment]:
         """Live environments (of one function), for tests and the console."""
         return self.pools.environments(function_name)
+
+    def status(self) -> dict[str, Any]:
+        """Every live environment, as the console reads it (``local.services.lambda_.status``)."""
+        return status.status(self.pools.environments())
 
     # --- housekeeping ----------------------------------------------------------------------------
 

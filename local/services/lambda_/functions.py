@@ -46,6 +46,7 @@ class FunctionVersion:
     system_log_level: str | None
     reserved_concurrency: int | None
     fingerprint: str = field(compare=False)
+    role: str = ""  # the execution role's ARN
 
     @classmethod
     def from_get_function(cls, document: dict[str, Any]) -> FunctionVersion:
@@ -54,6 +55,7 @@ class FunctionVersion:
         name = config["FunctionName"]
         arn = ":".join(config["FunctionArn"].split(":")[:7])
         values: dict[str, Any] = {
+            "role": config.get("Role") or "",
             "name": name,
             "arn": arn,
             "version": config.get("Version", "$LATEST"),

@@ -68,12 +68,13 @@ def install(edge_url: str, account_concurrency: int = account_quota.DEFAULT_ACCO
     _account_settings_api()
 
 
-def invoke_async(function_arn: str, event: Any) -> None:
-    """Queue an ``Event`` invocation of ``function_arn`` (qualified or not) through the edge."""
-    _senders.submit(_post_event, function_arn, json.dumps(event).encode())
+def invoke_async(function_arn: str, event: Any, trace_header: str | None = None) -> None:
+    """Queue an ``Event`` invocation of ``function_arn`` (qualified or not) through the edge;
+    ``trace_header``: the X-Amzn-Trace-Id the invoking service passes on (S3 does)."""
+    _senders.submit(_post_event, function_arn, json.dumps(event).encode(), trace_header)
 
 
-def _post_event(function_arn: str, body: bytes) -> None:
+def _post_event(function_arn: str, body: bytes, trace_header: str | None = None) -> None:
     url = f"{_edge['url']}/2015-03-31/functions/{quote(function_arn, safe='')}/invocations"
     if not url.startswith("http"):
         raise ValueError(f"not an http URL: {url}")
@@ -81,7 +82,11 @@ def _post_event(function_arn: str, body: bytes) -> None:
         url,
         data=body,
         method="POST",
-        headers={"X-Amz-Invocation-Type": "Event", "Content-Type": "application/json"},
+        headers={
+            "X-Amz-Invocation-Type": "Event",
+            "Content-Type": "application/json",
+            **({"X-Amzn-Trace-Id": trace_header} if trace_header else {}),
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - checked above

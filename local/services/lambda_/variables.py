@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from local.services.iam.credentials import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY
+from local.services.lambda_.credentials import RoleSession
 from local.services.lambda_.functions import FunctionVersion
 from local.services.lambda_.runtime import Runtime
 
@@ -33,6 +35,7 @@ def lambda_variables(
     runtime_api: str,
     telemetry_fd: int,
     ca_bundle: Path | None = None,
+    credentials: RoleSession | None = None,
 ) -> dict[str, str]:
     """The process environment of one execution environment of ``function``."""
     fn = function
@@ -53,9 +56,10 @@ def lambda_variables(
         "LAMBDA_RUNTIME_DIR": str(runtime.runtime_dir or ""),
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_SESSION_TOKEN": "test",
+        # The execution role's temporary credentials (what IAM evaluates the function's calls against).
+        "AWS_ACCESS_KEY_ID": credentials.access_key_id if credentials else ADMIN_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key if credentials else ADMIN_SECRET_ACCESS_KEY,
+        "AWS_SESSION_TOKEN": credentials.session_token if credentials else "test",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
         "AWS_XRAY_DAEMON_ADDRESS": xray_daemon,
         "_AWS_XRAY_DAEMON_ADDRESS": xray_daemon.rsplit(":", 1)[0],

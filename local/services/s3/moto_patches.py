@@ -1,4 +1,5 @@
-"""S3 in moto (5.2): event notifications to Lambda delivered by the local cloud, model fixes, tag limits.
+"""S3 in moto (5.2): event notifications to Lambda delivered by the local cloud, browser uploads held
+to their POST policy, S3's tag limits, and one model fix.
 
 Runs inside the control-plane process; ``local.controlplane.patches`` calls ``install()`` before it
 serves (after Lambda's patches, whose ``invoke_async`` delivers the events).
@@ -11,6 +12,17 @@ serves (after Lambda's patches, whose ``invoke_async`` delivers the events).
   asynchronous ``Invoke`` (``X-Amz-Invocation-Type: Event``) through the edge, as S3 does it: the
   executor queues, runs and retries it like any other async event.
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
+- Trace context: S3 passes the tracing header of the request that created the object on to the
+  Lambda functions it notifies, so the function's segments continue the caller's trace
+  ("Amazon S3 can send the tracing headers to downstream event subscribers such as AWS Lambda":
+  https://docs.aws.amazon.com/xray/latest/devguide/xray-services-s3.html). moto builds and sends the
+  notification inside the request's own thread, so the request's ``X-Amzn-Trace-Id`` is kept in a
+  context variable while moto handles it and goes with the Invoke. A request without one (a browser's
+  presigned POST) starts a new trace at Lambda, as on AWS.
+- Browser uploads (POST with a form): moto stores whatever form it is sent. The form is checked as
+  S3 checks it first (``local.services.s3.post_policy``: fields, signature, expiration, conditions,
+  size), and a refused one gets S3's XML error document and status; nothing is stored. Then the
+  signer's role must allow ``s3:PutObject`` on the key, as S3 asks IAM (``local.services.iam``).
 - Deleting the last versions of a key that also has a delete marker (what ``force_destroy`` does to
   a versioned bucket) raises AttributeError (``FakeDeleteMarker`` has no ``dispose``), so
   DeleteObjects fails with a 500 forever; a delete marker holds no data, so disposing of it is a
@@ -29,11 +41,19 @@ from __future__ import annotations
 
 import secrets
 import time
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
+from xml.sax.saxutils import escape
 
+from local.services.iam.evaluation import Request
+from local.services.iam.moto_patches import Denied, authorize, credentials_of
 from local.services.lambda_.moto_patches import invoke_async
+from local.services.s3 import post_policy
+
+# The X-Amzn-Trace-Id of the S3 request this thread is handling (None: it had none).
+_request_trace_header: ContextVar[str | None] = ContextVar("s3_request_trace_header", default=None)
 
 
 def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
@@ -77,7 +97,7 @@ def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> di
 
 
 def _invoke_from_notification(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
-    invoke_async(fn_arn, event_body)
+    invoke_async(fn_arn, event_body, _request_trace_header.get())
 
 
 def install() -> None:
@@ -86,6 +106,8 @@ def install() -> None:
 
     notifications._get_s3_event = s3_event
     notifications._invoke_awslambda = _invoke_from_notification
+    _keep_the_requests_trace_header()
+    _post_uploads_obey_their_policy()
     _delete_markers_dispose_of_nothing()
     _tag_limits()
 
@@ -116,6 +138,62 @@ def _tag_limits() -> None:
 
     S3Response._tagging_from_headers = object_tags_from_headers  # type: ignore[method-assign]
     S3Backend.put_bucket_tagging = bucket_tagging  # type: ignore[method-assign]
+
+
+def _keep_the_requests_trace_header() -> None:
+    """Every S3 request moto handles sets (or clears) the trace header its notifications carry."""
+    from moto.s3.responses import S3Response
+
+    setup_class = S3Response.setup_class
+
+    def setup_with_trace_header(self: Any, request: Any, *arguments: Any, **options: Any) -> Any:
+        headers = getattr(request, "headers", None) or {}
+        _request_trace_header.set(headers.get("X-Amzn-Trace-Id") if hasattr(headers, "get") else None)
+        return setup_class(self, request, *arguments, **options)
+
+    S3Response.setup_class = setup_with_trace_header  # type: ignore[method-assign]
+
+
+def _post_uploads_obey_their_policy() -> None:
+    from moto.s3.responses import S3Response
+
+    original = S3Response._bucket_response_post
+
+    def bucket_response_post(self: Any, request: Any, bucket_name: str) -> Any:
+        self.path = self._get_path(request)
+        if self.is_delete_keys() or not request.headers.get("Content-Length"):
+            return original(self, request, bucket_name)
+        fields = {name.lower(): value for name, value in self.form_data.items() if name.lower() != "file"}
+        body = self.body if isinstance(self.body, bytes) else str(self.body or "").encode()
+        try:
+            signer = post_policy.check(
+                fields,
+                bucket=bucket_name,
+                size=len(body),
+                now=datetime.now(UTC),
+                credentials_of=credentials_of,
+            )
+            # The form is the signer's PutObject: its role must allow it on the key, as S3 asks IAM.
+            authorize(signer, [Request("s3:PutObject", f"arn:aws:s3:::{bucket_name}/{fields['key']}")])
+        except post_policy.Refusal as refusal:
+            return refusal.status, {"Content-Type": "application/xml"}, error_document(refusal, bucket_name)
+        except Denied as denied:
+            denial = post_policy.Refusal(403, "AccessDenied", denied.message)
+            return denial.status, {"Content-Type": "application/xml"}, error_document(denial, bucket_name)
+        return original(self, request, bucket_name)
+
+    S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
+
+
+def error_document(refusal: post_policy.Refusal, resource: str) -> str:
+    """S3's error body: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses"""
+    details = "".join(f"<{name}>{escape(str(value))}</{name}>" for name, value in refusal.details.items())
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{refusal.code}</Code><Message>{escape(refusal.message)}</Message>{details}"
+        f"<Resource>/{escape(resource)}</Resource><RequestId>{secrets.token_hex(8).upper()}</RequestId>"
+        f"<HostId>{secrets.token_urlsafe(48)}</HostId></Error>"
+    )
 
 
 def _delete_markers_dispose_of_nothing() -> None:

@@ -9,13 +9,13 @@ written every few seconds while it changes and once more on ``stop``, so traces 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from local.background import BackgroundTask
 from local.services.xray import otlp
 from local.services.xray.api import XRayApi
 from local.services.xray.daemon import Daemon
@@ -49,7 +49,7 @@ class XRay:
         self.api = XRayApi(self.store, self.rules, self.sampler, account_id, clock)
         self.daemon = Daemon(self.store, host, port)
         self._rules_saved: Any = None
-        self._saver: asyncio.Task[None] | None = None
+        self._saver = BackgroundTask(self._save_periodically, "xray-save")
 
     def record(self, documents: list[Document]) -> None:
         """Segments the local cloud's own services record (the gateway's, Lambda's)."""
@@ -71,18 +71,14 @@ class XRay:
             self._load()
         await self.daemon.start()
         if self.persist:
-            self._saver = asyncio.create_task(self._save_periodically(), name="xray-save")
+            self._saver.start()
 
     async def reload(self) -> None:
         """Sampling rules arrive through the API; nothing to re-read."""
 
     async def stop(self) -> None:
         await self.daemon.stop()
-        if self._saver is not None:
-            self._saver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._saver
-            self._saver = None
+        await self._saver.stop()
         if self.persist:
             self.save()
 

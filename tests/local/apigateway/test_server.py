@@ -50,9 +50,15 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
+# Every edge-case route shares one integration timeout: long enough that a busy 2-core machine never
+# times out the quick routes, and the slow function outlasts it by a wide margin (derived, not tuned).
+INTEGRATION_TIMEOUT_MS = 1_500
+SLOW_FUNCTION_S = 3 * INTEGRATION_TIMEOUT_MS / 1000
+
+
 def _edge_function(function: str, event: dict[str, Any], qualifier: str | None) -> Any:
     async def slow() -> InvokeResult:
-        await asyncio.sleep(2)
+        await asyncio.sleep(SLOW_FUNCTION_S)
         return proxy_result(200)
 
     match function:
@@ -156,7 +162,7 @@ def _deploy_edge_cases(moto: MotoServer) -> str:
                 f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
                 f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}:${{stageVariables.alias}}/invocations"
             ),
-            timeoutInMillis=300,
+            timeoutInMillis=INTEGRATION_TIMEOUT_MS,
         )
     _put_preflight(client, api["id"], root)
     client.create_deployment(restApiId=api["id"], stageName="test", variables={"alias": "blue"})

@@ -62,8 +62,23 @@ PHONE = {"width": 390, "height": 844}  # a current phone's CSS pixels
 
 # What a user waits for at most: a cold Lambda start on a busy 2-core machine takes a few seconds.
 UI_TIMEOUT_MS = 30_000
-# A photo's thumbnail: upload, S3 notification, a possibly cold thumbnails function, then the page's poll.
-THUMBNAIL_TIMEOUT_MS = 60_000
+
+
+def _site_constant(script: str, pattern: str) -> str:
+    """A constant of the site's own scripts, so the tests' waits follow the page's, not a copy."""
+    match = re.search(pattern, (ROOT / "site" / script).read_text())
+    assert match, f"site/{script} no longer defines {pattern!r}"
+    return match[1]
+
+
+# The page re-checks a pending photo on this schedule, each check bounded by its request timeout.
+PHOTO_RECHECK_DELAYS_MS = [
+    int(delay) for delay in _site_constant("app.js", r"PHOTO_RECHECK_DELAYS_MS = \[([\d, ]+)\]").split(",")
+]
+API_TIMEOUT_MS = int(_site_constant("api.js", r"const TIMEOUT_MS = (\d+);"))
+# A photo's outcome reaches the open page at the latest with its last re-check: every delay plus
+# every check's timeout. Derived from the page, so a change there cannot leave the test waiting less.
+THUMBNAIL_TIMEOUT_MS = sum(PHOTO_RECHECK_DELAYS_MS) + len(PHOTO_RECHECK_DELAYS_MS) * API_TIMEOUT_MS
 
 
 def trusting_home(ca_dir: Path, home: Path) -> Path:
@@ -143,12 +158,17 @@ class Site:
         assert answer.status_code in {200, 201, 204}, answer.text
 
     def wait_for_upload(self, upload_id: str, settled: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        """Poll the upload until ``settled`` says so (bounded by the thumbnail timeout)."""
+        """Poll the upload until ``settled`` says so; fails with its last state when the thumbnail
+        timeout passes first."""
         deadline = time.monotonic() + THUMBNAIL_TIMEOUT_MS / 1000
         while True:
             upload = requests.get(f"{self.api_url}/v1/uploads/{upload_id}", timeout=HTTP_TIMEOUT_S).json()
-            if settled(upload) or time.monotonic() > deadline:
+            if settled(upload):
                 return dict(upload)
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"upload {upload_id} did not settle within {THUMBNAIL_TIMEOUT_MS} ms: {upload}"
+                )
             time.sleep(0.2)
 
     def cards_with(self, message: str) -> list[dict[str, Any]]:

@@ -53,7 +53,9 @@ def test_the_environment_looks_like_lambda(cloud: RunningCloud, deploy: Deploy) 
     assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == f"/aws/lambda/{name}"
     assert env["AWS_LAMBDA_LOG_STREAM_NAME"].endswith(result["stream"][-32:])
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
-    assert env["AWS_ACCESS_KEY_ID"] == "test"
+    # the execution role's temporary credentials, not the administrator's key
+    assert env["AWS_ACCESS_KEY_ID"] != "test"
+    assert env["AWS_SESSION_TOKEN"] not in ("", "test")
     assert env["AWS_ENDPOINT_URL"] == cloud.aws_endpoint_url
     assert env["AWS_ENDPOINT_URL"].startswith("https://")
     assert env["AWS_CA_BUNDLE"] == cloud.ca_bundle  # the function's SDK verifies the endpoint with it

@@ -13,7 +13,8 @@ import requests
 
 from tests.local.cloud_support import RunningCloud
 
-# Stores every record it receives under seen/<eventName>/<key>, so the test can read the event back.
+# Stores every record it receives under seen/<eventName>/<key>, so the test can read the event back,
+# after the trace header its invocation got under trace/<eventName>/<key>.
 RECORDER = """
 import json, os, urllib.parse
 import boto3
@@ -24,6 +25,11 @@ s3 = boto3.client("s3")
 def handler(event, context):
     for record in event["Records"]:
         key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
+        s3.put_object(  # the trace the invocation continues (the runtime sets it from Lambda's header)
+            Bucket=record["s3"]["bucket"]["name"],
+            Key="trace/" + record["eventName"] + "/" + key,
+            Body=os.environ.get("_X_AMZN_TRACE_ID", "").encode(),
+        )
         s3.put_object(
             Bucket=record["s3"]["bucket"]["name"],
             Key="seen/" + record["eventName"] + "/" + key,
@@ -89,6 +95,29 @@ def test_put_object_sends_a_faithful_s3_event(cloud: RunningCloud, notified_buck
     assert "principalId" in record["userIdentity"]
     assert "sourceIPAddress" in record["requestParameters"]
     assert "x-amz-request-id" in record["responseElements"]
+
+
+def test_the_trace_header_of_the_put_goes_on_to_the_notified_function(
+    cloud: RunningCloud, notified_bucket: str
+) -> None:
+    # Given a PutObject carrying a sampled trace header, as the X-Ray SDK sends it
+    root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+    s3 = cloud.client("s3")
+
+    def add_trace_header(request: Any, **_: Any) -> None:
+        request.headers["X-Amzn-Trace-Id"] = f"Root={root};Parent=53995c3f42cd8ad8;Sampled=1"
+
+    s3.meta.events.register("before-sign.s3.PutObject", add_trace_header)
+
+    # When it creates an object S3 notifies a function of
+    s3.put_object(Bucket=notified_bucket, Key="in/traced.txt", Body=b"x")
+
+    # Then the function's invocation continues that trace, as S3 passes the header on to Lambda
+    _seen(cloud, notified_bucket, "ObjectCreated:Put", "in/traced.txt")
+    header = cloud.client("s3").get_object(
+        Bucket=notified_bucket, Key="trace/ObjectCreated:Put/in/traced.txt"
+    )
+    assert f"Root={root}" in header["Body"].read().decode()
 
 
 def test_a_browser_post_upload_sends_an_object_created_post_event(

@@ -63,16 +63,7 @@ def container_api() -> Iterator[str]:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            _request(f"{url}/health")
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"the container API did not start (exit code {process.poll()})")
-            time.sleep(0.05)
+    _wait_until_healthy(url, process)
     try:
         yield url
     finally:
@@ -148,14 +139,26 @@ def test_sigterm_stops_it_promptly() -> None:
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            _request(f"http://127.0.0.1:{port}/health")
-            break
-        except OSError:
-            time.sleep(0.05)
+    _wait_until_healthy(f"http://127.0.0.1:{port}", process)
 
     process.send_signal(signal.SIGTERM)
 
     assert process.wait(timeout=10) == 0
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    """Until ``url``/health answers; fails the test (killing the process) if it exits or the
+    deadline passes first, never returning without an answer."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            _request(f"{url}/health")
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(
+                    f"the container API did not answer {url}/health within {timeout_s} s "
+                    f"(exit code {process.poll()})"
+                )
+            time.sleep(0.05)

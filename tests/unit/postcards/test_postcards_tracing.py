@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.tracing.base import BaseSegment
 
 from postcards.tracing import NoTracing, make_tracer, tracing_enabled
 
@@ -52,23 +53,38 @@ def test_without_tracing_the_tracer_records_nothing(monkeypatch: Any) -> None:
     assert asyncio.run(method()) == 7
 
 
-def test_the_no_tracing_provider_accepts_every_call() -> None:
+def test_the_no_tracing_provider_yields_segments_that_record_nothing() -> None:
+    # Given the provider the function uses when tracing is off
     provider = NoTracing()
 
+    # When every call Powertools' Tracer may make on a provider and its segments is made
     with provider.in_subsegment("sync") as segment:
-        segment.put_annotation("k", 1)
-        segment.put_metadata("k", {"v": 1})
-        segment.add_subsegment(object())
-        segment.remove_subsegment(object())
-        segment.add_exception(ValueError("x"), [])
-        segment.close()
+        answers = [
+            segment.put_annotation("k", 1),
+            segment.put_metadata("k", {"v": 1}),
+            segment.add_subsegment(object()),
+            segment.remove_subsegment(object()),
+            segment.add_exception(ValueError("x"), []),
+            segment.close(),
+        ]
 
-    async def use_async() -> None:
-        async with provider.in_subsegment_async("async") as segment:
-            segment.put_annotation("k", True)
+    async def use_async() -> BaseSegment:
+        async with provider.in_subsegment_async("async") as async_segment:
+            async_segment.put_annotation("k", True)
+            return async_segment
 
-    asyncio.run(use_async())
-    provider.put_annotation("k", "v")
-    provider.put_metadata("k", "v")
-    provider.patch(["botocore"])
-    provider.patch_all()
+    async_segment = asyncio.run(use_async())
+    answers += [
+        provider.put_annotation("k", "v"),
+        provider.put_metadata("k", "v"),
+        provider.patch(["botocore"]),
+        provider.patch_all(),
+    ]
+
+    # Then each is a segment of the SDK-free kind, and nothing was recorded or patched
+    assert isinstance(segment, BaseSegment)
+    assert isinstance(async_segment, BaseSegment)
+    assert type(segment).__module__ == type(async_segment).__module__ == "postcards.tracing"
+    assert answers == [None] * 10
+    assert vars(segment) == {}
+    assert vars(async_segment) == {}

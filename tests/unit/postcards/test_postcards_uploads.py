@@ -47,7 +47,8 @@ def test_slot_is_201_with_a_presigned_post_and_a_pending_item(api: ApiClient, ta
     assert item["created_at"]["S"] == body["created_at"]
 
 
-def test_policy_enforces_key_type_size_and_a_short_expiry(api: ApiClient) -> None:
+def test_the_signed_policy_names_the_key_type_size_and_a_short_expiry(api: ApiClient) -> None:
+    # What the function asks of S3; that S3 refuses a form breaking it: tests/local/s3/test_upload_policy.py
     before = datetime.now(UTC)
 
     reply = api.post("/v1/uploads", {"content_type": "image/jpeg", "size_bytes": 2048})
