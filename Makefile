@@ -36,7 +36,7 @@ AXE_CORE_VERSION := 4.14.1
 AXE_CORE := $(TOOLS)/node_modules/axe-core/axe.min.js
 
 .PHONY: help venv lock build lint fmt test test-unit test-build test-terraform test-local test-browser \
-	chromium axe-core certutil trust untrust bench load up plan deploy destroy tf-init tf-modules docs figures clean
+	chromium axe-core certutil trust untrust bench bench-readme load chaos up plan deploy destroy tf-init tf-modules docs figures clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -204,11 +204,28 @@ untrust: venv certutil ## Remove the local CA from your browsers' NSS databases
 bench: venv ## Benchmarks, JSON results in build/bench/ (one with its args: BENCH="coldstart --rounds 5")
 	@PATH="$(BIN):$$PATH" $(PY) -m tests.bench $(BENCH)
 
+bench-readme: venv ## The README's benchmark tables, regenerated from build/bench/*.json
+	@$(PY) -m tests.bench._readme
+
 # Bounded (count and time), loopback only, on a local cloud of its own that it stops. Options:
 # LOAD="--clients 32 --seconds 60 --seed 7" (python -m tests.local.api --help).
 load: venv $(TF_RC) ## Long load above reserved concurrency + schema fuzzing; figures in build/load/*.json
 	@$(MAKE) build ARCH=$(HOST_ARCH)
 	@PATH="$(BIN):$$PATH" $(PY) -m tests.local.api $(LOAD)
+
+# With FAULT: one local fault on the running `make up` (FAULT="dynamodb-throttle --percent 30",
+# FAULT=list, FAULT=clear; python -m local chaos --help). Without: every experiment of
+# tests/local/chaos on a cloud of its own, each phase CHAOS_SCALE times longer than in make test
+# (bounded in count and time, loopback only); results in build/chaos/*.json and REPORT.md. Its own
+# temporary folder: the machine's shared pytest folder keeps only the last few runs.
+CHAOS_SCALE ?= 4
+chaos: venv $(TF_RC) ## Local faults (FAULT=... on a running make up), or every chaos experiment, longer
+	@if [ -n "$(FAULT)" ]; then \
+		$(PY) -m local chaos $(FAULT); \
+	else \
+		$(MAKE) build ARCH=$(HOST_ARCH) && \
+		PATH="$(BIN):$$PATH" CHAOS_SCALE=$(CHAOS_SCALE) $(PY) -m pytest -q --basetemp="$$(mktemp -d)" tests/local/chaos; \
+	fi
 
 # --- terraform against AWS ---------------------------------------------------------------------
 

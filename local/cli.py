@@ -1,4 +1,5 @@
-"""Command line of the local cloud: ``python -m local up [options]`` (``make up`` runs it).
+"""Command line of the local cloud: ``python -m local up [options]`` (``make up`` runs it) and
+``python -m local chaos FAULT [options]`` (``local.cloud.chaos_command``).
 
 Every option also has a ``LOCAL_*`` environment variable (see ``local.config``); options win.
 """
@@ -11,6 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from local import config as settings
+from local.cloud import chaos_command
+from local.cloud.variables import parse_assignment
 
 
 def parser() -> argparse.ArgumentParser:
@@ -65,6 +68,20 @@ def parser() -> argparse.ArgumentParser:
     # The old name of --account-concurrency (deprecated).
     up.add_argument("--concurrency-limit", type=_positive, metavar="N", help=argparse.SUPPRESS)
     up.add_argument("--no-memory-limit", action="store_true", help="report memory only, never kill for it")
+    up.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a variable of terraform/ (repeatable), e.g. --var chaos_enabled=true; kept for later runs",
+    )
+    up.add_argument(
+        "--var-file", type=Path, metavar="PATH", help="a .tfvars or .tfvars.json file; kept for later runs"
+    )
+    up.add_argument(
+        "--clear-vars", action="store_true", help="forget the variables kept from earlier runs (before --var)"
+    )
+    chaos_command.add_parser(commands)
     return root
 
 
@@ -79,6 +96,7 @@ def _positive(raw: str) -> int:
 
 
 def config_from(args: argparse.Namespace) -> settings.Config:
+    """The cloud's settings from the environment and ``args``; ValueError for a malformed --var."""
     config = settings.from_environment()
     ports = {
         field: getattr(args, f"{field}_port")
@@ -115,13 +133,25 @@ def config_from(args: argparse.Namespace) -> settings.Config:
         fresh=args.fresh,
         console_logs=args.console_logs or config.console_logs,
         executor=executor,
+        variables=settings.VariableRequest(
+            values=tuple(parse_assignment(text) for text in args.var),
+            var_file=args.var_file.resolve() if args.var_file else None,
+            clear=args.clear_vars,
+        ),
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    command_line = parser()
+    args = command_line.parse_args(argv)
     if args.command == "up":
         from local.cloud.up import up
 
-        return up(config_from(args))
+        try:
+            config = config_from(args)
+        except ValueError as error:
+            command_line.error(str(error))
+        return up(config)
+    if args.command == "chaos":
+        return chaos_command.run(args)
     return 2

@@ -61,6 +61,19 @@ class ExecutorSettings:
     async_max_event_age_s: float = 6 * 3600.0
     # Kill an environment whose memory exceeds the function's MemorySize (else only report it).
     enforce_memory: bool = True
+    # How often the FIS extension's part re-reads a function's fault configuration in S3 (AWS's
+    # extension polls up to every 60 s; short here so that an experiment shows at once).
+    fis_poll_interval_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class VariableRequest:
+    """Root module variables one ``python -m local up`` sets (``--var``, ``--var-file``,
+    ``--clear-vars``); ``local.cloud.variables`` keeps them with the state."""
+
+    values: tuple[tuple[str, str], ...] = ()
+    var_file: Path | None = None
+    clear: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,8 @@ class Config:
     persist: bool = True
     # Forget the previous run's state at start (then persist as usual).
     fresh: bool = False
+    # Terraform variables given on the command line (added to those kept from earlier runs).
+    variables: VariableRequest = field(default_factory=VariableRequest)
 
     @property
     def edge_url(self) -> str:
@@ -172,6 +187,7 @@ def from_environment() -> Config:
             _env_int("LOCAL_LAMBDA_CONCURRENCY", executor_defaults.account_concurrency),  # the old name
         ),
         enforce_memory=os.environ.get("LOCAL_LAMBDA_ENFORCE_MEMORY", "1") not in {"0", "false", "no"},
+        fis_poll_interval_s=_env_float("LOCAL_FIS_POLL_INTERVAL", executor_defaults.fis_poll_interval_s),
     )
     console = os.environ.get("LOCAL_CONSOLE_LOGS", "all")
     if console not in ("all", "function", "none"):

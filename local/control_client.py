@@ -90,6 +90,23 @@ class ControlPlaneClient:
                 raise _error(response.status, "LocalRouteFailed", raw)
             return json.loads(raw) if raw else {}
 
+    async def rest_call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, str] | None = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """A REST call (S3's path-style object API, FIS): its status and body, errors included."""
+        sent = {"Authorization": self._authorization(service), **(headers or {})}
+        async with self.session.request(
+            method, self.url + path, params=query, data=data, headers=sent
+        ) as response:
+            return response.status, await response.read()
+
     async def download(self, url: str) -> bytes:
         async with self.session.get(url) as response:
             if response.status != 200:

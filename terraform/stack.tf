@@ -25,6 +25,11 @@ locals {
   chaos_environment = var.chaos_enabled ? one(module.fis_extension[*].function_environment) : {}
   chaos_statements  = var.chaos_enabled ? one(module.fis_extension[*].function_policy_statements) : []
 
+  # The thumbnails function's on-failure queue, named as modules/functions/async.tf names it (by
+  # name, not by the module's output: the functions' own settings cannot depend on the module).
+  thumbnail_failure_queue     = "${local.name}-thumbnails-failures"
+  thumbnail_failure_queue_arn = "arn:aws:sqs:${local.region}:${local.account_id}:${local.thumbnail_failure_queue}"
+
   # What each function's code calls (functions/<name>), and nothing else.
   function_policies = {
     postcards = [
@@ -86,6 +91,17 @@ locals {
         sid       = "FindAndRemoveStaleUploads"
         actions   = ["dynamodb:Query", "dynamodb:DeleteItem"]
         resources = [local.tables.uploads.arn, "${local.tables.uploads.arn}/index/status-index"]
+      },
+      {
+        # Uploads whose thumbnail failed for good are marked failed (functions/housekeeping/failures.py).
+        sid       = "MarkUploadsWhoseThumbnailFailed"
+        actions   = ["dynamodb:UpdateItem"]
+        resources = [local.tables.uploads.arn]
+      },
+      {
+        sid       = "DrainThumbnailFailures"
+        actions   = ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage"]
+        resources = [local.thumbnail_failure_queue_arn]
       },
       {
         sid       = "CountPostcards"
@@ -169,6 +185,8 @@ module "functions" {
         POSTCARDS_TABLE    = local.tables.postcards.name
         MEDIA_BUCKET       = local.media_bucket.name
         ORPHAN_AFTER_HOURS = tostring(var.orphan_after_hours)
+        # Drained on every run: the uploads whose thumbnail failed for good are marked failed.
+        THUMBNAIL_FAILURE_QUEUE = local.thumbnail_failure_queue
       }
       policy_statements = local.function_policies.housekeeping
       async = {

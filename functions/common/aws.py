@@ -8,7 +8,9 @@ request needs, and tests that start moto's ``mock_aws`` after import still catch
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
+
+from common import deadline
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -33,19 +35,67 @@ def client(service: str) -> Any:
     boto3 honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>, which is how the local cloud points
     deployed code at itself: nothing here knows about it.
     """
-    return _session().client(service, config=_config(service))
+    made = _session().client(service, config=_config(service))
+    event = f"needs-retry.{made.meta.service_model.service_id.hyphenize()}"
+    made.meta.events.register_first(event, functools.partial(_no_retry_near_the_deadline, made))
+    return made
+
+
+# Time an invocation keeps for answering once the SDK gives up (the error's own handling, the
+# response): a retry that would eat into it is not made.
+ANSWER_RESERVE_S: Final = 3.0
+# What the SDK would retry: throttles, and AWS's own faults (5xx).
+RETRIED_CODES: Final = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "TransactionInProgressException",
+    }
+)
+
+
+def _no_retry_near_the_deadline(made: Any, response: Any = None, operation: Any = None, **_: Any) -> None:
+    """Before the SDK's own retry decision: near the invocation's deadline, an error answer is
+    raised as it is instead of retried, so that the function answers it (a throttle as 503 +
+    Retry-After) rather than timing out mid-backoff (a 502). Found by the DynamoDB-throttle chaos
+    experiment (tests/local/chaos): a write's several throttled calls, each retried with backoff,
+    outlasted the API function's 10 s timeout."""
+    if response is None or deadline.remaining_s() >= ANSWER_RESERVE_S:
+        return  # the SDK decides as usual
+    http, parsed = response
+    error = parsed.get("Error", {}) if isinstance(parsed, dict) else {}
+    code = str(error.get("Code", ""))
+    if code in RETRIED_CODES or (error and http.status_code >= 500):
+        # As the client itself raises it once it gives up: the modelled exception, if there is one.
+        raise made.exceptions.from_code(code)(parsed, operation.name)
 
 
 def _config(service: str) -> Any:
-    if service != "s3":
-        return None
     from botocore.config import Config
+
+    # Bounded retries: "legacy" mode tries a DynamoDB call 10 times, with backoff summing to ~25 s,
+    # past the API function's 10 s timeout (a throttled table made requests hang into 502s instead
+    # of the API's 503 + Retry-After). "standard" mode: full-jitter backoff, 3 attempts in all (4
+    # for DynamoDB; AWS_MAX_ATTEMPTS may say otherwise), and none near the invocation's deadline
+    # (``client``). Fewer was tried under the DynamoDB-throttle chaos
+    # experiment (tests/local/chaos): with 2, the in-progress idempotency record's delete after a
+    # throttled write failed too often, and its retries waited out the record (409s) until clients
+    # gave up.
+    # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+    retries: Any = {"mode": "standard"}
+    if service != "s3":
+        return Config(retries=retries)
 
     # Presigned POSTs (the site's uploads) must be SigV4, which botocore does not pick for presigning
     # by itself and S3 requires for buckets created since 2020; and they must name the bucket's
     # regional endpoint, or a browser's POST to a young bucket is redirected. An IP endpoint (the
     # local cloud) still gets path-style URLs.
     return Config(
+        retries=retries,
         signature_version="s3v4",
         s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"},
     )

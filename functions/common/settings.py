@@ -25,3 +25,8 @@ def required(name: str) -> str:
 def integer(name: str, default: int) -> int:
     raw = os.environ.get(name, "")
     return int(raw) if raw else default
+
+
+def optional(name: str) -> str | None:
+    """The variable's value, None when it is unset or empty (a feature left off)."""
+    return os.environ.get(name) or None

@@ -26,6 +26,10 @@ class Config:
     max_items: int
     # Items per DynamoDB Query page.
     page_size: int
+    # The thumbnails function's on-failure queue (its name), drained on each run; None: not drained.
+    thumbnail_failure_queue: str | None = None
+    # At most this many of its messages per run.
+    max_failure_messages: int = 100
 
     @classmethod
     def from_env(cls) -> Config:
@@ -38,6 +42,8 @@ class Config:
             unclaimed_lookback=timedelta(hours=_positive("UNCLAIMED_LOOKBACK_HOURS", 7 * 24)),
             max_items=_positive("HOUSEKEEPING_MAX_ITEMS", 500),
             page_size=_positive("HOUSEKEEPING_PAGE_SIZE", 100),
+            thumbnail_failure_queue=settings.optional("THUMBNAIL_FAILURE_QUEUE"),
+            max_failure_messages=_positive("HOUSEKEEPING_MAX_FAILURE_MESSAGES", 100),
         )
 
 

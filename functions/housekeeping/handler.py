@@ -1,9 +1,10 @@
 """Lambda entry point: the scheduled housekeeping job (EventBridge schedule, asynchronous invoke).
 
-One run removes uploads nobody will use (``sweep``), counts today's postcards (``stats``), publishes
-both as CloudWatch metrics (EMF through Powertools) and returns a JSON summary. Work is bounded
-(items and time); what is left waits for the next run. Running twice, or two runs at once, is safe:
-every removal is conditional on the item being unchanged.
+One run marks failed the uploads whose thumbnail failed for good (``failures``: the thumbnails
+function's on-failure queue, drained), removes uploads nobody will use (``sweep``), counts today's
+postcards (``stats``), publishes both as CloudWatch metrics (EMF through Powertools) and returns a
+JSON summary. Work is bounded (items and time); what is left waits for the next run. Running twice,
+or two runs at once, is safe: every removal is conditional on the item being unchanged.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import clock
+from housekeeping import failures
 from housekeeping.config import Config
 from housekeeping.stats import postcards_written_on
 from housekeeping.sweep import Reason, SweepResult, sweep
@@ -41,11 +43,17 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
         "housekeeping run", extra={"scheduled_time": event.get("time"), "rule": event.get("resources")}
     )
 
+    drained = _drain_thumbnail_failures(config)
     result = _sweep(config, now, context)
     postcards_today = _postcards_today(config, now)
 
     _publish(result, postcards_today)
+    if drained is not None:
+        metrics.add_metric(
+            name="UploadsFailedByThumbnails", unit=MetricUnit.Count, value=drained.marked_failed
+        )
     summary = {
+        "thumbnail_failures": failures.as_dict(drained) if drained is not None else None,
         "removed": {reason.value: result.removed[reason] for reason in Reason},
         "removed_total": sum(result.removed.values()),
         "changed_meanwhile": result.changed,
@@ -56,6 +64,18 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
     }
     logger.info("housekeeping done", extra={"summary": summary})
     return summary
+
+
+@tracer.capture_method(capture_response=False)
+def _drain_thumbnail_failures(config: Config) -> failures.DrainResult | None:
+    if config.thumbnail_failure_queue is None:
+        return None
+    return failures.drain(
+        config.thumbnail_failure_queue,
+        config.uploads_table,
+        config.media_bucket,
+        max_messages=config.max_failure_messages,
+    )
 
 
 @tracer.capture_method(capture_response=False)

@@ -25,6 +25,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from common import deadline
 from postcards import environment, idempotency
 from postcards.errors import ApiError, bad_request, not_found, unavailable
 from postcards.http_io import JSON, error
@@ -96,6 +97,7 @@ def _unexpected(failure: Exception) -> Response[Any]:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deadline.follow(context)
     environment.record_invocation()
     if not _is_rest_proxy_event(event):
         return _with_standard_headers(_not_a_rest_proxy_event(event, context))

@@ -4,7 +4,8 @@ The key names the operation; the request body is its payload. The first request 
 its response is stored for ``EXPIRES_AFTER_SECONDS``; a repeat with the same body gets that stored
 response (no second write), a repeat with a different body is a client bug (409), and a repeat while
 the first is still running is told to retry (409 + Retry-After). A failed first attempt stores
-nothing, so the client may retry it with the same key.
+nothing, so the client may retry it with the same key; a first attempt that did its work but could
+not record it still answers its result.
 
 Powertools idempotency (and jmespath under it) is imported on the first keyed request only: reads
 and unkeyed writes never pay for it.
@@ -16,12 +17,16 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
+from aws_lambda_powertools import Logger
+
 from common import aws, settings
 from postcards.errors import bad_request, conflict
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger(child=True)
 
 HEADER: Final = "Idempotency-Key"
 EXPIRES_AFTER_SECONDS: Final = 24 * 60 * 60
@@ -52,6 +57,7 @@ def run_once(
     )
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
 
@@ -75,13 +81,27 @@ def run_once(
         config=config,
         key_prefix=f"postcards.{scope}",
     )
+    done: list[dict[str, Any]] = []
+
+    def performed() -> dict[str, Any]:
+        done.append(operation())
+        return done[-1]
+
     try:
-        outcome = guarded(request={"key": key, "body": body}, operation=operation)
+        outcome = guarded(request={"key": key, "body": body}, operation=performed)
     except IdempotencyValidationError:
         raise conflict(
             "idempotency_key_reused",
             f"this {HEADER} was already used with a different request body; use a new key",
         ) from None
+    except IdempotencyPersistenceLayerError:
+        if not done:
+            raise
+        # The work is done and its answer known; only recording it failed (DynamoDB throttled the
+        # record's update, say). Answer it: failing it would make the client retry a write that
+        # was made, and wait out the in-progress record before that retry may run.
+        logger.warning("the idempotency record could not be completed; answering the result")
+        return done[-1], False
     except IdempotencyAlreadyInProgressError:
         raise conflict(
             "request_in_progress",

@@ -46,6 +46,10 @@ class ClaimRefusal(enum.Enum):
     CONTENDED = "upload_claim_contended"  # another transaction touched the upload at the same moment
 
 
+class AlreadyStored(Exception):
+    """A postcard with this id exists: an earlier attempt of the same keyed write stored it."""
+
+
 class UploadClaimError(Exception):
     def __init__(self, refusal: ClaimRefusal) -> None:
         super().__init__(refusal.value)
@@ -56,7 +60,14 @@ def put(postcard: Postcard) -> None:
     """Write a new postcard; with an upload, claim it in the same transaction or write nothing."""
     item = _to_item(postcard)
     if postcard.upload_id is None:
-        aws.dynamodb().put_item(TableName=_table(), Item=item, ConditionExpression="attribute_not_exists(id)")
+        try:
+            aws.dynamodb().put_item(
+                TableName=_table(), Item=item, ConditionExpression="attribute_not_exists(id)"
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise AlreadyStored(postcard.id) from error
+            raise
         return
     transaction: list[TransactWriteItemTypeDef] = [
         {"Put": {"TableName": _table(), "Item": item, "ConditionExpression": "attribute_not_exists(id)"}},
@@ -76,6 +87,8 @@ def put(postcard: Postcard) -> None:
     try:
         aws.dynamodb().transact_write_items(TransactItems=transaction)
     except ClientError as error:
+        if _postcard_exists(error):
+            raise AlreadyStored(postcard.id) from error
         refusal = _claim_refusal(error)
         if refusal is None:
             raise
@@ -113,6 +126,13 @@ def page(limit: int, after: Position | None) -> tuple[list[Postcard], Position |
     has_more = len(items) > limit
     following = Position(postcards[-1].feed_key, postcards[-1].id) if has_more else None
     return postcards, following
+
+
+def _postcard_exists(error: ClientError) -> bool:
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
+    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
 
 
 def _claim_refusal(error: ClientError) -> ClaimRefusal | None:

@@ -47,8 +47,11 @@ async def spawn_controlplane(config: Config, logs_dir: Path, snapshot: Path) -> 
         return await processes.spawn(argv, env=env, cwd=config.root, output=log_file)
 
 
-async def spawn_container_api(config: Config, logs_dir: Path, leaf: LeafFiles) -> asyncio.subprocess.Process:
-    """The stand-in over HTTPS with ``leaf`` (the site calls it from an https page)."""
+async def spawn_container_api(
+    config: Config, logs_dir: Path, leaf: LeafFiles, *, delay_ms: float = 0.0
+) -> asyncio.subprocess.Process:
+    """The stand-in over HTTPS with ``leaf`` (the site calls it from an https page); every answer
+    ``delay_ms`` late when a fault asks for it."""
     argv = [
         sys.executable,
         "-m",
@@ -62,6 +65,8 @@ async def spawn_container_api(config: Config, logs_dir: Path, leaf: LeafFiles) -
         "--tls-key",
         str(leaf.key),
     ]
+    if delay_ms:
+        argv += ["--delay-ms", str(delay_ms)]
     with (logs_dir / "container_api.log").open("ab") as log_file:
         return await processes.spawn(argv, cwd=config.root, output=log_file)
 
@@ -75,6 +80,7 @@ async def wait_until_answering(
     logs_dir: Path,
     any_status: bool = False,
     timeout_s: float = 60,
+    try_timeout_s: float = 2,
 ) -> None:
     """Until ``url`` answers 200 (any status with ``any_status``); fails early if ``process`` exits."""
     deadline = time.monotonic() + timeout_s
@@ -82,7 +88,7 @@ async def wait_until_answering(
         if process.returncode is not None:
             raise UpError(f"the {what} exited with status {process.returncode}; see {logs_dir}")
         with contextlib.suppress(aiohttp.ClientError, OSError):
-            async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
+            async with session.get(url, timeout=aiohttp.ClientTimeout(total=try_timeout_s)) as response:
                 if response.status == 200 or any_status:
                     return
         await asyncio.sleep(0.05)

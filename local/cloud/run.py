@@ -34,6 +34,7 @@ import aiohttp
 from local.cloud import children, endpoints, processes
 from local.cloud.endpoints import Endpoints, Reported
 from local.cloud.errors import UpError
+from local.cloud.faults import LocalFaults
 from local.cloud.https import LocalTls
 from local.cloud.progress import Progress
 from local.cloud.snapshot import SavedControlPlane
@@ -42,6 +43,7 @@ from local.config import Config
 from local.console.server import Console
 from local.console.sources import Sources
 from local.control_client import ControlPlaneClient
+from local.edge.faults import EdgeFaults
 from local.edge.server import Edge
 from local.lifecycle import Service
 from local.services.apigateway import server as apigateway
@@ -52,6 +54,7 @@ from local.services.cloudwatch.alarm_evaluator import AlarmEvaluator
 from local.services.cloudwatch.control import CloudWatchCalls
 from local.services.cloudwatch.metrics import MetricPublisher
 from local.services.events import schedules
+from local.services.fis.service import Fis
 from local.services.lambda_.executor import Executor
 from local.services.lambda_.telemetry import LambdaTelemetry
 from local.services.logs.sink import LogSink
@@ -88,9 +91,11 @@ class LocalCloud:
         self.metrics: MetricPublisher | None = None
         self.executor: Executor | None = None
         self.edge: Edge | None = None
+        self.fis: Fis | None = None
         self.tls: LocalTls | None = None  # the local CA, the leaves, the HTTPS listener
         self.controlplane: asyncio.subprocess.Process | None = None
         self.container_api: asyncio.subprocess.Process | None = None
+        self.faults: LocalFaults | None = None  # set and cleared at runtime; none at start
         self.services: list[Service] = []  # data planes, in start order
         self.gateway: apigateway.ApiGateway | None = None
         self.site: site.SiteServer | None = None
@@ -216,6 +221,12 @@ class LocalCloud:
             ),
             say=progress.say,
         )
+        # FIS runs experiments on the executor's invocations through S3 (local.services.fis).
+        self.fis = Fis(
+            ControlPlaneClient(config.edge_url, config.region, self.session), config.region, config.account_id
+        )
+        edge_faults = EdgeFaults()
+        self.faults = LocalFaults(edge_faults, self.executor.pools.faults, self._restart_container_api)
         self.edge = Edge(
             config.host,
             config.ports.edge,
@@ -223,8 +234,11 @@ class LocalCloud:
             self.executor,
             self._function_written,
             xray=self.xray,
+            fis=self.fis,
             tls_leaf=tls.loopback,
             environments=self.executor.status,
+            faults=edge_faults,
+            faults_control=self.faults.handle,
         )
         await self.edge.start()
         self.executor.start()
@@ -254,10 +268,12 @@ class LocalCloud:
             await self.metrics.start()
             self.services.append(self.metrics)
 
-    async def _start_container_api(self) -> None:
+    async def _start_container_api(self, delay_ms: float = 0.0) -> None:
         assert self.session is not None
         config = self.config
-        self.container_api = await children.spawn_container_api(config, self.logs_dir, self._tls().loopback)
+        self.container_api = await children.spawn_container_api(
+            config, self.logs_dir, self._tls().loopback, delay_ms=delay_ms
+        )
         self.reported.container_api_url = config.container_api_url
         await children.wait_until_answering(
             self.session,
@@ -266,7 +282,17 @@ class LocalCloud:
             what="container API stand-in",
             logs_dir=self.logs_dir,
             any_status=True,
+            try_timeout_s=2 + delay_ms / 1000,  # a slow one (a fault) answers that much late
+            timeout_s=60 + 2 * delay_ms / 1000,
         )
+
+    async def _restart_container_api(self, running: bool, delay_ms: float) -> None:
+        """The container API faults (``local.cloud.faults``): stopped, or started again."""
+        if self.container_api is not None:
+            await processes.stop(self.container_api)
+            self.container_api = None
+        if running:
+            await self._start_container_api(delay_ms)
 
     async def _save_snapshot(self) -> None:
         if self.session is not None and self.controlplane is not None:
@@ -464,6 +490,8 @@ class LocalCloud:
         self.stack.cancel()
         for service in reversed(self.services):
             await _quietly(service.stop())
+        if self.fis is not None:  # its experiments' fault configurations deleted while S3 answers
+            await _quietly(self.fis.close())
         if self.edge is not None:
             await _quietly(self.edge.stop())
         if self.executor is not None:

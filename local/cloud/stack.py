@@ -27,6 +27,7 @@ from typing import Any, Final
 from python_terraform import IsFlagged, Terraform
 
 from local.cloud.apply_progress import ApplyProgress, deferrable_type
+from local.cloud.variables import UserVariables
 from local.config import Config
 from local.services.lambda_ import account_quota
 from local.tls.authority import bundle_of
@@ -97,6 +98,14 @@ class Stack:
                 process.kill()
 
     def variables(self) -> dict[str, str]:
+        """The ``-var`` values: the local cloud's own, then those the user set (``local.cloud.variables``)."""
+        return {**self.local_variables(), **UserVariables.load(self.folder).values}
+
+    def var_file(self) -> Path | None:
+        """The var file the user gave (``--var-file``), kept in the state folder."""
+        return UserVariables.load(self.folder).var_file(self.folder)
+
+    def local_variables(self) -> dict[str, str]:
         config = self.config
         reserved, provisioned = local_concurrency(config.executor.account_concurrency)
         return {
@@ -281,6 +290,7 @@ class Stack:
         data_dir = self.init(terraform)
         self.say("    terraform apply")
         variables = [f"{name}={value}" for name, value in self.variables().items()]
+        var_file = self.var_file()
         progress = ApplyProgress(deferrable, tuple(served_outputs))
         ready = on_ready is None
 
@@ -314,6 +324,7 @@ class Stack:
             auto_approve=IsFlagged,
             input=False,
             state=str(self.state_file),
+            var_file=str(var_file) if var_file else None,  # before -var: a --var wins over the file
             var=variables,
             parallelism=20,
         )
@@ -376,6 +387,8 @@ class Stack:
                     digest.update(path.read_bytes())
         manifest = self.config.build_dir / "manifest.json"
         digest.update(manifest.read_bytes() if manifest.is_file() else b"no manifest")
+        var_file = self.var_file()
+        digest.update(var_file.read_bytes() if var_file else b"no var file")
         digest.update(json.dumps([self.variables(), self.state_identity()], sort_keys=True).encode())
         return digest.hexdigest()
 

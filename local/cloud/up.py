@@ -18,7 +18,7 @@ import sys
 
 import uvloop
 
-from local.cloud import profiling
+from local.cloud import profiling, variables
 from local.cloud.errors import UpError
 from local.cloud.lock import Lock
 from local.cloud.ports import check_ports_free
@@ -58,6 +58,10 @@ def up(config: Config) -> int:
     try:
         lock.acquire()
         check_ports_free(config)
+        if config.apply_terraform:
+            kept = variables.settle(config.variables, config.terraform_dir, config.root / "terraform")
+            if kept.describe():
+                print(f"==> terraform variables: {kept.describe()} (--clear-vars forgets them)")
     except UpError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -10,12 +10,15 @@ The order:
    so it comes before any service that invokes a function;
 2. S3: notifications, delivered through Lambda's ``invoke_async``;
 3. EventBridge, CloudFront, API Gateway, CloudWatch, Route 53: model fixes and AWS's refusals, which
-   depend on nothing else.
+   depend on nothing else;
+4. SSM (the FIS extension's public parameter publishes a Lambda layer) and CloudFormation
+   (``AWS::FIS::ExperimentTemplate`` in moto's FIS), for ``chaos_enabled = true``.
 """
 
 from __future__ import annotations
 
 from local.services.apigateway import moto_patches as apigateway
+from local.services.cloudformation import moto_patches as cloudformation
 from local.services.cloudfront import moto_patches as cloudfront
 from local.services.cloudwatch import moto_patches as cloudwatch
 from local.services.events import moto_patches as events
@@ -24,6 +27,7 @@ from local.services.lambda_ import moto_patches as lambda_
 from local.services.lambda_.account_quota import DEFAULT_ACCOUNT_CONCURRENCY
 from local.services.route53 import moto_patches as route53
 from local.services.s3 import moto_patches as s3
+from local.services.ssm import moto_patches as ssm
 
 _installed = False
 
@@ -44,3 +48,5 @@ def install(edge_url: str, account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENC
     apigateway.install()
     cloudwatch.install()
     route53.install()
+    ssm.install()
+    cloudformation.install()

@@ -4,7 +4,10 @@ answers plain HTTP too, for the local cloud's own clients and old scripts).
 Terraform, the aws CLI, boto3 in tests and boto3 inside the functions (``AWS_ENDPOINT_URL``) all
 talk to it. Requests go to moto unchanged (``local.edge.proxy``) except the Lambda operations in
 ``local.edge.lambda_api``, the X-Ray API (requests signed for ``xray``: ``local.services.xray.api``)
-and OTLP/HTTP traces (unsigned ``POST /v1/traces``: ``local.services.xray.otlp``). Lambda write calls
+and OTLP/HTTP traces (unsigned ``POST /v1/traces``: ``local.services.xray.otlp``); FIS's experiment
+operations (signed for ``fis``, ``/experiments...``: ``local.services.fis.api``); the local faults'
+control endpoint (``/_local/faults``: ``local.cloud.faults``) and the faults themselves
+(``local.edge.faults``) before a call is forwarded. Lambda write calls
 that succeed are reported to the executor so that it drops cached configurations at once (and
 re-reads provisioned concurrency). ``GET /_local/lambda/environments`` is the executor's status
 (``local.services.lambda_.status``), which the local console reads.
@@ -15,15 +18,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import HttpVersion11, web
 from aiohttp.web_request import BaseRequest
 
 from local.edge import lambda_api
+from local.edge.faults import EdgeFaults
 from local.edge.proxy import Forwarder
 from local.invoke import InvokeError, Invoker
+from local.services.fis import api as fis_api
+from local.services.fis.service import Fis
 from local.services.lambda_ import status as lambda_status
 from local.services.lambda_.functions import split_function_name
 from local.services.xray import otlp
@@ -42,6 +48,9 @@ TLS_POLICY = TlsPolicy(
 )
 
 
+FAULTS_PATH = "/_local/faults"
+
+
 class Edge:
     def __init__(
         self,
@@ -52,15 +61,21 @@ class Edge:
         on_function_write: Callable[[str, str], None] = lambda name, path: None,
         *,
         xray: XRay | None = None,
+        fis: Fis | None = None,
         tls_leaf: LeafFiles | None = None,
         environments: Callable[[], dict[str, Any]] | None = None,
+        faults: EdgeFaults | None = None,
+        faults_control: Callable[[BaseRequest], Awaitable[web.Response]] | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.invoker = invoker
         self.xray = xray
+        self.fis = fis
         self.on_function_write = on_function_write
         self.environments = environments  # the executor's status, for the local console
+        self.faults = faults or EdgeFaults()
+        self.faults_control = faults_control  # serves FAULTS_PATH
         self.forwarder = Forwarder(controlplane_url)
         # Set once the control plane answers: until then requests wait here instead of failing, so
         # that clients (Terraform) can start while moto is still starting.
@@ -99,8 +114,8 @@ class Edge:
             # it would otherwise hang, since TLS 1.3's session tickets look like the answer arriving.
             await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         path = request.path
-        if path == lambda_status.PATH and request.method == "GET" and self.environments is not None:
-            return web.json_response(self.environments())
+        if (local := await self._local_endpoint(request, path)) is not None:
+            return local
         if path.startswith("/20") and _is_lambda(request):
             return await self._lambda(request, path)
         if self.xray is not None and request.method == "POST":
@@ -110,7 +125,25 @@ class Edge:
             if authorization is not None and "/xray/aws4_request" in authorization:
                 response = self.xray.api.handle(path, await request.read())
                 return web.Response(status=response.status, body=response.body, headers=response.headers)
+        if (refused := await self.faults.apply(request)) is not None:
+            return refused
+        return await self._fis_or_forward(request, path)
+
+    async def _fis_or_forward(self, request: BaseRequest, path: str) -> web.StreamResponse:
+        """FIS's experiment operations run here (its template operations are moto's); the rest is moto's."""
+        if self.fis is not None and _is_fis_experiment(request, path):
+            answer = await fis_api.handle(self.fis, request.method, path, request.query, await request.read())
+            return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
         return await self.forwarder.forward(request)
+
+    async def _local_endpoint(self, request: BaseRequest, path: str) -> web.StreamResponse | None:
+        """The local cloud's own endpoints on the AWS endpoint (none of them AWS's): the executor's
+        status for the console, and the local faults' control."""
+        if path == lambda_status.PATH and request.method == "GET" and self.environments is not None:
+            return web.json_response(self.environments())
+        if self.faults_control is not None and path.startswith(FAULTS_PATH):
+            return await self.faults_control(request)
+        return None
 
     @staticmethod
     async def _otlp(request: BaseRequest, xray: XRay) -> web.Response:
@@ -161,3 +194,7 @@ def _is_lambda(request: BaseRequest) -> bool:
     """Signed requests name their service; unsigned ones on these paths are our own invocations."""
     authorization = request.headers.get("Authorization")
     return authorization is None or "/lambda/aws4_request" in authorization
+
+
+def _is_fis_experiment(request: BaseRequest, path: str) -> bool:
+    return fis_api.handles(path) and "/fis/aws4_request" in request.headers.get("Authorization", "")

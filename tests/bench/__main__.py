@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import sys
 from types import ModuleType
@@ -43,7 +44,34 @@ def main(argv: list[str]) -> int:
     for name in names:
         print(f"==> bench {name}")
         status = max(status, int(load(name).main([])))
+    print_goals()
     return status
+
+
+def print_goals() -> None:
+    """Issue 16's goals beside what this run measured (from the JSON just written)."""
+    from tests.bench._results import RESULTS_DIR, goal_line
+
+    rows = []
+    gateway = RESULTS_DIR / "local_gateway.json"
+    if gateway.exists():
+        rows += [
+            (g["goal"], g["target"], g["measured"], g["met"])
+            for g in json.loads(gateway.read_text())["goals"]
+        ]
+    coldstart = RESULTS_DIR / "coldstart.json"
+    if coldstart.exists() and (goal := json.loads(coldstart.read_text()).get("goal")):
+        rows.append(
+            (
+                "cold start postcards ÷ floor, paired",
+                f"<= {goal['target']}",
+                goal["postcards_over_floor_paired"],
+                goal["met"],
+            )
+        )
+    print("\n==> goals (ratios within this run)")
+    for row in rows:
+        print(goal_line(*row))
 
 
 if __name__ == "__main__":

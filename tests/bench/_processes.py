@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -40,3 +41,39 @@ def descendants(root: int) -> list[tuple[int, bytes]]:
 def tree_cpu_seconds(root: int) -> float:
     """CPU time of ``root`` and every live process below it."""
     return cpu_seconds(root) + sum(cpu_seconds(pid) for pid, _ in descendants(root))
+
+
+Classify = Callable[[bytes], str]  # a process's role from its command line
+
+
+def by_role(root: int, root_role: str, classify: Classify) -> dict[str, list[int]]:
+    """``root`` and its live descendants, grouped by role (``classify`` names each descendant's)."""
+    roles: dict[str, list[int]] = {root_role: [root]}
+    for pid, command in descendants(root):
+        roles.setdefault(classify(command), []).append(pid)
+    return roles
+
+
+def cpu_by_role(roles: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each role's processes (those gone count 0)."""
+    return {role: sum(cpu_seconds(pid) for pid in pids) for role, pids in roles.items()}
+
+
+class RoleCpu:
+    """CPU each role spent between ``start()`` and ``stop()`` (processes started between count
+    from 0; the calling process can be one of the roles, e.g. the benchmark's own client)."""
+
+    def __init__(self, roots: Callable[[], dict[str, list[int]]]) -> None:
+        self.roots = roots
+        self._before: dict[int, float] = {}
+        self.seconds: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._before = {pid: cpu_seconds(pid) for pids in self.roots().values() for pid in pids}
+
+    def stop(self) -> dict[str, float]:
+        self.seconds = {
+            role: sum(max(0.0, cpu_seconds(pid) - self._before.get(pid, 0.0)) for pid in pids)
+            for role, pids in self.roots().items()
+        }
+        return self.seconds

@@ -52,3 +52,8 @@ def summarize(samples_ms: Sequence[float]) -> dict[str, float | int]:
         "min_ms": round(min(samples_ms), 1),
         "max_ms": round(max(samples_ms), 1),
     }
+
+
+def goal_line(goal: str, target: str, measured: float, met: bool) -> str:
+    """One goal beside what was measured, for the console."""
+    return f"  {'met    ' if met else 'NOT MET'}  {goal:<58} {target:>7}  measured {measured:.2f}"

@@ -1,25 +1,29 @@
 """Warm requests through our API Gateway + Lambda executor vs serverless-offline, same handler.
 
-The peer is serverless-offline (npm ``serverless@3`` + ``serverless-offline@13``, installed on first
-use into tests/bench/.peers/, git-ignored): it also runs Python handlers without Docker, from its own
-serverless.yml, with a Python process per concurrent request. Both serve the same trivial handler
-(a proxy response) at ``GET /dev/hello``; ours is a REST API with an AWS_PROXY integration created
-through the edge, on a local cloud started with ``--no-terraform``.
+The peer is serverless-offline (``tests/bench/_serverless_offline.py``). Both serve the same trivial
+handler (a proxy response); ours is a REST API with an AWS_PROXY integration created through the
+edge, on a local cloud started with ``--no-terraform``, twice: untraced (``ours``) and traced as the
+product is deployed (``ours_traced``: the stage traces, the function's tracing is Active, the
+sampling rule Terraform creates; metrics are published for both, as on AWS). See _gateway_deploy.
 
-The same keep-alive aiohttp client drives both, in alternating rounds (``--rounds``), each round
-bounded by ``--requests`` and ``--seconds``:
+The same keep-alive aiohttp client drives all three, in alternating rounds (``--rounds``), each
+round bounded by ``--requests`` and ``--seconds``:
 - ``sequential``: one client, p50/p99;
-- ``concurrent``: ``--clients`` clients (default 8): req/s, p50/p99;
+- ``concurrent``: ``--clients`` clients (default 8): req/s, p50/p99, and the CPU each process spent
+  per request, by role (``cpu_us_per_request``: the client, i.e. this process; our up process,
+  execution environments and moto; serverless-offline's node and python processes), with
+  ``server_cpu_us_per_request`` the servers' sum;
+- ``syscalls_per_request``: a further concurrent sample under ``perf stat`` (system calls by role;
+  what a request costs on a machine follows what a system call costs there), where perf is allowed;
 - ``first_request``: the first request after start (a cold start on both);
-- the overhead of each over calling the handler in process;
-- ``server_cpu_us_per_request`` (concurrent): CPU time of each side's whole process tree (our up
-  process, control plane and environments; serverless-offline's node and python processes).
+- the overhead of each over calling the handler in process.
 
-Then, ours only: ``GET /v1/instance`` of the real postcards function (the zip and layer build.sh
-makes for this machine, deployed through the edge), cold start beside its REPORT's Init Duration,
-then sequential and concurrent runs like the above.
+Then, ours only, with the peer stopped: ``GET /v1/instance`` of the real postcards function, as
+deployed and with tracing off, cold start beside its REPORT's Init Duration and the same runs, and
+``postcards_gap``: where its extra cost per request goes, beside the traced trivial handler's.
 
-Loopback only. Writes build/bench/local_gateway.json (medians over rounds, and the ratios).
+``goals`` holds issue 16's targets beside what was measured. Loopback only. Writes
+build/bench/local_gateway.json (medians over rounds, ratios within this run).
 """
 
 from __future__ import annotations
@@ -29,216 +33,49 @@ import asyncio
 import json
 import os
 import re
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import requests
 
-from tests.bench import _coldstart_scenarios as scenarios
-from tests.bench import _results, coldstart
+from tests.bench import _gateway_deploy as deploy
+from tests.bench import _syscalls
 from tests.bench._load import bounded_clients
-from tests.bench._processes import tree_cpu_seconds
-from tests.bench._results import percentile, write
-from tests.local.cloud_support import ROOT, RunningCloud, free_ports, start_cloud, stop_cloud, zip_of
-from tests.unit.stack import Stack
+from tests.bench._processes import RoleCpu, by_role
+from tests.bench._results import goal_line, percentile, write
+from tests.bench._serverless_offline import ServerlessOffline
+from tests.local.cloud_support import RunningCloud, start_cloud, stop_cloud
 
-PEERS = ROOT / "tests" / "bench" / ".peers" / "serverless-offline"
-PEER_PACKAGES = ("serverless@3", "serverless-offline@13")
-HANDLER = """
-import json
+Roles = Callable[[], dict[str, list[int]]]
 
 
-def handler(event, context):
-    body = json.dumps({"ok": True, "path": event["path"]})
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": body}
-"""
-SERVERLESS_YML = """
-service: bench
-frameworkVersion: "3"
-provider:
-  name: aws
-  runtime: python3.13
-  region: us-east-1
-  stage: dev
-plugins:
-  - serverless-offline
-functions:
-  hello:
-    handler: handler.handler
-    events:
-      - http:
-          path: hello
-          method: get
-"""
+@dataclass(frozen=True)
+class Target:
+    name: str
+    url: str
+    roles: Roles  # the processes to account, by role (the client first)
 
 
-# --- the peer --------------------------------------------------------------------------------------
+def _ours_roles(up_pid: int) -> Roles:
+    def classify(command: bytes) -> str:
+        if b"bootstrap.py" in command:
+            return "environments"
+        return "moto" if b"local.controlplane" in command else "other"
+
+    return lambda: {"client": [os.getpid()]} | by_role(up_pid, "up", classify)
 
 
-def install_peer() -> Path:
-    """serverless and serverless-offline under tests/bench/.peers (npm, once)."""
-    binary = PEERS / "node_modules" / "serverless" / "bin" / "serverless.js"
-    if binary.exists() and (PEERS / "node_modules" / "serverless-offline").is_dir():
-        return binary
-    if shutil.which("npm") is None:
-        raise SystemExit("error: npm is needed to install serverless-offline for this benchmark")
-    PEERS.mkdir(parents=True, exist_ok=True)
-    if not (PEERS / "package.json").exists():
-        (PEERS / "package.json").write_text('{"name": "bench-peers", "private": true}\n')
-    subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *PEER_PACKAGES],
-        cwd=PEERS,
-        check=True,
+def _peer_roles(node_pid: int) -> Roles:
+    return lambda: (
+        {"client": [os.getpid()]}
+        | by_role(node_pid, "node", lambda command: "python" if b"python" in command else "other")
     )
-    return binary
-
-
-def _python_first_path() -> str:
-    """PATH with a python3.13 first: serverless-offline runs ``python3`` for python3.13 handlers."""
-    from local.services.lambda_.runtime import find_interpreter
-
-    python, _, _ = find_interpreter("3.13")
-    return os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])
-
-
-class ServerlessOffline:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port, self.lambda_port = free_ports(2)
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = folder / "serverless-offline.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/dev/hello"
-
-    def start(self) -> None:
-        binary = install_peer()
-        (self.folder / "serverless.yml").write_text(SERVERLESS_YML)
-        (self.folder / "handler.py").write_text(HANDLER)
-        (self.folder / "node_modules").symlink_to(PEERS / "node_modules")
-        env = {
-            **os.environ,
-            "PATH": _python_first_path(),
-            "SLS_TELEMETRY_DISABLED": "1",
-            "SLS_NOTIFICATIONS_MODE": "off",
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-        }
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                ["node", str(binary), "offline", "start", "--httpPort", str(self.port),
-                 "--lambdaPort", str(self.lambda_port), "--host", "127.0.0.1"],
-                cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"serverless-offline exited:\n{self.log.read_text()[-3000:]}")
-            if "Server ready" in self.log.read_text(errors="replace"):
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"serverless-offline did not start:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
-# --- ours ------------------------------------------------------------------------------------------
-
-
-def deploy_ours(cloud: RunningCloud) -> str:
-    """The handler as a function behind a REST API (AWS_PROXY), as Terraform would make it."""
-    function = cloud.client("lambda").create_function(
-        FunctionName="hello",
-        Runtime="python3.13",
-        Role=_role(cloud),
-        Handler="handler.handler",
-        Code={"ZipFile": zip_of({"handler.py": HANDLER})},
-        MemorySize=1024,
-    )
-    return _proxy_api(cloud, "bench", ["hello"], function["FunctionArn"])
-
-
-def deploy_postcards(cloud: RunningCloud) -> str:
-    """The postcards function as build.sh packs it (zip + layer), its environment as Terraform sets it,
-    behind ``GET /v1/instance``."""
-    arch = coldstart._host_arch()
-    coldstart._build(arch)
-    artifacts = _results.REPO / "build" / arch
-    lambda_client = cloud.client("lambda")
-    layer = lambda_client.publish_layer_version(
-        LayerName="postcards-deps",
-        Content={"ZipFile": (artifacts / "layer.zip").read_bytes()},
-        CompatibleRuntimes=["python3.13"],
-        CompatibleArchitectures=[arch],
-    )
-    function = lambda_client.create_function(
-        FunctionName="postcards",
-        Runtime="python3.13",
-        Role=_role(cloud),
-        Handler="postcards.handler.lambda_handler",
-        Code={"ZipFile": (artifacts / "postcards.zip").read_bytes()},
-        Layers=[layer["LayerVersionArn"]],
-        Architectures=[arch],
-        MemorySize=scenarios.MEMORY_MB["postcards"],
-        Environment={"Variables": scenarios.environment("postcards", Stack())},
-    )
-    return _proxy_api(cloud, "postcards-bench", ["v1", "instance"], function["FunctionArn"], "live")
-
-
-def _role(cloud: RunningCloud) -> str:
-    iam = cloud.client("iam")
-    try:
-        return str(iam.get_role(RoleName="bench")["Role"]["Arn"])
-    except iam.exceptions.NoSuchEntityException:
-        arn = str(iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"])
-        # The local cloud evaluates the functions' AWS calls against their role: the bench's may do anything.
-        anything = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-        }
-        iam.put_role_policy(
-            RoleName="bench", PolicyName="bench-may-call-anything", PolicyDocument=json.dumps(anything)
-        )
-        return arn
-
-
-def _proxy_api(cloud: RunningCloud, name: str, path: list[str], function_arn: str, stage: str = "dev") -> str:
-    """A REST API with ``GET /<path>`` proxied to the function, deployed to ``stage``; its URL (by
-    path on the gateway's own host, so each API needs a stage name of its own)."""
-    api = cloud.client("apigateway")
-    rest_api = api.create_rest_api(name=name)["id"]
-    parent = next(r["id"] for r in api.get_resources(restApiId=rest_api)["items"] if r["path"] == "/")
-    for part in path:
-        parent = api.create_resource(restApiId=rest_api, parentId=parent, pathPart=part)["id"]
-    api.put_method(restApiId=rest_api, resourceId=parent, httpMethod="GET", authorizationType="NONE")
-    api.put_integration(
-        restApiId=rest_api,
-        resourceId=parent,
-        httpMethod="GET",
-        type="AWS_PROXY",
-        integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations",
-    )
-    api.create_deployment(restApiId=rest_api, stageName=stage)
-    gateway = cloud.endpoints["apigateway_url"]
-    requests.post(f"{gateway}/_local/apigateway/reload", timeout=60).raise_for_status()
-    return f"{gateway}/{stage}/{'/'.join(path)}"
 
 
 def _init_duration_ms(cloud: RunningCloud, function: str) -> float:
@@ -276,41 +113,120 @@ async def _first_request(url: str) -> float:
 
 
 async def _run(
-    url: str, clients: int, total: int, seconds: float, server_pid: int | None = None
-) -> dict[str, float]:
-    """``clients`` keep-alive clients until ``total`` requests or ``seconds``; with ``server_pid``,
-    also the CPU time its process tree spent per request."""
+    url: str, clients: int, total: int, seconds: float, roles: Roles | None = None
+) -> dict[str, Any]:
+    """``clients`` keep-alive clients until ``total`` requests or ``seconds``; with ``roles``, also
+    the CPU each role's processes spent per request."""
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
         await asyncio.gather(*(_get(session, url) for _ in range(clients * 10)))  # warm
-        cpu = tree_cpu_seconds(server_pid) if server_pid else 0.0
+        cpu = RoleCpu(roles) if roles else None
+        if cpu:
+            cpu.start()
         samples, elapsed = await bounded_clients(lambda: _get(session, url), clients, total, seconds)
-        cpu = tree_cpu_seconds(server_pid) - cpu if server_pid else 0.0
-    measured = {"server_cpu_us_per_request": cpu / len(samples) * 1e6} if server_pid else {}
-    return measured | {
+        spent = cpu.stop() if cpu else {}
+    measured: dict[str, Any] = {
         "n": len(samples),
         "requests_per_s": len(samples) / elapsed,
         "p50_ms": percentile(samples, 0.5),
         "p99_ms": percentile(samples, 0.99),
     }
+    if spent:
+        per_request = {role: seconds / len(samples) * 1e6 for role, seconds in spent.items()}
+        measured["cpu_us_per_request"] = per_request
+        measured["server_cpu_us_per_request"] = sum(v for k, v in per_request.items() if k != "client")
+    return measured
 
 
-def _medians(runs: list[dict[str, dict[str, float]]]) -> tuple[dict[str, float], dict[str, float]]:
-    """(sequential, concurrent): each figure's median over the rounds."""
+async def _syscall_sample(target: Target, clients: int, total: int, seconds: float) -> dict[str, float]:
+    """System calls per request by role, over one concurrent run under perf."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
+        await asyncio.gather(*(_get(session, target.url) for _ in range(clients * 10)))  # warm
+        with _syscalls.SyscallCount(target.roles()) as count:
+            samples, _ = await bounded_clients(lambda: _get(session, target.url), clients, total, seconds)
+    return {role: round(calls / len(samples), 1) for role, calls in count.by_role.items()}
 
-    def median(kind: str) -> dict[str, float]:
-        return {key: round(statistics.median(run[kind][key] for run in runs), 3) for key in runs[0][kind]}
 
-    return median("sequential"), median("concurrent")
+def _median(values: list[Any]) -> Any:
+    """The median of numbers, or of dicts of numbers key by key."""
+    if isinstance(values[0], dict):
+        return {key: _median([value[key] for value in values]) for key in values[0]}
+    return round(statistics.median(values), 3)
+
+
+def _medians(runs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Each figure's median over the rounds, per kind (sequential, concurrent)."""
+    return {kind: _median([run[kind] for run in runs]) for kind in runs[0]}
 
 
 def _in_process_ms() -> float:
     namespace: dict[str, Any] = {}
-    exec(compile(HANDLER, "handler.py", "exec"), namespace)
+    exec(compile(deploy.HANDLER, "handler.py", "exec"), namespace)
     event = {"path": "/hello", "httpMethod": "GET", "headers": {}}
     started = time.perf_counter()
     for _ in range(20_000):
         namespace["handler"](event, None)
     return (time.perf_counter() - started) / 20_000 * 1000
+
+
+# --- what the figures say --------------------------------------------------------------------------
+
+RATIOS = (
+    ("sequential_p50", "sequential", "p50_ms"),
+    ("sequential_p99", "sequential", "p99_ms"),
+    ("concurrent_p50", "concurrent", "p50_ms"),
+    ("concurrent_p99", "concurrent", "p99_ms"),
+    ("concurrent_requests_per_s", "concurrent", "requests_per_s"),
+    ("server_cpu_per_request", "concurrent", "server_cpu_us_per_request"),
+)
+# Issue 16's warm-path goals (ours traced ÷ serverless-offline) and issue 11's tracing budget.
+GOALS = (
+    ("concurrent_requests_per_s", ">=", 1.1, "8 clients requests/s"),
+    ("sequential_p50", "<=", 1.0, "1 client p50"),
+    ("concurrent_p50", "<=", 1.0, "8 clients p50"),
+    ("sequential_p99", "<=", 0.8, "1 client p99"),
+    ("concurrent_p99", "<=", 0.8, "8 clients p99"),
+)
+TRACING_CPU_BUDGET = 1.10
+
+
+def _ratios(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, float]:
+    return {key: round(ours[kind][metric] / theirs[kind][metric], 3) for key, kind, metric in RATIOS}
+
+
+def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
+    ratios = result["ratios_ours_traced_over_serverless_offline"]
+    found = [
+        {"goal": f"{label}, ours traced ÷ serverless-offline", "target": f"{op} {bound}",
+         "measured": ratios[key], "met": ratios[key] >= bound if op == ">=" else ratios[key] <= bound}
+        for key, op, bound, label in GOALS
+    ]  # fmt: skip
+    tracing = result["tracing_cost"]["server_cpu_per_request"]
+    found.append(
+        {"goal": "server CPU per request, traced ÷ untraced", "target": f"<= {TRACING_CPU_BUDGET}",
+         "measured": tracing, "met": tracing <= TRACING_CPU_BUDGET}
+    )  # fmt: skip
+    return found
+
+
+def _postcards_gap(
+    trivial: dict[str, Any], untraced: dict[str, Any], traced: dict[str, Any]
+) -> dict[str, Any]:
+    """CPU µs per request by role: the traced trivial handler, postcards without tracing (Powertools,
+    its logging, our code) and as deployed (plus the X-Ray SDK's work and the segments it sends)."""
+
+    def cpu(run: dict[str, Any]) -> dict[str, float]:
+        return {role: round(value, 1) for role, value in run["concurrent"]["cpu_us_per_request"].items()}
+
+    return {
+        "cpu_us_per_request": {
+            "trivial_traced": cpu(trivial), "postcards_untraced": cpu(untraced), "postcards": cpu(traced)
+        },
+        "requests_per_s": {
+            "trivial_traced": trivial["concurrent"]["requests_per_s"],
+            "postcards_untraced": untraced["concurrent"]["requests_per_s"],
+            "postcards": traced["concurrent"]["requests_per_s"],
+        },
+    }  # fmt: skip
 
 
 def main(argv: list[str]) -> int:
@@ -320,34 +236,58 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
+    no_syscalls = _syscalls.unavailable()
 
-    def measure(url: str, pid: int) -> dict[str, dict[str, float]]:
+    def measure(target: Target) -> dict[str, dict[str, Any]]:
         return {
-            "sequential": asyncio.run(_run(url, 1, args.requests // 4, args.seconds / 2)),
-            "concurrent": asyncio.run(_run(url, args.clients, args.requests, args.seconds, pid)),
+            "sequential": asyncio.run(_run(target.url, 1, args.requests // 4, args.seconds / 2)),
+            "concurrent": asyncio.run(
+                _run(target.url, args.clients, args.requests, args.seconds, target.roles)
+            ),
         }
 
+    def syscalls(target: Target) -> dict[str, Any]:
+        if no_syscalls:
+            return {"unavailable": no_syscalls}
+        try:
+            return asyncio.run(_syscall_sample(target, args.clients, args.requests // 4, args.seconds / 2))
+        except _syscalls.SyscallCountError as error:
+            print(f"syscalls of {target.name} not counted: {error}", file=sys.stderr)
+            return {"unavailable": str(error)}
+
+    def alternate(targets: list[Target]) -> dict[str, list[dict[str, dict[str, Any]]]]:
+        runs: dict[str, list[dict[str, dict[str, Any]]]] = {target.name: [] for target in targets}
+        for round_number in range(args.rounds):
+            shift = round_number % len(targets)
+            for target in targets[shift:] + targets[:shift]:
+                runs[target.name].append(measure(target))
+        return runs
+
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as folder:
-        peer = ServerlessOffline(Path(folder))
+        peer = ServerlessOffline(Path(folder), deploy.HANDLER)
         cloud = start_cloud(Path(folder) / "cloud", "--no-terraform", "--console-logs", "none")
         try:
-            ours_url, postcards_url = deploy_ours(cloud), deploy_postcards(cloud)
+            deploy.sampling_rule(cloud)
+            roles = _ours_roles(cloud.process.pid)
+            ours = Target("ours", deploy.trivial(cloud, traced=False), roles)
+            traced = Target("ours_traced", deploy.trivial(cloud, traced=True), roles)
+            cards = Target("postcards", deploy.postcards(cloud, traced=True), roles)
+            cards_untraced = Target("postcards_untraced", deploy.postcards(cloud, traced=False), roles)
             peer.start()
             assert peer.process is not None
-            first = {"ours": asyncio.run(_first_request(ours_url)), "serverless_offline": asyncio.run(
-                _first_request(peer.url))}  # fmt: skip
-            runs: dict[str, list[dict[str, dict[str, float]]]] = {"ours": [], "serverless_offline": []}
-            targets = [
-                ("ours", ours_url, cloud.process.pid),
-                ("serverless_offline", peer.url, peer.process.pid),
-            ]
-            for round_number in range(args.rounds):
-                for name, url, pid in targets if round_number % 2 == 0 else targets[::-1]:
-                    runs[name].append(measure(url, pid))
+            theirs = Target("serverless_offline", peer.url, _peer_roles(peer.process.pid))
+            targets = [ours, traced, theirs]
+            first = {target.name: asyncio.run(_first_request(target.url)) for target in targets}
+            runs = alternate(targets)
+            counted = {target.name: syscalls(target) for target in targets}
             peer.stop()  # the real function alone on the machine from here on
-            postcards_first = asyncio.run(_first_request(postcards_url))
-            postcards_init = _init_duration_ms(cloud, "postcards")
-            postcards_runs = [measure(postcards_url, cloud.process.pid) for _ in range(args.rounds)]
+            cards_first = {t.name: asyncio.run(_first_request(t.url)) for t in (cards, cards_untraced)}
+            cards_init = {
+                cards.name: _init_duration_ms(cloud, "postcards"),
+                cards_untraced.name: _init_duration_ms(cloud, "postcards-untraced"),
+            }
+            runs |= alternate([cards, cards_untraced])
+            counted[cards.name] = syscalls(cards)
         finally:
             peer.stop()
             stop_cloud(cloud)
@@ -357,34 +297,32 @@ def main(argv: list[str]) -> int:
         "rounds": args.rounds,
         "in_process_ms": round(in_process, 4),
     }
-    for name in ("ours", "serverless_offline"):
-        sequential, concurrent = _medians(runs[name])
+    for name in ("ours", "ours_traced", "serverless_offline"):
+        medians = _medians(runs[name])
         result[name] = {
             "first_request_ms": round(first[name], 1),
-            "sequential": sequential,
-            "concurrent": concurrent,
-            "overhead_over_in_process_p50_ms": round(sequential["p50_ms"] - in_process, 3),
+            **medians,
+            "syscalls_per_request": counted[name],
+            "overhead_over_in_process_p50_ms": round(medians["sequential"]["p50_ms"] - in_process, 3),
         }
-    ours, peer_result = result["ours"], result["serverless_offline"]
-    result["ratios_ours_over_serverless_offline"] = {
-        key: round(ours[kind][metric] / peer_result[kind][metric], 3)
-        for key, kind, metric in (
-            ("sequential_p50", "sequential", "p50_ms"),
-            ("sequential_p99", "sequential", "p99_ms"),
-            ("concurrent_p50", "concurrent", "p50_ms"),
-            ("concurrent_p99", "concurrent", "p99_ms"),
-            ("concurrent_requests_per_s", "concurrent", "requests_per_s"),
-            ("server_cpu_per_request", "concurrent", "server_cpu_us_per_request"),
-        )
-    }
-    sequential, concurrent = _medians(postcards_runs)
-    result["postcards_instance"] = {
-        "first_request_ms": round(postcards_first, 1),
-        "init_duration_ms": round(postcards_init, 1),
-        "sequential": sequential,
-        "concurrent": concurrent,
-    }
+    peer_result = result["serverless_offline"]
+    result["ratios_ours_over_serverless_offline"] = _ratios(result["ours"], peer_result)
+    result["ratios_ours_traced_over_serverless_offline"] = _ratios(result["ours_traced"], peer_result)
+    result["tracing_cost"] = _ratios(result["ours_traced"], result["ours"])
+    for name in ("postcards", "postcards_untraced"):
+        result[name] = {
+            "first_request_ms": round(cards_first[name], 1),
+            "init_duration_ms": round(cards_init[name], 1),
+            **_medians(runs[name]),
+        }
+    result["postcards"]["syscalls_per_request"] = counted["postcards"]
+    result["postcards_gap"] = _postcards_gap(
+        result["ours_traced"], result["postcards_untraced"], result["postcards"]
+    )
+    result["goals"] = goals(result)
     path = write("local_gateway", result)
     print(json.dumps(result, indent=2))
+    for goal in result["goals"]:
+        print(goal_line(goal["goal"], goal["target"], goal["measured"], goal["met"]))
     print(f"written to {path}", file=sys.stderr)
     return 0

@@ -6,6 +6,8 @@ endpoints.json: ``site_url``, ``api_url``, ``container_api_url``, ``aws_endpoint
 ``rest_api_id``, ``stage``...) and talk to it over HTTP and HTTPS, verified with the session's local
 CA (``local_ca``).
 
+``chaos_cloud`` is the same with ``--var chaos_enabled=true`` (FIS's templates and extension).
+
 ``bare_cloud`` is a second, smaller cloud without Terraform (an empty control plane, a short idle
 timeout) for the executor tests that must stop a cloud or wait for reaping.
 
@@ -26,7 +28,7 @@ import pytest
 from tests.local.cloud_support import PROBE, RunningCloud, start_cloud, stop_cloud, zip_of
 
 HERE = Path(__file__).resolve().parent
-CLOUD_FIXTURES = frozenset({"cloud", "bare_cloud"})
+CLOUD_FIXTURES = frozenset({"cloud", "bare_cloud", "chaos_cloud"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -49,6 +51,20 @@ def local_ca(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
     """The whole local cloud (terraform/ applied), once per session."""
     running = start_cloud(tmp_path_factory.mktemp("cloud"))
+    yield running
+    stop_cloud(running)
+
+
+@pytest.fixture(scope="session")
+def chaos_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
+    """The whole local cloud as ``make up UP_FLAGS="--var chaos_enabled=true"`` makes it: the FIS
+    extension on the API function, the FIS templates and their stop alarm (tests/local/fis, and the
+    FIS experiments in tests/local/chaos)."""
+    running = start_cloud(tmp_path_factory.mktemp("chaos"), "--var", "chaos_enabled=true")
+    # The FIS templates (a CloudFormation stack) and their outputs come with the apply's end, which
+    # a first up finishes after it serves: endpoints.json then names every output.
+    running.wait_for_log("==> terraform (background", timeout_s=600)
+    running.endpoints = json.loads((running.state_dir / "endpoints.json").read_text())
     yield running
     stop_cloud(running)
 

@@ -18,7 +18,7 @@ from common.uploads import is_valid_id
 from postcards import cursor, idempotency, postcard_store, representations, signing_key, upload_store
 from postcards.errors import ApiError, bad_request, conflict, not_found, unprocessable
 from postcards.http_io import created, json_body, query_integer
-from postcards.postcard_store import ClaimRefusal, Postcard, UploadClaimError
+from postcards.postcard_store import AlreadyStored, ClaimRefusal, Postcard, UploadClaimError
 from postcards.routes.methods import refuse_other_methods
 from postcards.validation import Fields
 
@@ -36,6 +36,8 @@ MESSAGE_MAX_CHARS: Final = 280
 # to another's; the site shows an unknown id plainly instead. Same shape as NewPostcard.stamp in
 # the OpenAPI document, so the gateway and the function agree.
 STAMP_ID: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+# The namespace of ids derived from an Idempotency-Key (uuid5: the same request, the same id).
+_KEYED_IDS: Final = uuid.UUID("5e1f0c3a-8d2b-4b7e-9a61-2f4c6d8e0b13")
 STAMP_ID_EXPECTED: Final = "a stamp id (1 to 40 lowercase letters, digits or hyphens; not first a hyphen)"
 
 
@@ -75,10 +77,14 @@ def create_postcard() -> Response[Any]:
     body = json_body(event)
     key = idempotency.key_from_header(event.headers.get(idempotency.HEADER.lower()))
     draft = _new_postcard(body)
+    # A keyed write's id follows from the key and the request: if its first attempt wrote and then
+    # died before its success was recorded, the attempt that runs again finds its own postcard
+    # instead of writing a second one (found by the chaos experiments, tests/local/chaos).
+    postcard_id = _keyed_id(key, draft) if key is not None else uuid.uuid4().hex
 
     def write() -> dict[str, Any]:
         # Stored as serialised text so that a replay answers with byte-identical JSON.
-        card = _write(draft)
+        card = _write(draft, postcard_id)
         return {"id": card["id"], "json": json.dumps(card, separators=(",", ":"))}
 
     if key is None:
@@ -100,9 +106,14 @@ def _new_postcard(body: Any) -> NewPostcard:
     return NewPostcard(author=author, message=message, upload_id=upload_id, stamp=stamp)
 
 
-def _write(draft: NewPostcard) -> dict[str, Any]:
+def _keyed_id(key: str, draft: NewPostcard) -> str:
+    request = "\n".join((key, draft.author, draft.message, draft.upload_id or "", draft.stamp or ""))
+    return uuid.uuid5(_KEYED_IDS, request).hex
+
+
+def _write(draft: NewPostcard, postcard_id: str) -> dict[str, Any]:
     card = Postcard(
-        id=uuid.uuid4().hex,
+        id=postcard_id,
         author=draft.author,
         message=draft.message,
         created_at=clock.now_iso(),
@@ -113,7 +124,14 @@ def _write(draft: NewPostcard) -> dict[str, Any]:
         postcard_store.put(card)
     except UploadClaimError as refused:
         raise _claim_error(refused.refusal, draft.upload_id) from None
-    metrics.add_metric(name="PostcardsCreated", unit=MetricUnit.Count, value=1)
+    except AlreadyStored:
+        stored = postcard_store.get(card.id)
+        if stored is None:  # stored a moment ago, so never: but never answer what is not there
+            raise
+        logger.info("postcard already written by an earlier attempt", extra={"postcard_id": card.id})
+        card = stored
+    else:
+        metrics.add_metric(name="PostcardsCreated", unit=MetricUnit.Count, value=1)
     upload = upload_store.get(card.upload_id) if card.upload_id else None
     return representations.postcard(card, upload)
 

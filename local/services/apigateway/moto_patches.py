@@ -24,6 +24,10 @@ settings to enable logging"; moto accepts it, so a stack that would be left tain
 https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html ("Permissions for
 CloudWatch logging"); reports: https://github.com/anomalyco/sst/issues/1556,
 https://github.com/aws-solutions/virtual-waiting-room-on-aws/issues/74
+
+And UpdateAccount's ``replace`` of ``/cloudwatchRoleArn`` without a value (how a role is cleared, as
+``aws_api_gateway_account``'s ``reset_on_delete`` does on destroy) clears the role; moto reads the
+missing value and fails with a 500.
 """
 
 from __future__ import annotations
@@ -68,7 +72,23 @@ def install() -> None:
     APIGatewayBackend.put_rest_api = put_rest_api  # type: ignore[method-assign]
     _keep_binary_media_types()
     _logging_needs_the_account_role()
+    _account_role_can_be_cleared()
     _installed = True
+
+
+def _account_role_can_be_cleared() -> None:
+    from moto.apigateway.models import Account
+
+    original = Account.apply_patch_operations
+
+    def apply_patch_operations(self: Any, patch_operations: list[dict[str, Any]]) -> Any:
+        given = [
+            {**op, "value": op.get("value") or None} if op.get("path") == "/cloudwatchRoleArn" else op
+            for op in patch_operations
+        ]
+        return original(self, given)
+
+    Account.apply_patch_operations = apply_patch_operations  # type: ignore[method-assign]
 
 
 def enables_logging(operation: dict[str, Any]) -> bool:

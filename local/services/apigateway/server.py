@@ -283,7 +283,7 @@ class ApiGateway:
                 outcome.trace,
                 request_id=outcome.ids.request_id,
                 started=outcome.started,
-                request=_xray_request(request),
+                request=request,
                 status=response.status,
                 integration=outcome.integration,
             )
@@ -510,14 +510,3 @@ async def start(
     )
     await gateway.start()
     return gateway
-
-
-def _xray_request(request: Request) -> dict[str, str]:
-    """The http.request block of the stage's segment."""
-    fields = {
-        "method": request.method,
-        "url": f"{request.scheme}://{request.host}{request.target}",  # https by the HTTPS port
-        "user_agent": request.headers.get("User-Agent"),
-        "client_ip": request.remote,
-    }
-    return {key: value for key, value in fields.items() if value}

@@ -95,7 +95,7 @@ class GatewayTelemetry:
         *,
         request_id: str,
         started: float,
-        request: dict[str, str],
+        request: Request,
         status: int,
         integration: Integration | None,
     ) -> None:
@@ -140,7 +140,7 @@ class GatewayTelemetry:
                     request_id=request_id,
                     start=tracing.wall_time(started),
                     end=tracing.wall_time(now),
-                    request=request,
+                    request=_xray_request(request),
                     status=status,
                     integration=call,
                 )
@@ -157,3 +157,14 @@ class GatewayTelemetry:
             else f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
         )
         return f"{arn}:{target.qualifier}" if target.qualifier and arn.count(":") == 6 else arn
+
+
+def _xray_request(request: Request) -> dict[str, str]:
+    """The http.request block of the stage's segment (built only for a sampled request)."""
+    fields = {
+        "method": request.method,
+        "url": f"{request.scheme}://{request.host}{request.target}",  # https by the HTTPS port
+        "user_agent": request.headers.get("User-Agent"),
+        "client_ip": request.remote,
+    }
+    return {key: value for key, value in fields.items() if value}

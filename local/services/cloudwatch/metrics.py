@@ -22,8 +22,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from local.background import BackgroundTask
 
@@ -36,8 +35,11 @@ Dimensions = tuple[tuple[str, str], ...]
 PutMetricData = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class MetricDatum:
+class MetricDatum(NamedTuple):
+    """One sample. A named tuple: the executor and the gateway make ~18 per request, and a tuple is
+    built several times faster than a frozen dataclass (which sets each field through
+    ``object.__setattr__``)."""
+
     namespace: str
     name: str
     value: float
@@ -100,8 +102,13 @@ class MetricPublisher:
         self._pending.append(datum)
 
     def add_all(self, datums: Iterable[MetricDatum]) -> None:
-        for datum in datums:
-            self.add(datum)
+        """``add`` for each, in one step (a request records ~18)."""
+        batch = datums if isinstance(datums, list) else list(datums)
+        room = max(0, self.max_pending - len(self._pending))
+        if len(batch) > room:
+            self.dropped += len(batch) - room
+            batch = batch[:room]
+        self._pending.extend(batch)
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, []

@@ -17,6 +17,10 @@ Runs inside the control-plane process (``install``), like the other services' mo
   item (``record_history``, through ``POST /_local/cloudwatch/alarm-history``), which is where
   CloudWatch tells that a notification was not delivered.
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html
+- a ``Values``/``Counts`` datum stores its ``count`` equal samples as one sample object listed
+  ``count`` times, not ``count`` objects: the same samples for every reader, at a fraction of the
+  cost (moto builds each object's dimensions and timestamp anew, and the local cloud's own metrics
+  fold each second's requests into such counts).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ def install() -> None:
     _percentile_statistics(models)
     _aligned_statistics(models)
     _alarm_states(models)
+    _shared_samples(models)
     _bounded_samples(models)
     _alarm_history(models)
 
@@ -164,6 +169,33 @@ def _alarm_states(models: Any) -> None:
 
     models.Alarm.__init__ = alarm_init
     models.CloudWatchBackend.put_metric_alarm = put_metric_alarm
+
+
+def _shared_samples(models: Any) -> None:
+    """moto appends ``count`` new MetricDatum objects for each value of a Values/Counts datum; the
+    same list, with one object per value repeated ``count`` times (samples are never mutated)."""
+    original_put_metric_data = models.CloudWatchBackend.put_metric_data
+
+    def put_metric_data(self: Any, namespace: str, metric_data: list[dict[str, Any]]) -> None:
+        for number, metric in enumerate(metric_data, start=1):
+            self._validate_parameters_put_metric_data(metric, number)  # Counts included, as moto does
+        once = [{**m, "Counts": None} if m.get("Values") and m.get("Counts") else m for m in metric_data]
+        start = len(self.metric_data)
+        original_put_metric_data(self, namespace, once)
+        added, repeated, at = self.metric_data[start:], [], 0
+        for metric in metric_data:
+            values = metric.get("Values")
+            if not values:  # one sample: Value or StatisticValues
+                repeated.append(added[at])
+                at += 1
+                continue
+            counts = metric.get("Counts") or [1] * len(values)
+            for datum, count in zip(added[at : at + len(values)], counts, strict=True):
+                repeated += [datum] * int(float(count))
+            at += len(values)
+        self.metric_data[start:] = repeated
+
+    models.CloudWatchBackend.put_metric_data = put_metric_data
 
 
 def _bounded_samples(models: Any) -> None:

@@ -30,6 +30,8 @@ from typing import Literal
 
 from local.services.lambda_ import memory
 from local.services.lambda_.credentials import RoleSession
+from local.services.lambda_.faults import KillRule
+from local.services.lambda_.fis_extension import FaultSource
 from local.services.lambda_.functions import FunctionVersion
 from local.services.lambda_.invocation import Invocation, Outcome, platform_error
 from local.services.lambda_.pipes import ProcessOutput
@@ -68,6 +70,7 @@ class EnvironmentSpec:
     enforce_memory: bool
     ca_bundle: Path | None = None
     credentials: RoleSession | None = None  # the execution role's; None: the administrator's
+    faults: FaultSource | None = None  # the FIS extension's part (local.services.lambda_.fis_extension)
 
 
 class ExecutionEnvironment:
@@ -102,6 +105,7 @@ class ExecutionEnvironment:
         self._spawned = 0.0
         self.output = ProcessOutput(self.log)
         self._kill_outcome: Outcome | None = None
+        self._doomed: str | None = None  # a request id whose response kills the process instead
         self._exit_task: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -133,6 +137,9 @@ class ExecutionEnvironment:
             argv = [str(runtime.python), "-S", str(runtime.bootstrap), self.function.handler]
         else:
             argv = [str(_bootstrap(self.spec.task_root, self.spec.opt_dir))]
+        wrapper = _exec_wrapper(env.get("AWS_LAMBDA_EXEC_WRAPPER"), self.spec.opt_dir)
+        if wrapper is not None:
+            argv = [str(wrapper), *argv]
         self.log.write(
             f"INIT_START Runtime Version: {self.function.runtime}.local"
             f"\tRuntime Version ARN: local:{runtime.python_version or runtime.name}"
@@ -231,6 +238,21 @@ class ExecutionEnvironment:
     def alive(self) -> bool:
         return self.state is not State.DEAD
 
+    def doom(self, invocation: Invocation, rule: KillRule) -> None:
+        """A fault (``local.services.lambda_.faults``): this environment dies during ``invocation``,
+        when the function posts its response or ``rule.after_ms`` into it."""
+        if rule.when == "before-response":
+            self._doomed = invocation.request_id
+        else:
+            asyncio.get_running_loop().call_later(rule.after_ms / 1000, self._killed_during, invocation)
+
+    def _killed_during(self, invocation: Invocation) -> None:
+        if invocation.result.done() or not self.alive:
+            return
+        message = f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed"
+        self.log.write(message)
+        self.kill(platform_error("Runtime.ExitError", message))
+
     # --- invocations -------------------------------------------------------------------------
 
     async def invoke(self, invocation: Invocation) -> Outcome:
@@ -240,10 +262,12 @@ class ExecutionEnvironment:
         self.current = invocation
         if invocation.capture_logs:
             self.log.capture = invocation.log_lines
+        if self.spec.faults is not None:
+            invocation.fault = await self.spec.faults.fault_for(self.function, invocation.qualifier)
         deliver, self._deliver = self._deliver, None
         if deliver is not None:  # the runtime is waiting in GET /next: answer it now
             self._hand_out(invocation)
-            deliver(invocation)
+            self._give(invocation, deliver)
         else:
             self._queued = invocation
         return await invocation.result
@@ -266,7 +290,33 @@ class ExecutionEnvironment:
             self._deliver = deliver
             return None
         self._hand_out(invocation)
-        return invocation
+        if invocation.fault is None:
+            return invocation
+        self._give(invocation, deliver)
+        return None
+
+    def _give(self, invocation: Invocation, deliver: Callable[[Invocation], None]) -> None:
+        """Hand ``invocation`` to the runtime waiting in ``/next``, through its fault if it has one:
+        where the FIS extension, a proxy of this API, delays the event or answers in its place."""
+        fault = invocation.fault
+        if fault is None:
+            deliver(invocation)
+            return
+        self.log.write(f"{invocation.request_id} {fault.describe()}")
+        if fault.delay_s > 0:
+            asyncio.get_running_loop().call_later(fault.delay_s, self._after_delay, invocation, deliver)
+        else:
+            self._after_delay(invocation, deliver)
+
+    def _after_delay(self, invocation: Invocation, deliver: Callable[[Invocation], None]) -> None:
+        fault = invocation.fault
+        if invocation.result.done() or not self.alive or fault is None:
+            return  # timed out during the delay (the environment is gone)
+        if fault.answer is not None and fault.prevent_execution:
+            self._finish(invocation, fault.answer)
+            self._deliver = deliver  # the runtime still waits for an event
+        else:
+            deliver(invocation)
 
     def cancel_next(self, deliver: Callable[[Invocation], None]) -> None:
         """The runtime's connection closed while it waited in GET /next."""
@@ -291,6 +341,9 @@ class ExecutionEnvironment:
         invocation = self.current
         if invocation is None or invocation.request_id != request_id or invocation.result.done():
             return 400
+        if self._doomed == request_id:  # the work is done, the answer is lost with the process
+            self._killed_during(invocation)
+            return 202
         if len(body) > MAX_RESPONSE_BYTES:
             self._finish(
                 invocation,
@@ -301,14 +354,15 @@ class ExecutionEnvironment:
                 ),
             )
             return 413
-        self._finish(invocation, Outcome(body))
+        self._finish(invocation, _injected(invocation) or Outcome(body))
         return 202
 
     def post_error(self, request_id: str, body: bytes, error_type: str | None) -> int:
         invocation = self.current
         if invocation is None or invocation.request_id != request_id or invocation.result.done():
             return 400
-        self._finish(invocation, Outcome(body, error_type or _error_type(body) or "Unhandled", "error"))
+        outcome = Outcome(body, error_type or _error_type(body) or "Unhandled", "error")
+        self._finish(invocation, _injected(invocation) or outcome)
         return 202
 
     def post_init_error(self, body: bytes, error_type: str | None) -> int:
@@ -422,3 +476,19 @@ def _bootstrap(task_root: Path, opt_dir: Path) -> Path:
         ).encode(),
         "Runtime.InvalidEntrypoint",
     )
+
+
+def _injected(invocation: Invocation) -> Outcome | None:
+    """The answer an FIS fault puts in place of the function's, after it ran (preventExecution false)."""
+    fault = invocation.fault
+    return fault.answer if fault is not None and not fault.prevent_execution else None
+
+
+def _exec_wrapper(configured: str | None, opt_dir: Path) -> Path | None:
+    """``AWS_LAMBDA_EXEC_WRAPPER``: a script Lambda starts the runtime through, with the runtime's
+    command line as its arguments (a layer's ``/opt/...`` is this environment's ``opt_dir``).
+    https://docs.aws.amazon.com/lambda/latest/dg/runtimes-modify.html#runtime-wrapper"""
+    if not configured:
+        return None
+    path = opt_dir / configured.removeprefix("/opt/") if configured.startswith("/opt/") else Path(configured)
+    return path if path.is_file() and os.access(path, os.X_OK) else None

@@ -34,6 +34,7 @@ from local.services.lambda_.async_events import AsyncEvents
 from local.services.lambda_.background import BackgroundTasks
 from local.services.lambda_.credentials import ExecutionRoles
 from local.services.lambda_.environment import EnvironmentSpec, ExecutionEnvironment, InitType
+from local.services.lambda_.fis_extension import FaultSource
 from local.services.lambda_.functions import FunctionDirectory, FunctionVersion, split_function_name
 from local.services.lambda_.pools import EnvironmentPools
 from local.services.lambda_.provisioned import ProvisionedConcurrency
@@ -85,6 +86,7 @@ class Executor:
         )
         self.provisioned = ProvisionedConcurrency(client, self.directory, self.pools, say)
         self._runtimes: dict[str, Runtime] = {}
+        self.faults = FaultSource(client, settings.fis_poll_interval_s)
         self._runtime_lock = asyncio.Lock()
 
     # --- Invoker -----------------------------------------------------------------------------
@@ -132,6 +134,7 @@ class Executor:
             init_timeout_s=self.settings.init_timeout_s,
             enforce_memory=self.settings.enforce_memory,
             credentials=await self.credentials.of(function),
+            faults=self.faults,
         )
         return ExecutionEnvironment(spec, self.sink, init_type)
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from local.services.xray.tracing import LambdaTrace
+
+if TYPE_CHECKING:
+    from local.services.lambda_.fis_extension import Fault
 
 
 @dataclass
@@ -46,6 +49,13 @@ class Invocation:
     trace: LambdaTrace | None = None  # set when Lambda records this invocation's X-Ray segments
     init_duration_ms: float | None = None  # set on the invocation that follows a cold start
     log_lines: list[str] = field(default_factory=list)
+    fault: Fault | None = None  # what an FIS experiment does to it (local.services.lambda_.fis_extension)
+
+    @property
+    def qualifier(self) -> str | None:
+        """The version or alias it was invoked by (None: unqualified, $LATEST)."""
+        parts = self.invoked_arn.split(":")
+        return parts[7] if len(parts) > 7 else None
 
 
 def platform_error(error_type: str, message: str) -> Outcome:

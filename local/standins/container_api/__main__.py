@@ -1,5 +1,6 @@
 """``python -m local.standins.container_api --port 4570 [--host 127.0.0.1] [--cors-origin URL ...]
-[--tls-cert FILE --tls-key FILE]`` (with a certificate: HTTPS only)"""
+[--tls-cert FILE --tls-key FILE] [--delay-ms MS]`` (with a certificate: HTTPS only; with a delay,
+every answer comes that much late: the local ``container-api-slow`` fault)"""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def main() -> None:
     )
     parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="answer every request this late")
     args = parser.parse_args()
     origins = args.cors_origins or os.environ.get("CORS_ORIGINS", "*").split(",")
     context = None
@@ -32,7 +34,12 @@ def main() -> None:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(args.tls_cert, args.tls_key)
     web.run_app(
-        build_app(origins), host=args.host, port=args.port, ssl_context=context, print=None, access_log=None
+        build_app(origins, delay_ms=args.delay_ms),
+        host=args.host,
+        port=args.port,
+        ssl_context=context,
+        print=None,
+        access_log=None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Collection
 
 from aiohttp import web
@@ -96,8 +97,22 @@ def not_found_as_json() -> Middleware:
     return middleware
 
 
-def build_app(allowed_origins: Collection[str] = ("*",)) -> web.Application:
-    app = web.Application(middlewares=[cors_middleware(allowed_origins), not_found_as_json()])
+def delayed(delay_ms: float) -> Middleware:
+    """Every answer ``delay_ms`` late: a slow container API (a fault of the local cloud)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        await asyncio.sleep(delay_ms / 1000)
+        return await handler(request)
+
+    return middleware
+
+
+def build_app(allowed_origins: Collection[str] = ("*",), *, delay_ms: float = 0.0) -> web.Application:
+    middlewares = [cors_middleware(allowed_origins), not_found_as_json()]
+    if delay_ms > 0:
+        middlewares.insert(0, delayed(delay_ms))
+    app = web.Application(middlewares=middlewares)
     app.router.add_get("/health", health)
     app.router.add_get("/stamps", list_stamps)
     app.router.add_get("/stamps/{stamp_id}", get_stamp)

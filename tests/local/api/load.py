@@ -182,6 +182,9 @@ def report(
         "latency_ms": _latency(every),
         "latency_ms_by_kind": {kind: _latency(samples) for kind, samples in sorted(run.latencies_ms.items())},
         "attempt_statuses": {str(status): count for status, count in sorted(statuses.items())},
+        "attempts_without_retry_after": {
+            str(status): count for status, count in sorted(run.attempts.without_retry_after.items())
+        },
         "share_429": round(statuses[429] / attempts, 4) if attempts else 0.0,
         # A Lambda throttle reaches the client as API Gateway's 500 (see retrying_client).
         "share_throttled_429_or_500": round((statuses[429] + statuses[500]) / attempts, 4)

@@ -57,6 +57,8 @@ class Attempts:
     """Every attempt's status, across all calls of a client (0: no HTTP answer)."""
 
     statuses: Counter[int] = field(default_factory=Counter)
+    # 429 and 503 answers that did not say when to come back (a Retry-After header).
+    without_retry_after: Counter[int] = field(default_factory=Counter)
 
     @property
     def total(self) -> int:
@@ -98,6 +100,8 @@ class RetryingClient:
         for attempt in range(1, self.backoff.attempts + 1):
             status, answer_body, answer_headers = await self._once(method, path, data, sent_headers)
             self.attempts.statuses[status] += 1
+            if status in (429, 503) and not any(name.lower() == "retry-after" for name in answer_headers):
+                self.attempts.without_retry_after[status] += 1
             if attempt == self.backoff.attempts or not self._retried(status, answer_body):
                 break
             retry_after = _seconds(answer_headers.get("Retry-After"))

@@ -100,11 +100,12 @@ def test_logging_with_the_account_role_is_accepted(plane: ControlPlane) -> None:
     # When access and execution logging are turned on
     try:
         apigateway.update_stage(restApiId=api, stageName="v1", patchOperations=ACCESS_LOGS + EXECUTION_LOGS)
-    finally:  # the other tests need an account without the role
-        no_role = {"op": "replace", "path": "/cloudwatchRoleArn", "value": ""}
-        apigateway.update_account(patchOperations=[no_role])
+    finally:  # the other tests need an account without the role: cleared as reset_on_delete does
+        apigateway.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn"}])
 
     # Then both are kept
     stage = apigateway.get_stage(restApiId=api, stageName="v1")
     assert stage["accessLogSettings"]["destinationArn"].endswith(":log-group:access")
     assert stage["methodSettings"]["*/*"]["loggingLevel"] == "ERROR"
+    # and a replace without a value (aws_api_gateway_account's reset_on_delete) cleared the role
+    assert not apigateway.get_account().get("cloudwatchRoleArn")

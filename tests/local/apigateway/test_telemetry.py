@@ -107,7 +107,7 @@ def test_a_finished_request_records_the_stage_segment_and_api_gateways_metrics()
         trace,
         request_id="req-1",
         started=started,
-        request={"method": "GET"},
+        request=request(),
         status=502,
         integration=integration,
     )
@@ -115,6 +115,12 @@ def test_a_finished_request_records_the_stage_segment_and_api_gateways_metrics()
 
     (segment,) = recorded.documents
     documents.validate(segment)
+    assert segment["http"]["request"] == {
+        "method": "GET",
+        "url": "http://api.postcards.localhost:4580/v1/postcards",
+        "user_agent": "curl/8",
+        "client_ip": "127.0.0.1",
+    }
     assert (segment["name"], segment["origin"], segment["fault"]) == (
         "postcards/v1",
         "AWS::ApiGateway::Stage",
@@ -140,7 +146,13 @@ def test_an_unsampled_request_still_counts_in_the_metrics():
     trace = subject.begin(stage, f"Root={ROOT}", request())
 
     subject.finished(
-        stage, trace, request_id="r", started=time.perf_counter(), request={}, status=200, integration=None
+        stage,
+        trace,
+        request_id="r",
+        started=time.perf_counter(),
+        request=request(),
+        status=200,
+        integration=None,
     )
     asyncio.run(subject.metrics.flush())  # type: ignore[union-attr]
 

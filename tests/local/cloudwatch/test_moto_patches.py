@@ -148,3 +148,51 @@ def test_samples_are_bounded_in_number_and_age(cloudwatch, monkeypatch):
 
     put(cloudwatch, [1.0], MINUTE + moto_patches.RETENTION + timedelta(minutes=1), ApiName="postcards")
     assert len(backend.metric_data) == 1
+
+
+def test_counted_values_are_as_many_samples_stored_once_each(cloudwatch):
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    backend = cloudwatch_backends["123456789012"]["us-east-1"]
+    # Given one second of requests folded into Values/Counts (as the local cloud's publisher sends
+    # them), beside a single Value and a StatisticValues datum in the same call
+    cloudwatch.put_metric_data(
+        Namespace="AWS/ApiGateway",
+        MetricData=[
+            {"MetricName": "Count", "Dimensions": [{"Name": "ApiName", "Value": "postcards"}],
+             "Timestamp": MINUTE, "Values": [0.0, 1.0], "Counts": [3.0, 997.0], "Unit": "Count"},
+            {"MetricName": "Latency", "Timestamp": MINUTE, "Value": 7.0, "Unit": "Milliseconds"},
+            {"MetricName": "Latency", "Timestamp": MINUTE, "Unit": "Milliseconds",
+             "StatisticValues": {"SampleCount": 2, "Sum": 5, "Minimum": 2, "Maximum": 3}},
+        ],
+    )  # fmt: skip
+
+    # Then the statistics count every sample
+    answer = cloudwatch.get_metric_statistics(
+        Namespace="AWS/ApiGateway",
+        MetricName="Count",
+        Dimensions=[{"Name": "ApiName", "Value": "postcards"}],
+        StartTime=MINUTE,
+        EndTime=MINUTE + timedelta(minutes=1),
+        Period=60,
+        Statistics=["SampleCount", "Sum", "Average"],
+        ExtendedStatistics=["p0.3", "p0.4"],
+    )
+    (point,) = answer["Datapoints"]
+    assert (point["SampleCount"], point["Sum"], point["Average"]) == (1000, 997, 0.997)
+    assert point["ExtendedStatistics"] == {"p0.3": 0.0, "p0.4": 1.0}
+    # and the samples are stored in order, each value's one object repeated, the others as sent
+    counts = [d for d in backend.metric_data if d.name == "Count"]
+    assert [d.value for d in counts] == [0.0] * 3 + [1.0] * 997
+    assert len({id(d) for d in counts}) == 2
+    latency = [d for d in backend.metric_data if d.name == "Latency"]
+    assert len(latency) == 2
+    assert getattr(latency[0], "value", None) == 7.0
+
+
+def test_counts_of_another_length_than_values_are_refused(cloudwatch):
+    with pytest.raises(cloudwatch.exceptions.InvalidParameterValueException, match="same size"):
+        cloudwatch.put_metric_data(
+            Namespace="AWS/ApiGateway",
+            MetricData=[{"MetricName": "Count", "Values": [1.0, 2.0], "Counts": [1.0]}],
+        )

@@ -55,6 +55,10 @@ class Tables:
     def idempotency_records(self) -> list[dict[str, Any]]:
         return self._ddb.scan(TableName=self.stack.idempotency_table)["Items"]
 
+    def delete_idempotency_record(self, record: dict[str, Any]) -> None:
+        """As when an in-progress record expires: the key may run again."""
+        self._ddb.delete_item(TableName=self.stack.idempotency_table, Key={"id": record["id"]})
+
     def upload(self, upload_id: str) -> dict[str, Any] | None:
         item: dict[str, Any] | None = self._ddb.get_item(
             TableName=self.stack.uploads_table, Key={"id": {"S": upload_id}}

@@ -498,6 +498,22 @@ class TestIdempotency:
         assert reply.error["code"] == "invalid_idempotency_key"
         assert tables.postcards() == []
 
+    def test_a_rerun_with_a_photo_after_a_died_write_is_not_refused_as_a_claimed_upload(
+        self, api: ApiClient, tables: Any
+    ) -> None:
+        tables.put_upload(UPLOAD_ID, "pending")
+        headers: dict[str, str | list[str]] = {"Idempotency-Key": "died-2"}
+        body = {**VALID, "upload_id": UPLOAD_ID}
+        first = api.post("/v1/postcards", body, headers=headers)
+        for record in tables.idempotency_records():  # the attempt died: its record expired
+            tables.delete_idempotency_record(record)
+
+        again = api.post("/v1/postcards", body, headers=headers)
+
+        assert again.status == 201
+        assert again.json["id"] == first.json["id"]
+        assert len(tables.postcards()) == 1
+
     def test_a_repeat_while_the_first_is_running_is_409_retry_later(self, stack: Any) -> None:
         # Given the first request with a key is still running when its repeat arrives
         context = FakeLambdaContext()
@@ -523,3 +539,62 @@ class TestIdempotency:
             {"done": True},
             True,
         )
+
+
+class TestKeyedWritesUnderFaults:
+    """What the chaos experiments found (tests/local/chaos): a keyed write must never be stored
+    twice, even when an attempt dies after writing, or cannot record that it did."""
+
+    def test_an_attempt_that_runs_again_after_writing_finds_its_postcard_and_writes_no_other(
+        self, api: ApiClient, tables: Any
+    ) -> None:
+        # Given a keyed write whose first attempt stored the postcard and then died (its
+        # idempotency record gone, as when it expires after the environment was killed)
+        headers: dict[str, str | list[str]] = {"Idempotency-Key": "died-after-writing"}
+        first = api.post("/v1/postcards", VALID, headers=headers)
+        for record in tables.idempotency_records():
+            tables.delete_idempotency_record(record)
+
+        # When the client retries with the same key
+        again = api.post("/v1/postcards", VALID, headers=headers)
+
+        # Then it is told about the same postcard, and only that one is stored
+        assert again.status == 201
+        assert again.json["id"] == first.json["id"]
+        assert again.json["created_at"] == first.json["created_at"]
+        assert len(tables.postcards()) == 1
+
+    def test_the_same_key_with_another_body_later_is_another_postcard(
+        self, api: ApiClient, tables: Any
+    ) -> None:
+        headers: dict[str, str | list[str]] = {"Idempotency-Key": "reused-after-expiry"}
+        first = api.post("/v1/postcards", VALID, headers=headers)
+        for record in tables.idempotency_records():
+            tables.delete_idempotency_record(record)
+
+        other = api.post("/v1/postcards", {**VALID, "message": "another one"}, headers=headers)
+
+        assert other.status == 201
+        assert other.json["id"] != first.json["id"]
+        assert len(tables.postcards()) == 2
+
+    def test_a_write_whose_success_cannot_be_recorded_is_still_answered_201(
+        self, api: ApiClient, tables: Any, monkeypatch: Any
+    ) -> None:
+        # Given DynamoDB throttling the update that marks the idempotency record complete
+        from aws_lambda_powertools.utilities.idempotency.persistence import dynamodb as persistence
+
+        def throttled(self: Any, data_record: Any) -> None:
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                "UpdateItem",
+            )
+
+        monkeypatch.setattr(persistence.DynamoDBPersistenceLayer, "_update_record", throttled)
+
+        # When a keyed postcard is sent
+        reply = api.post("/v1/postcards", VALID, headers={"Idempotency-Key": "unrecorded"})
+
+        # Then the client learns it was written (no retry of a write that was made), once
+        assert reply.status == 201
+        assert len(tables.postcards()) == 1

@@ -1,0 +1,1 @@
+"""CloudFormation locally: moto's stacks, plus the resource types the root's stacks declare."""

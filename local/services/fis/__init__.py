@@ -1,0 +1,1 @@
+"""FIS locally: experiments from the templates Terraform made, run on real Lambda invocations."""

@@ -1,0 +1,1 @@
+"""Systems Manager locally: moto's Parameter Store, plus the public parameters the root reads."""

@@ -1,0 +1,161 @@
+"""Where the postcards function's import time above the floor goes: paired A/B of its handler import.
+
+The cold start's own benchmark (``coldstart``) times the whole cold start; this one takes the
+handler's import apart. Each round imports ``postcards.handler`` in a fresh interpreter (``-S``,
+the shipped zips unpacked as ``coldstart`` unpacks them, its Lambda environment, tracing on) with
+boto3 and ``botocore.client`` already imported — the floor imports them too — and reports the
+import's CPU time (robust to other load on a shared machine), for these variants:
+
+- ``shipped``: as deployed;
+- ``untraced``: ``POWERTOOLS_TRACE_DISABLED`` (no X-Ray SDK, no botocore patch): the SDK's share;
+- ``own_bytecode``: the function's modules from bytecode instead of source (a copy of /var/task
+  compiled here; the shipped zip holds none, for its size budget): what compiling them costs;
+- ``lazy_inits``: a copy of the layer whose ``aws_lambda_powertools.event_handler`` and
+  ``aws_lambda_powertools.utilities.data_classes`` ``__init__`` resolve their names on first use
+  (PEP 562 module ``__getattr__``, generated from the shipped ones): what that upstream change
+  would save. Never shipped.
+
+Rounds alternate the variants' order; ``paired`` is the median of same-round ratios to ``shipped``.
+Writes build/bench/import_costs.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import compileall
+import os
+import py_compile
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.bench import _coldstart_scenarios as scenarios
+from tests.bench import _results, coldstart
+from tests.unit.stack import Stack
+
+WORK = _results.RESULTS_DIR / "import_costs"
+LAZY_PACKAGES = ("aws_lambda_powertools/event_handler", "aws_lambda_powertools/utilities/data_classes")
+PRELOADED = "import boto3, botocore.client\n"
+TIMED = (
+    "import time\nstarted = time.process_time()\nimport postcards.handler\n"
+    "print((time.process_time() - started) * 1000)\n"
+)
+
+
+def lazy_init(source: str, package: str) -> str:
+    """A PEP 562 ``__init__`` with the same public names as ``source``'s ``from ... import`` lines."""
+    where: dict[str, str] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            module = "." * node.level + (node.module or "")
+            if not module.startswith("."):
+                module = "." + module.removeprefix(package + ".")
+            for alias in node.names:
+                where[alias.asname or alias.name] = module
+    return (
+        '"""Measurement only: names resolved on first use (PEP 562)."""\n'
+        "import importlib\n\n"
+        f"_WHERE = {where!r}\n__all__ = list(_WHERE)\n\n\n"
+        "def __getattr__(name):\n"
+        "    if name not in _WHERE:\n"
+        "        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')\n"
+        "    return getattr(importlib.import_module(_WHERE[name], __name__), name)\n"
+    )
+
+
+def _lazy_layer(layer: Path, dest: Path) -> Path:
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(layer, dest, symlinks=True)
+    for package in LAZY_PACKAGES:
+        init = dest / package / "__init__.py"
+        init.write_text(lazy_init(init.read_text(), package.replace("/", ".")))
+        for stale in (init.parent / "__pycache__").glob("__init__.*.pyc"):
+            stale.unlink()  # unchecked-hash bytecode would be used in place of the new source
+    return dest
+
+
+def _compiled_task(task: Path, dest: Path) -> Path:
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(task, dest)
+    compileall.compile_dir(dest, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    return dest
+
+
+def _import_ms(task: Path, layer: Path, runtime: Path, extra: dict[str, str], preload: bool) -> float:
+    env = scenarios.lambda_environment(
+        "postcards", "postcards.handler.lambda_handler", str(task), str(runtime)
+    )
+    env |= scenarios.environment("postcards", Stack())
+    env |= {
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": os.pathsep.join(map(str, (task, layer, runtime))),
+        "PATH": os.environ.get("PATH", ""),
+    } | extra
+    code = (PRELOADED if preload else "") + TIMED
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=task,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"import failed:\n{done.stderr[-2000:]}")
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench import_costs")
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args(argv)
+    arch = coldstart._host_arch()
+    coldstart._build(arch)
+    artifacts = _results.REPO / "build" / arch
+    layer = coldstart._unpack(artifacts / "layer.zip", WORK / "opt") / "python"
+    task = coldstart._unpack(artifacts / "postcards.zip", WORK / "task")
+    runtime = coldstart._runtime_dir(WORK / "runtime")
+    variants: dict[str, tuple[Path, Path, Path, dict[str, str]]] = {
+        "shipped": (task, layer, runtime, {}),
+        "untraced": (task, layer, runtime, {"POWERTOOLS_TRACE_DISABLED": "true"}),
+        "own_bytecode": (_compiled_task(task, WORK / "task-bytecode"), layer, runtime, {}),
+        "lazy_inits": (task, _lazy_layer(layer, WORK / "opt-lazy"), runtime, {}),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    whole: list[float] = []
+    names = list(variants)
+    for number in range(args.rounds):
+        for name in names if number % 2 == 0 else names[::-1]:
+            samples[name].append(_import_ms(*variants[name], preload=True))
+        whole.append(_import_ms(task, layer, runtime, {}, preload=False))
+    shipped = samples["shipped"]
+    result: dict[str, Any] = {
+        "rounds": args.rounds,
+        "measure": "CPU ms of `import postcards.handler`, boto3 and botocore.client imported first",
+        "whole_import_cpu_ms_median": round(statistics.median(whole), 1),
+        "variants": {
+            name: {
+                "cpu_ms_median": round(statistics.median(values), 1),
+                "paired_over_shipped": round(
+                    statistics.median(v / s for v, s in zip(values, shipped, strict=True)), 3
+                ),
+                "samples_cpu_ms": [round(v, 1) for v in values],
+            }
+            for name, values in samples.items()
+        },
+    }
+    path = _results.write("import_costs", result)
+    for name, data in result["variants"].items():
+        paired = data["paired_over_shipped"]
+        print(f"  {name:<14} {data['cpu_ms_median']:>7.1f} ms CPU   paired x shipped {paired:.3f}")
+    print(
+        f"  whole handler import (nothing preloaded): {result['whole_import_cpu_ms_median']} ms CPU; {path}"
+    )
+    return 0
