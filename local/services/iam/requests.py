@@ -88,17 +88,25 @@ def _parameter_arn(name: str, region: str, account: str) -> str:
 def sqs_requests(
     operation: str, body: bytes | str, *, query: dict[str, Any], region: str, account: str
 ) -> list[Request]:
-    """A queue call on the queue's ARN, from its QueueUrl (JSON or query protocol)
+    """A queue call on the queue's ARN, from its QueueUrl, or GetQueueUrl's QueueName (and owner),
+    in the JSON or the query protocol
     https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html"""
-    url = _json(body).get("QueueUrl") or query.get("QueueUrl")
-    if isinstance(url, list):
-        url = url[0] if url else None
-    if not url:
+    document = _json(body)
+
+    def field(name: str) -> str | None:
+        value = document.get(name) or query.get(name)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        return str(value) if value else None
+
+    if url := field("QueueUrl"):
+        owner, name = url.rstrip("/").split("/")[-2:]
+        owner = owner if owner.isdigit() else account
+    elif queue_name := field("QueueName"):
+        owner, name = field("QueueOwnerAWSAccountId") or account, queue_name
+    else:
         return [Request(f"sqs:{operation}", "*")]
-    owner, name = str(url).rstrip("/").split("/")[-2:]
-    return [
-        Request(f"sqs:{operation}", f"arn:aws:sqs:{region}:{owner if owner.isdigit() else account}:{name}")
-    ]
+    return [Request(f"sqs:{operation}", f"arn:aws:sqs:{region}:{owner}:{name}")]
 
 
 def _json(body: bytes | str | None) -> dict[str, Any]:

@@ -43,6 +43,22 @@ def test_a_queue_call_is_authorized_on_the_queues_arn_in_either_protocol() -> No
     assert as_query == expected
 
 
+def test_get_queue_url_is_authorized_on_the_arn_of_the_queue_it_names() -> None:
+    by_name = sqs_requests(
+        "GetQueueUrl", json.dumps({"QueueName": "failures"}), query={}, region=REGION, account=ACCOUNT
+    )
+    of_another_owner = sqs_requests(
+        "GetQueueUrl",
+        "",
+        query={"QueueName": ["failures"], "QueueOwnerAWSAccountId": ["210987654321"]},
+        region=REGION,
+        account=ACCOUNT,
+    )
+
+    assert by_name == [Request("sqs:GetQueueUrl", f"arn:aws:sqs:{REGION}:{ACCOUNT}:failures")]
+    assert of_another_owner == [Request("sqs:GetQueueUrl", f"arn:aws:sqs:{REGION}:210987654321:failures")]
+
+
 def test_calls_without_a_named_resource_are_evaluated_on_star() -> None:
     assert ssm_requests("DescribeParameters", b"{}", region=REGION, account=ACCOUNT) == [
         Request("ssm:DescribeParameters", "*")
