@@ -1,7 +1,8 @@
 """Which execution environment runs an invocation, and how many run at once.
 
-- The environments of a function version form a pool. An invocation takes the most recently used
-  idle environment (warm start) or, below the concurrency limit, starts a new one (cold start).
+- The environments of a function version form a pool. An invocation takes an idle provisioned
+  environment if there is one, else the most recently used idle one (warm start), or, below the
+  concurrency limit, starts a new one (cold start).
 - Concurrency is the number of invocations in flight per function. The function's reserved
   concurrency caps it (429 ``ReservedFunctionConcurrentInvocationLimitExceeded``), else the account's
   quota does (429 ``ConcurrentInvocationLimitExceeded``).
@@ -86,7 +87,7 @@ class EnvironmentPools:
             if decision.error is not None:  # fails without running, as FIS's preventExecution
                 outcome = decision.error.outcome()
             while outcome is None and pool.idle and environment is None:
-                candidate = pool.idle.pop()
+                candidate = pool.idle.pop(self._next_idle(pool))
                 if candidate.alive:
                     environment = candidate
                 else:
@@ -106,6 +107,17 @@ class EnvironmentPools:
                 self._release(pool, environment)
         self.telemetry.finished(function, invocation, outcome)
         return outcome
+
+    @staticmethod
+    def _next_idle(pool: Pool) -> int:
+        """The idle environment to take: a provisioned one first (Lambda serves a function's calls
+        from its provisioned concurrency before it uses on-demand environments:
+        https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html), else the
+        most recently used one (the top of the stack)."""
+        for index in range(len(pool.idle) - 1, -1, -1):
+            if pool.idle[index].init_type == "provisioned-concurrency":
+                return index
+        return len(pool.idle) - 1
 
     def _admit(self, function: FunctionVersion, concurrency: FunctionConcurrency) -> None:
         reserved = function.reserved_concurrency

@@ -118,6 +118,13 @@ def _deploy_contract(moto: MotoServer, container_api_url: str) -> str:
         restApiId=api["id"], mode="overwrite", body=render_openapi(container_api_url).encode()
     )
     client.create_deployment(restApiId=api["id"], stageName="v1")
+    # Stage logging needs the account's CloudWatch role, which Terraform's aws_api_gateway_account
+    # sets first (the control plane refuses the access log below without it, as AWS does).
+    client.update_account(
+        patchOperations=[
+            {"op": "replace", "path": "/cloudwatchRoleArn", "value": f"arn:aws:iam::{ACCOUNT}:role/api-logs"}
+        ]
+    )
     # Terraform's aws_api_gateway_method_settings: a stage default, and one method held tight.
     client.update_stage(
         restApiId=api["id"],

@@ -146,6 +146,32 @@ def test_the_last_released_environment_is_taken_first() -> None:
     assert answers[2] == top
 
 
+def test_an_idle_provisioned_environment_is_taken_before_warmer_on_demand_ones() -> None:
+    async def scenario() -> tuple[int, int]:
+        # Given a provisioned environment idle below an on-demand one used more recently
+        harness = Harness()
+        function = version()
+        pool = harness.pools.pool(function)
+        harness.hold = asyncio.Event()  # every environment's next call waits for it
+        provisioned = await harness.pools.start_environment(pool, "provisioned-concurrency")
+        pool.provisioned = 1
+        pool.idle.append(provisioned)
+        first = asyncio.create_task(harness.call(function))
+        second = asyncio.create_task(harness.call(function))  # provisioned busy: an on-demand starts
+        await harness.until_started(2)
+        harness.hold.set()
+        await first
+        await second
+        on_demand = next(e for e in pool.idle if e.init_type == "on-demand")
+        pool.idle.remove(on_demand)
+        pool.idle.append(on_demand)  # the on-demand one on top of the stack
+        # When a call comes, then the provisioned one serves it
+        return await harness.call(function), provisioned.number
+
+    answer, provisioned = run(scenario())
+    assert answer == provisioned
+
+
 def test_reserved_concurrency_throttles_the_call_beyond_it() -> None:
     async def scenario() -> tuple[InvokeError, int]:
         harness = Harness()
