@@ -10,6 +10,7 @@ The local stack gives the API function a reserved concurrency of 4 and provision
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections import Counter
@@ -84,6 +85,11 @@ def report_lines(
         time.sleep(0.5)
 
 
+def _js_round(value: float) -> int:
+    """Math.round, as the page rounds: halves up (Python's round() takes halves to even)."""
+    return math.floor(value + 0.5)
+
+
 def expect_table_to_match(site_page: SitePage, calls: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     """The page's table says, per environment, what the API answered: its calls, cold starts, the
     init duration, how it was initialised, the last request."""
@@ -94,7 +100,7 @@ def expect_table_to_match(site_page: SitePage, calls: list[dict[str, Any]]) -> d
     assert {env: row["calls"] for env, row in table.items()} == {env: str(n) for env, n in per_env.items()}
     assert {env: row["cold"] for env, row in table.items()} == {env: str(cold[env]) for env in per_env}
     assert {env: row["init_ms"] for env, row in table.items()} == {
-        env: str(round(call["init_duration_ms"])) for env, call in last.items()
+        env: str(_js_round(call["init_duration_ms"])) for env, call in last.items()
     }
     assert {env: row["initialised"] for env, row in table.items()} == {
         env: "ahead (provisioned)"
