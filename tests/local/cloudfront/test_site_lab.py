@@ -86,7 +86,7 @@ def report_lines(
 
 
 def _js_round(value: float) -> int:
-    """Math.round, as the page rounds: halves up (Python's round() takes halves to even)."""
+    """As the page rounds (toFixed(0): of two nearest, the larger); Python's round() takes halves to even."""
     return math.floor(value + 0.5)
 
 
