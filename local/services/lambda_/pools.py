@@ -17,6 +17,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -92,6 +93,7 @@ class EnvironmentPools:
                     environment = candidate
                 else:
                     pool.environments.discard(candidate)
+                    self._replace_if_provisioned(pool, candidate)
             if outcome is None:
                 if environment is None:
                     environment = await self.start_environment(pool, "on-demand")
@@ -136,11 +138,34 @@ class EnvironmentPools:
     def _release(self, pool: Pool, environment: ExecutionEnvironment) -> None:
         if not environment.alive:
             pool.environments.discard(environment)
+            self._replace_if_provisioned(pool, environment)
         elif pool.retired or self._surplus_provisioned(pool, environment):
             pool.environments.discard(environment)
             self.background.spawn(environment.stop())
         else:
             pool.idle.append(environment)
+
+    def _replace_if_provisioned(self, pool: Pool, dead: ExecutionEnvironment) -> None:
+        """Lambda keeps a version's provisioned concurrency allocated: a provisioned environment that
+        died (a crash, a killed process) is replaced by a new one initialised ahead of traffic
+        (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html)."""
+        if dead.init_type != "provisioned-concurrency" or pool.retired or self.background.closed:
+            return
+        count = sum(1 for e in pool.environments if e.init_type == "provisioned-concurrency")
+        if count < pool.provisioned:
+            self.background.spawn(self._provision_replacement(pool))
+
+    async def _provision_replacement(self, pool: Pool) -> None:
+        try:
+            environment = await self.start_environment(pool, "provisioned-concurrency")
+            await environment.initialized
+        except (InvokeError, InitFailure) as error:
+            print(
+                f"lambda: a provisioned environment of {pool.function.name} could not be replaced: {error}",
+                file=sys.stderr,
+            )
+            return
+        pool.idle.insert(0, environment)
 
     @staticmethod
     def _surplus_provisioned(pool: Pool, environment: ExecutionEnvironment) -> bool:

@@ -28,6 +28,8 @@ class FakeEnvironment:
         self.last_used = 0.0
         self.stopped = False
         self.hold = hold  # set: the invocation waits for it
+        self.initialized: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.initialized.set_result(None)
 
     async def start(self) -> None:
         pass
@@ -275,3 +277,26 @@ def test_a_dead_idle_environment_is_skipped_for_a_new_one() -> None:
         return [first, await harness.call(function)]
 
     assert run(scenario()) == [1, 2]
+
+
+def test_a_provisioned_environment_that_died_is_replaced() -> None:
+    async def scenario() -> tuple[list[str], bool]:
+        # Given a version with one provisioned environment, whose process then dies
+        harness = Harness()
+        function = version()
+        pool = harness.pools.pool(function)
+        provisioned = await harness.pools.start_environment(pool, "provisioned-concurrency")
+        pool.provisioned = 1
+        pool.idle.append(provisioned)
+        provisioned.alive = False
+        # When the next call finds it dead
+        await harness.call(function)
+        for _ in range(100):  # the replacement starts in the background
+            await asyncio.sleep(0)
+        kinds = sorted(e.init_type for e in pool.environments)
+        return kinds, any(e.init_type == "provisioned-concurrency" for e in pool.idle)
+
+    kinds, provisioned_idle = run(scenario())
+    # Then a new provisioned environment stands ready beside the on-demand one that served the call
+    assert kinds == ["on-demand", "provisioned-concurrency"]
+    assert provisioned_idle
