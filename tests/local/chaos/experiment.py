@@ -61,6 +61,11 @@ class Result:
         lines = [f"{self.name}: {self.verdict}"]
         for phase, problems in self.violations.items():
             lines += [f"  {phase}: {problem}" for problem in problems]
+            figures = self.phases.get(phase, {})
+            # What the clients finally got and every attempt's status: enough to tell a refutation
+            # by the fault from one by the machine (a timeout, a throttle) without re-running.
+            lines.append(f"    {phase} outcomes: {figures.get('outcomes')}")
+            lines.append(f"    {phase} attempt statuses: {figures.get('attempt_statuses')}")
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
