@@ -6,6 +6,7 @@ check against the table, and the site's page; as the figures a hypothesis is che
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,14 @@ class LoadShape:
 
     def scaled(self, factor: float) -> LoadShape:
         return LoadShape(self.clients, int(self.operations * factor), self.seconds * factor)
+
+    def testing(self, max_error_rate: float) -> LoadShape:
+        """This shape with enough operations to test a bound on the error rate: over the usual 24,
+        one stray failure is 4 % and refutes a 2 % bound, though a client that retries 8 times
+        through a 50 % fault still gives up once in 256 operations. With ``2 / max_error_rate``
+        operations two failures stay within the bound and three do not (100 for 2 %)."""
+        needed = math.ceil(2 / max_error_rate) if max_error_rate > 0 else 0
+        return LoadShape(self.clients, max(self.operations, needed), self.seconds)
 
 
 def measure(api: Api, shape: LoadShape, *, seed: int = 13) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from tests.local.fis.support import Fis
 
 pytestmark = pytest.mark.slow
 
+MAX_ERROR_RATE = 0.02
 SHARE = 30
 
 
@@ -26,7 +27,7 @@ def test_thirty_percent_of_invocations_failing_is_absorbed_by_keyed_retries(
     hypothesis = steady_state(
         f"with {SHARE} % of the API function's invocations failing, clients retrying with their "
         "Idempotency-Key see at most 2 % errors and no postcard is lost or stored twice",
-        max_error_rate=0.02,
+        max_error_rate=MAX_ERROR_RATE,
         max_p99_ms=5_000,
         recovery_s=30,
         fault_visible=(
@@ -42,7 +43,9 @@ def test_thirty_percent_of_invocations_failing_is_absorbed_by_keyed_retries(
     )
 
     # When the experiment runs
-    result = Experiment("fis-invocation-error", hypothesis, fault, load_shape).run(chaos_api)
+    result = Experiment("fis-invocation-error", hypothesis, fault, load_shape.testing(MAX_ERROR_RATE)).run(
+        chaos_api
+    )
 
     # Then the hypothesis held, and the share of failed attempts is the action's (FIS samples each
     # invocation: 30 % give or take what a few dozen samples allow)

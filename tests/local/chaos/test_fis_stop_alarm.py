@@ -21,6 +21,7 @@ from tests.local.fis.support import TERMINAL, Fis, eventually
 
 pytestmark = pytest.mark.slow
 
+MAX_ERROR_RATE = 0.02
 SHARE = 50
 ERRORS_PER_10_S = 3
 
@@ -52,7 +53,7 @@ def test_an_experiment_is_halted_by_its_stop_alarm(chaos_api: Api, fis: Fis, loa
     hypothesis = steady_state(
         f"errors injected into {SHARE} % of invocations are halted by the stop alarm within 60 s, "
         "users seeing at most 2 % errors",
-        max_error_rate=0.02,
+        max_error_rate=MAX_ERROR_RATE,
         max_p99_ms=5_000,
         recovery_s=30,
         fault_visible=(
@@ -92,7 +93,9 @@ def test_an_experiment_is_halted_by_its_stop_alarm(chaos_api: Api, fis: Fis, loa
         }
 
     # When the experiment runs
-    result = Experiment("fis-stop-alarm", hypothesis, fault, load_shape, observe_during=halted).run(chaos_api)
+    result = Experiment(
+        "fis-stop-alarm", hypothesis, fault, load_shape.testing(MAX_ERROR_RATE), observe_during=halted
+    ).run(chaos_api)
 
     # Then the hypothesis held: FIS stopped the experiment on its own, saying why
     assert result.held, result.summary()

@@ -151,3 +151,16 @@ def test_a_cold_first_probe_is_a_warm_up_not_judged(results: Path, monkeypatch: 
     # Then the cold figures are kept as the warm-up's, and the verdict is taken on the warm ones
     assert result.phases["warm_up"]["latency_ms"]["p99"] == 60_000.0
     assert result.verdict == "held"
+
+
+def test_a_load_testing_an_error_bound_has_room_for_two_stray_failures() -> None:
+    # Given the usual short load and a 2 % bound on the error rate
+    usual = LoadShape(clients=3, operations=24, seconds=20)
+
+    # When the load is sized to test that bound
+    sized = usual.testing(0.02)
+
+    # Then it has 100 operations (two failures are 2 %, three are 3 %), the same clients and time,
+    # and a bound that 24 operations already test so (10 %) or one that allows none leaves it be
+    assert sized == LoadShape(clients=3, operations=100, seconds=20)
+    assert usual.testing(0.10) == usual and usual.testing(0.0) == usual
