@@ -145,7 +145,7 @@ test-local: venv $(TF_RC) chromium axe-core certutil ## The local cloud end to e
 	@$(MAKE) build ARCH=$(HOST_ARCH)
 	@rm -rf $(LOCAL_COVERAGE) && mkdir -p $(LOCAL_COVERAGE)
 	@export COVERAGE_LOCAL_DATA_FILE=$(LOCAL_COVERAGE)/.coverage PATH="$(BIN):$$PATH"; \
-		$(PY) -m coverage run --rcfile=tests/local/coverage.ini -m pytest -q tests/local; \
+		$(PY) -m coverage run --rcfile=tests/local/coverage.ini -m pytest -q --durations=25 tests/local; \
 		$(PY) -m coverage combine --quiet --rcfile=tests/local/coverage.ini; \
 		status=0; $(PY) -m coverage report --rcfile=tests/local/coverage.ini --sort=cover \
 			--fail-under=$(LOCAL_COVERAGE_MIN) > $(LOCAL_COVERAGE)/report.txt || status=$$?; \
