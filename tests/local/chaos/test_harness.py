@@ -163,4 +163,5 @@ def test_a_load_testing_an_error_bound_has_room_for_two_stray_failures() -> None
     # Then it has 100 operations (two failures are 2 %, three are 3 %), the same clients and time,
     # and a bound that 24 operations already test so (10 %) or one that allows none leaves it be
     assert sized == LoadShape(clients=3, operations=100, seconds=20)
-    assert usual.testing(0.10) == usual and usual.testing(0.0) == usual
+    assert usual.testing(0.10) == usual
+    assert usual.testing(0.0) == usual
