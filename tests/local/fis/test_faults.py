@@ -11,6 +11,7 @@ from typing import Any
 from local.services.fis.configuration import FaultConfiguration
 from local.services.lambda_.fis_extension import FaultSource
 from local.services.lambda_.functions import FunctionVersion
+from tests.local.lambda_.versions import function_version
 
 
 class FakeS3:
@@ -36,27 +37,7 @@ class FakeS3:
 
 def _function(location: str | None = "arn:aws:s3:::bucket/FisConfigs/") -> FunctionVersion:
     environment = {"AWS_FIS_CONFIGURATION_LOCATION": location} if location else {}
-    return FunctionVersion(
-        name="api",
-        arn="arn:aws:lambda:us-east-1:123456789012:function:api",
-        version="$LATEST",
-        runtime="python3.13",
-        handler="app.handler",
-        memory_mb=128,
-        timeout_s=3.0,
-        environment=environment,
-        layers=(),
-        code_sha256="",
-        code_location="",
-        architecture="x86_64",
-        tracing_mode="PassThrough",
-        log_format="Text",
-        log_group="/aws/lambda/api",
-        application_log_level=None,
-        system_log_level=None,
-        reserved_concurrency=None,
-        fingerprint="",
-    )
+    return function_version("api", environment=environment)
 
 
 def _configuration(action: str, qualifier: str | None = None, **parameters: str) -> FaultConfiguration:

@@ -18,10 +18,10 @@ from local.cloud.stack import LOCAL_PROVISIONED_CONCURRENCY, LOCAL_RESERVED_CONC
 from local.invoke import InvokeError
 from local.services.lambda_ import account_quota
 from local.services.lambda_.background import BackgroundTasks
-from local.services.lambda_.functions import FunctionVersion
 from local.services.lambda_.pools import EnvironmentPools, FunctionConcurrency
 from local.services.lambda_.telemetry import LambdaTelemetry
 from tests.local.controlplane_support import ControlPlane, running_controlplane
+from tests.local.lambda_.versions import function_version
 
 
 @pytest.fixture(scope="module")
@@ -192,23 +192,7 @@ def test_the_executor_throttles_at_the_same_quota() -> None:
         telemetry=LambdaTelemetry(region="us-east-1", account_id="123456789012"),
     )
     pools._in_flight = 2
-    function = FunctionVersion(
-        **dict.fromkeys(
-            ("name", "arn", "version", "runtime", "handler", "code_sha256", "code_location"), "x"
-        ),
-        memory_mb=128,
-        timeout_s=3.0,
-        environment={},
-        layers=(),
-        architecture="x86_64",
-        tracing_mode="PassThrough",
-        log_format="Text",
-        log_group="/aws/lambda/x",
-        application_log_level=None,
-        system_log_level=None,
-        reserved_concurrency=None,
-        fingerprint="x",
-    )
+    function = function_version("x")
 
     # When a third one is admitted, then it is throttled as the account's quota throttles on AWS
     with pytest.raises(InvokeError) as raised:

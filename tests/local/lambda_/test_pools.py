@@ -14,6 +14,7 @@ from local.services.lambda_.background import BackgroundTasks
 from local.services.lambda_.functions import FunctionVersion
 from local.services.lambda_.invocation import Invocation, Outcome
 from local.services.lambda_.pools import EnvironmentPools, Pool
+from tests.local.lambda_.versions import function_version
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:pooled"
 
@@ -59,24 +60,11 @@ class NoTelemetry:
 
 
 def version(reserved: int | None = None, handler: str = "app.handler") -> FunctionVersion:
-    return FunctionVersion(
-        name="pooled",
-        arn=ARN,
+    return function_version(
+        "pooled",
         version="1",
-        runtime="python3.13",
         handler=handler,
-        memory_mb=128,
-        timeout_s=3,
-        environment={},
-        layers=(),
         code_sha256="sha",
-        code_location="",
-        architecture="x86_64",
-        tracing_mode="PassThrough",
-        log_format="Text",
-        log_group="/aws/lambda/pooled",
-        application_log_level=None,
-        system_log_level=None,
         reserved_concurrency=reserved,
         fingerprint=f"fp-{handler}",
     )
