@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from local.console import service_map
-from local.console.waterfall import Row, Waterfall
+from local.console.waterfall import Row, Waterfall, badge_status
 
 NAV = (
     ("/", "Overview"),
@@ -75,16 +75,6 @@ def _status_badge(status: str) -> str:
     return f'<span class="badge badge-{escape(status)}">{escape(status)}</span>'
 
 
-def _summary_status(summary: dict[str, Any]) -> str:
-    if summary.get("HasFault"):
-        return "fault"
-    if summary.get("HasThrottle"):
-        return "throttle"
-    if summary.get("HasError"):
-        return "error"
-    return "ok"
-
-
 # --- traces ----------------------------------------------------------------------------------------
 
 
@@ -115,7 +105,13 @@ def trace_list(summaries: list[dict[str, Any]]) -> str:
                 escape(request),
                 escape(str(http.get("HttpStatus", "-"))),
                 _ms(summary.get("Duration")),
-                _status_badge(_summary_status(summary)),
+                _status_badge(
+                    badge_status(
+                        fault=summary.get("HasFault"),
+                        throttle=summary.get("HasThrottle"),
+                        error=summary.get("HasError"),
+                    )
+                ),
                 escape(services),
             ]
         )

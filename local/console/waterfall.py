@@ -113,7 +113,9 @@ def _row(node: _Node, depth: int, trace_start: float) -> Row:
         depth=min(depth, MAX_DEPTH),
         offset_s=start - trace_start,
         duration_s=max(_end(document) - start, 0.0),
-        status=_status(document),
+        status=badge_status(
+            fault=document.get("fault"), throttle=document.get("throttle"), error=document.get("error")
+        ),
         in_progress=bool(document.get("in_progress")),
         http_status=status if isinstance(status, int) else None,
         annotations=dict(document.get("annotations") or {}),
@@ -124,12 +126,14 @@ def _row(node: _Node, depth: int, trace_start: float) -> Row:
     )
 
 
-def _status(document: dict[str, Any]) -> str:
-    if document.get("fault"):
+def badge_status(*, fault: object, throttle: object, error: object) -> str:
+    """What the console's badge says: a fault (5xx) over a throttle (429) over an error (4xx), as
+    X-Ray's flags on a document or a trace summary (HasFault, HasThrottle, HasError)."""
+    if fault:
         return "fault"
-    if document.get("throttle"):
+    if throttle:
         return "throttle"
-    if document.get("error"):
+    if error:
         return "error"
     return "ok"
 

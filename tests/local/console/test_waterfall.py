@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from local.console.waterfall import build
+from local.console.waterfall import badge_status, build
 
 T0 = 1_700_000_000.0
 
@@ -108,3 +108,12 @@ def test_a_fault_keeps_its_exceptions_and_an_orphan_segment_is_a_root() -> None:
 
     # Then it is a root, a fault, and says why
     assert (row.depth, row.status, row.exceptions) == (0, "fault", ("bad card",))
+
+
+def test_a_badge_says_the_worst_of_the_flags() -> None:
+    # Given X-Ray's flags as a document or a trace summary sets them
+    # When the console picks a badge, then a fault wins over a throttle, a throttle over an error
+    assert badge_status(fault=True, throttle=True, error=True) == "fault"
+    assert badge_status(fault=False, throttle=True, error=True) == "throttle"
+    assert badge_status(fault=None, throttle=None, error=True) == "error"
+    assert badge_status(fault=None, throttle=False, error=None) == "ok"
