@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -55,18 +56,45 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
     stop_cloud(running)
 
 
+def _start_chaos_cloud(directory: Path) -> RunningCloud:
+    running = start_cloud(directory, "--var", "chaos_enabled=true")
+    try:
+        # The FIS templates (a CloudFormation stack) and their outputs come with the apply's end,
+        # which a first up finishes after it serves: endpoints.json then names every output.
+        running.wait_for_log("==> terraform (background", timeout_s=600)
+        running.endpoints = json.loads((running.state_dir / "endpoints.json").read_text())
+    except BaseException:
+        stop_cloud(running)
+        raise
+    return running
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chaos_cloud_starting(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, local_ca: Path
+) -> Iterator[Future[RunningCloud] | None]:
+    """The chaos cloud, started in the background as the session begins when a collected test
+    needs it. Most of its start is the AWS provider's fixed waits, not work: each S3 lifecycle
+    configuration is read until it is seen 3 times in a row at least 10 s apart (the provider's
+    waitLifecycleRulesEquals), 55 s here, an SQS queue's attributes 25 s. Those waits then overlap
+    the tests that run before the chaos experiments instead of adding to them."""
+    if not any("chaos_cloud" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chaos-cloud") as starter:
+        starting = starter.submit(_start_chaos_cloud, tmp_path_factory.mktemp("chaos"))
+        yield starting
+        if starting.exception() is None:  # waits for a start still under way; stopping twice is harmless
+            stop_cloud(starting.result())
+
+
 @pytest.fixture(scope="session")
-def chaos_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
+def chaos_cloud(_chaos_cloud_starting: Future[RunningCloud] | None) -> RunningCloud:
     """The whole local cloud as ``make up UP_FLAGS="--var chaos_enabled=true"`` makes it: the FIS
     extension on the API function, the FIS templates and their stop alarm (tests/local/fis, and the
-    FIS experiments in tests/local/chaos)."""
-    running = start_cloud(tmp_path_factory.mktemp("chaos"), "--var", "chaos_enabled=true")
-    # The FIS templates (a CloudFormation stack) and their outputs come with the apply's end, which
-    # a first up finishes after it serves: endpoints.json then names every output.
-    running.wait_for_log("==> terraform (background", timeout_s=600)
-    running.endpoints = json.loads((running.state_dir / "endpoints.json").read_text())
-    yield running
-    stop_cloud(running)
+    FIS experiments in tests/local/chaos). Stopped at the session's end."""
+    assert _chaos_cloud_starting is not None  # a test that asks for it was collected
+    return _chaos_cloud_starting.result()
 
 
 @pytest.fixture(scope="session")
