@@ -233,8 +233,9 @@ def local_up(document: dict[str, Any]) -> str:
 
 
 IMPORT_VARIANTS = {
-    "shipped": "as shipped",
-    "untraced": "without the X-Ray SDK (tracing off)",
+    "shipped": "as shipped (our X-Ray provider)",
+    "untraced": "tracing off (no provider at all)",
+    "xray_sdk": "the X-Ray SDK as Tracer's provider (as shipped before issue 16)",
     "own_bytecode": "our modules from bytecode, not source",
     "lazy_inits": "Powertools with lazy `event_handler` and `data_classes` `__init__`s (upstream)",
 }

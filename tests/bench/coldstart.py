@@ -15,9 +15,10 @@ Setup, as close to Lambda's python3.13 as a laptop gets without Docker:
   /var/runtime ships it. For comparison, ``postcards-source`` runs the same layer without its
   bytecode (everything of ours and the layer's compiled at every cold start).
 - The environment is Lambda's (AWS_LAMBDA_FUNCTION_NAME, _X_AMZN_TRACE_ID with Sampled=1, ...) plus
-  Terraform's, so Powertools behaves as deployed: tracing is on, and the X-Ray SDK sends its
-  segments as UDP datagrams to 127.0.0.1:2000, where nothing listens: harmless and cheap, as with
-  the X-Ray daemon on Lambda. AWS calls go to a moto server on loopback (AWS_ENDPOINT_URL).
+  Terraform's, so Powertools behaves as deployed: tracing is on, and the functions' X-Ray provider
+  (the naive handler's X-Ray SDK) sends its subsegments as UDP datagrams to 127.0.0.1:2000, where
+  nothing listens: harmless and cheap, as with the X-Ray daemon on Lambda. AWS calls go to a moto
+  server on loopback (AWS_ENDPOINT_URL).
 - Each round runs every variant once, in alternating order (drift and cache effects spread evenly);
   warm-up rounds are dropped. Every process gets the whole machine, unlike Lambda where CPU scales
   with memory: compare ratios, not absolute numbers, with AWS.
@@ -31,6 +32,7 @@ import importlib.util
 import json
 import os
 import platform
+import py_compile
 import select
 import shutil
 import statistics
@@ -229,13 +231,38 @@ def _variants(
             # What the layer's bytecode saves: the same code without it.
             layer_source = _without_bytecode(layer, WORK / "source" / "python")
             found.append(Variant("postcards-source", name, task, layer_source, handler, known[name].check))
+            # The naive handler uses the stock Tracer and patch_all(): the X-Ray SDK, which the layer
+            # no longer ships, is added to a copy of it.
+            naive_layer = layer_with_xray_sdk(layer, WORK / "opt-xray-sdk" / "python")
             naive = "naive.lambda_handler"
-            found.append(Variant("naive", name, REFERENCE_HANDLERS, layer, naive, known[name].check))
+            found.append(Variant("naive", name, REFERENCE_HANDLERS, naive_layer, naive, known[name].check))
     wanted = {name for name in only.split(",") if name}
     unknown = wanted - {v.name for v in found}
     if unknown:
         raise BenchError(f"unknown variants {sorted(unknown)}; known: {[v.name for v in found]}")
     return [v for v in found if not wanted or v.name in wanted]
+
+
+# The X-Ray SDK and its dependency, as the layer shipped them before issue 16 (the dev venv pins the
+# same versions): for the benchmarks' "before" rows only.
+XRAY_SDK_PACKAGES = ("aws_xray_sdk", "wrapt")
+
+
+def layer_with_xray_sdk(layer: Path, dest: Path) -> Path:
+    """A copy of the unpacked layer plus the dev venv's X-Ray SDK and wrapt, compiled as build.sh
+    compiles the layer (unchecked-hash bytecode beside each source)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(layer, dest, symlinks=True)
+    for package in XRAY_SDK_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            raise BenchError(f"{package} is not installed in the dev venv (requirements-dev.txt pins it)")
+        source = Path(spec.origin).parent
+        shutil.copytree(source, dest / package, ignore=shutil.ignore_patterns("__pycache__"))
+        compileall.compile_dir(
+            dest / package, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+        )
+    return dest
 
 
 def _without_bytecode(source: Path, dest: Path) -> Path:
@@ -405,7 +432,7 @@ def _report(
             "bytecode": "layer from the bytecode in its zip, function code from source (its zip has"
             " none), nothing cached at a cold start (read-only on Lambda); postcards-source: the layer"
             " without its bytecode, compiled at every cold start too; runtime SDK from bytecode",
-            "tracing": "on (Sampled=1); X-Ray segments sent as UDP to 127.0.0.1:2000, no listener",
+            "tracing": "on (Sampled=1); X-Ray subsegments sent as UDP to 127.0.0.1:2000, no listener",
             "aws": "moto server on loopback",
         },
         "goal": goal,
