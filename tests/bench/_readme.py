@@ -63,6 +63,8 @@ def coldstart(document: dict[str, Any]) -> str:
         met = "met" if goal["met"] else "**not met**"
         paired = goal["postcards_over_floor_paired"]
         verdict = f"\n\nGoal postcards <= {goal['target']} x the floor, paired: {met} ({paired:.2f})."
+        if "postcards_over_floor_cpu_paired" in goal:
+            verdict += f" CPU time, paired: {goal['postcards_over_floor_cpu_paired']:.2f} x the floor's."
     setup = document["setup"]
     at_start = (
         f" Load average at the start: {setup['load_average_1m_at_start']}."

@@ -83,22 +83,6 @@ def _lazy_layer(layer: Path, dest: Path) -> Path:
     return dest
 
 
-# What common/tracing.py built with tracing on before issue 16: the stock Tracer, the X-Ray SDK its provider.
-OUR_PROVIDER = "Tracer(disabled=False, auto_patch=True, patch_modules=patch_modules, provider=XRayProvider())"
-STOCK_PROVIDER = "Tracer(patch_modules=patch_modules)"
-
-
-def _task_with_the_xray_sdk(task: Path, dest: Path) -> Path:
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(task, dest)
-    tracing = dest / "common" / "tracing.py"
-    source = tracing.read_text()
-    if OUR_PROVIDER not in source:
-        raise RuntimeError(f"{tracing} no longer builds {OUR_PROVIDER}: update this benchmark")
-    tracing.write_text(source.replace(OUR_PROVIDER, STOCK_PROVIDER))
-    return dest
-
-
 def _compiled_task(task: Path, dest: Path) -> Path:
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(task, dest)
@@ -147,7 +131,7 @@ def main(argv: list[str]) -> int:
         "shipped": (task, layer, runtime, {}),
         "untraced": (task, layer, runtime, {"POWERTOOLS_TRACE_DISABLED": "true"}),
         "xray_sdk": (
-            _task_with_the_xray_sdk(task, WORK / "task-xray-sdk"),
+            coldstart.task_with_the_xray_sdk(task, WORK / "task-xray-sdk"),
             coldstart.layer_with_xray_sdk(layer, WORK / "opt-xray-sdk" / "python"),
             runtime,
             {},
