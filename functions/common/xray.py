@@ -148,12 +148,15 @@ class XRayProvider(BaseProvider):
         return stack[-1] if stack else None
 
     def send(self, subsegment: Subsegment) -> None:
-        """Send a closed subsegment of a traced invocation (a no-op for any other)."""
+        """Send a closed subsegment of a traced invocation (a no-op for any other); never raises."""
         if not subsegment.sampled or subsegment.in_progress:
             return
-        if self._emitter is None:
-            self._emitter = _UdpEmitter(os.environ.get(DAEMON_ADDRESS_ENV) or DEFAULT_DAEMON_ADDRESS)
-        self._emitter.send(subsegment.document())
+        try:
+            if self._emitter is None:
+                self._emitter = _UdpEmitter(os.environ.get(DAEMON_ADDRESS_ENV) or DEFAULT_DAEMON_ADDRESS)
+            self._emitter.send(subsegment.document())
+        except Exception:  # tracing never fails the function (the SDK logs and goes on)
+            logger.exception("Could not send subsegment %s to the X-Ray daemon", subsegment.id)
 
     def _current(self, what: str, key: str) -> Subsegment:
         subsegment = self.current()
@@ -198,16 +201,13 @@ class _UdpEmitter:
         self.socket.setblocking(False)
 
     def send(self, document: dict[str, Any]) -> None:
-        try:
-            datagram = fitted(document)
-            if datagram is None:
-                logger.warning(
-                    "Subsegment %s is over 64 KB even without metadata and stacks: dropped", document["id"]
-                )
-                return
-            self.socket.sendto(datagram, self.address)
-        except Exception:  # tracing never fails the function (the SDK logs and goes on)
-            logger.exception("Could not send subsegment %s to the X-Ray daemon", document.get("id"))
+        datagram = fitted(document)
+        if datagram is None:
+            logger.warning(
+                "Subsegment %s is over 64 KB even without metadata and stacks: dropped", document["id"]
+            )
+            return
+        self.socket.sendto(datagram, self.address)
 
 
 def fitted(document: dict[str, Any]) -> bytes | None:

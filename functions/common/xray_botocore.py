@@ -21,15 +21,20 @@ parameters) records nothing; the SDK records it without an error.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 import time
 import traceback
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from common.xray_subsegment import Subsegment
 
 if TYPE_CHECKING:
     from common.xray import XRayProvider
+
+logger = logging.getLogger(__name__)
 
 _CONTEXT_KEY: Final = "xray_subsegment"
 _TRACE_HEADER: Final = "X-Amzn-Trace-Id"
@@ -113,11 +118,13 @@ class Recorder:
         # On "<event>.*.*" (every service and operation), first: botocore calls the handlers of the
         # most specific names first, and a handler answering in the call's place (botocore's
         # Stubber, on "before-call.*.*") must not skip these.
-        events.register_first("before-parameter-build.*.*", self._parameters, unique_id="xray-parameters")
-        events.register_first("before-call.*.*", self._begin, unique_id="xray-begin")
-        answered = lambda **kwargs: self._answered(client, **kwargs)  # noqa: E731 - one line, one use
-        events.register("after-call.*.*", answered, unique_id="xray-answer")
-        events.register("after-call-error.*.*", self._failed, unique_id="xray-error")
+        events.register_first(
+            "before-parameter-build.*.*", _safe(self._parameters), unique_id="xray-parameters"
+        )
+        events.register_first("before-call.*.*", _safe(self._begin), unique_id="xray-begin")
+        answered = functools.partial(self._answered, client)
+        events.register("after-call.*.*", _safe(answered), unique_id="xray-answer")
+        events.register("after-call-error.*.*", _safe(self._failed), unique_id="xray-error")
 
     def _parameters(self, params: Any, model: Any, context: dict[str, Any], **_: Any) -> None:
         service, operation = model.service_model.endpoint_prefix, model.name
@@ -188,6 +195,18 @@ class Recorder:
     def _finish(self, subsegment: Subsegment) -> None:
         subsegment.close()
         self.provider.send(subsegment)
+
+
+def _safe(handler: Callable[..., None]) -> Callable[..., None]:
+    """``handler``, which never fails the AWS call it records (and never answers in its place)."""
+
+    def recording(**kwargs: Any) -> None:
+        try:
+            handler(**kwargs)
+        except Exception:  # tracing never fails the function
+            logger.exception("Could not record an AWS call for X-Ray")
+
+    return recording
 
 
 class _Call:

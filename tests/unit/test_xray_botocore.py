@@ -294,3 +294,18 @@ def test_batch_reads_record_the_tables_and_receives_the_message_count(
 )
 def test_parameter_names_become_snake_case_fields(name: str, snake: str) -> None:
     assert snake_case(name) == snake
+
+
+def test_a_failure_to_record_never_fails_the_aws_call(
+    provider: XRayProvider, stack: Stack, daemon: Daemon, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug in the recorder")
+
+    monkeypatch.setattr(provider, "subsegment", broken)
+
+    answer = aws.dynamodb().get_item(TableName=stack.postcards_table, Key={"id": {"S": "missing"}})
+
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert daemon.received() == []
+    assert "Could not record an AWS call for X-Ray" in caplog.text

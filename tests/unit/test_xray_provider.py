@@ -294,3 +294,15 @@ def test_names_lose_the_characters_x_ray_refuses(tracer: Any, daemon: Daemon) ->
 
     (document,) = daemon.received()
     assert document["name"] == "## handlerv1"
+
+
+def test_an_invalid_daemon_address_never_fails_the_function(
+    tracer: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", "no port here")
+    provider = make_tracer(patch_modules=()).provider
+
+    with caplog.at_level(logging.ERROR, logger="common.xray"), provider.in_subsegment("x"):
+        pass
+
+    assert "Could not send subsegment" in caplog.records[-1].getMessage()
