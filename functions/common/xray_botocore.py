@@ -43,7 +43,8 @@ _UNTRACED: Final = frozenset(
     {("xray", "GetSamplingRules"), ("xray", "GetSamplingTargets"), ("xray", "PutTraceSegments")}
 )
 
-# What is recorded per operation, for the services the functions call, from the SDK's list:
+# What is recorded per operation, for the services the functions call (the operations they call and
+# a few more), from the SDK's list:
 # (request parameters, {request parameter: (field, how)}, response parameters,
 # {response field: (field, how)}); how: "" the value, "keys" a map's keys, "count" a list's length.
 # Parameter names become snake_case fields.
@@ -56,6 +57,14 @@ RECORDED: Final[dict[str, dict[str, _Spec]]] = {
     "dynamodb": {
         "BatchGetItem": ((), _TABLES, ("ConsumedCapacity",), {}),
         "BatchWriteItem": ((), _TABLES, _WRITE, {}),
+        "CreateTable": (
+            ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "ProvisionedThroughput", "TableName"),
+            {},
+            (),
+            {},
+        ),
+        "DeleteTable": (("TableName",), {}, (), {}),
+        "DescribeTable": (("TableName",), {}, (), {}),
         "DeleteItem": (("TableName",), {}, _WRITE, {}),
         "GetItem": (("ConsistentRead", "ProjectionExpression", "TableName"), {}, ("ConsumedCapacity",), {}),
         "PutItem": (("TableName",), {}, _WRITE, {}),
@@ -75,6 +84,7 @@ RECORDED: Final[dict[str, dict[str, _Spec]]] = {
     },
     "s3": {
         "CopyObject": (("CopySource", "Bucket", "Key"), {}, (), {}),
+        "CreateBucket": ((), _BUCKET, (), {}),
         "DeleteObject": (("Key",), _BUCKET, (), {}),
         "DeleteObjects": ((), _BUCKET, (), {}),
         "GetObject": (("Key", "VersionId"), _BUCKET, (), {}),

@@ -179,8 +179,7 @@ def _exception_record(exception: BaseException, stack: Any, remote: bool) -> dic
     # An exception whose str() fails is still recorded, without a message.
     with contextlib.suppress(Exception):
         record["message"] = str(exception)
-    if remote:
-        record["remote"] = True
+    record["remote"] = remote  # sent when false too, as the SDK sends it
     frames = [
         {"path": os.path.basename(frame[0]), "line": frame[1], "label": frame[2].strip()}
         for frame in stack or ()

@@ -85,7 +85,7 @@ def test_an_exception_is_recorded_once_and_referred_to_by_the_enclosing_subsegme
     (recorded,) = method["cause"]["exceptions"]
     assert HEX16.match(recorded["id"])
     assert (recorded["type"], recorded["message"]) == ("ValueError", "no such postcard")
-    assert "remote" not in recorded  # our own code's, not a downstream service's
+    assert recorded["remote"] is False  # our own code's, not a downstream service's
     assert recorded["stack"][-1] == {
         "path": "test_xray_provider.py",
         "line": recorded["stack"][-1]["line"],
