@@ -20,10 +20,12 @@ It does, in Lambda, what the X-Ray SDK for Python (aws-xray-sdk 2.15: ``core/lam
   subsegment is lost, with its timing). Sending never raises into the function.
 - **AWS calls.** ``patch(["botocore"])`` records a subsegment per AWS SDK call (``xray_botocore``).
 
-Two deliberate differences: an annotation or metadata put while no subsegment is open is dropped
-with a warning (the SDK raises, as Lambda's segment cannot be changed from the function), and
-nothing is sampled here (Lambda decides, in the header). A later OpenTelemetry provider is one more
-``BaseProvider`` behind ``common.tracing.make_tracer``.
+Deliberate differences (the AWS calls' are in ``xray_botocore``): an annotation or metadata put
+while no subsegment is open is dropped with a warning (the SDK raises, as Lambda's segment cannot be
+changed from the function); nothing is sampled here (Lambda decides, in the header); and the SDK's
+undocumented start-up marker file (``/tmp/.aws-xray/initialized``) is not written.
+``tests/unit/test_xray_fidelity.py`` reads our documents against the SDK's for the same handler. A
+later OpenTelemetry provider is one more ``BaseProvider`` behind ``common.tracing.make_tracer``.
 """
 
 from __future__ import annotations
