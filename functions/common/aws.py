@@ -8,6 +8,7 @@ request needs, and tests that start moto's ``mock_aws`` after import still catch
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from common import deadline
@@ -28,6 +29,16 @@ def _session() -> Any:
     return boto3.session.Session()
 
 
+# Called with each new client, by name (registering a name again replaces its hook): how tracing
+# instruments the AWS SDK, through each client's own events (common.xray_botocore).
+_client_hooks: dict[str, Callable[[Any], None]] = {}
+
+
+def on_new_client(name: str, hook: Callable[[Any], None]) -> None:
+    """Call ``hook`` with every client made from now on (clients are made lazily, on first use)."""
+    _client_hooks[name] = hook
+
+
 @functools.cache
 def client(service: str) -> Any:
     """One boto3 client per service for the life of the execution environment.
@@ -38,6 +49,8 @@ def client(service: str) -> Any:
     made = _session().client(service, config=_config(service))
     event = f"needs-retry.{made.meta.service_model.service_id.hyphenize()}"
     made.meta.events.register_first(event, functools.partial(_no_retry_near_the_deadline, made))
+    for hook in _client_hooks.values():
+        hook(made)
     return made
 
 

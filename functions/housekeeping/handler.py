@@ -12,19 +12,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import clock
+from common.tracing import make_tracer
 from housekeeping import failures
 from housekeeping.config import Config
 from housekeeping.stats import postcards_written_on
 from housekeeping.sweep import Reason, SweepResult, sweep
 
 logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))
+tracer = make_tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 # Stop taking new candidates when less than this is left of the invocation's timeout: the item in

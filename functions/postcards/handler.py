@@ -1,7 +1,7 @@
 """Lambda entry point of the Postcards REST API (API Gateway REST proxy integration, v1 events).
 
 Module-level work is what every cold start pays, so it is only what every request needs: the
-resolver and its routes, Powertools Logger/Tracer/Metrics (the X-Ray SDK only when tracing is on),
+resolver and its routes, Powertools Logger/Tracer/Metrics (our X-Ray provider only when tracing is on),
 no AWS client (``common.aws`` makes them on first use) and no idempotency machinery (imported by
 the one route that uses it).
 
@@ -26,11 +26,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import deadline
+from common.tracing import make_tracer
 from postcards import environment, idempotency
 from postcards.errors import ApiError, bad_request, not_found, unavailable
 from postcards.http_io import JSON, error
 from postcards.routes import postcards, service, uploads
-from postcards.tracing import make_tracer
 
 # AWS error codes that mean "slow down", not "broken": answered 503 + Retry-After.
 THROTTLING_CODES: Final = frozenset(
@@ -48,7 +48,7 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
 # Only the AWS SDK is traced (patching every library X-Ray knows is init work for nothing), and the
-# X-Ray SDK is not even imported while tracing is off (see postcards.tracing).
+# tracer records nothing, and imports nothing, while tracing is off (see common.tracing).
 tracer = make_tracer(patch_modules=("botocore",))
 metrics = Metrics()
 

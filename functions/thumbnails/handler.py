@@ -11,16 +11,17 @@ from collections import Counter
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from common.tracing import make_tracer
 from thumbnails.pipeline import CreatedObject, Outcome, process
 
 logger = Logger()
 # Only the AWS SDK is traced: patching every library X-Ray knows would be init work for nothing.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = make_tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 OUTCOME_METRICS = {

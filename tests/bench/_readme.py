@@ -63,6 +63,8 @@ def coldstart(document: dict[str, Any]) -> str:
         met = "met" if goal["met"] else "**not met**"
         paired = goal["postcards_over_floor_paired"]
         verdict = f"\n\nGoal postcards <= {goal['target']} x the floor, paired: {met} ({paired:.2f})."
+        if "postcards_over_floor_cpu_paired" in goal:
+            verdict += f" CPU time, paired: {goal['postcards_over_floor_cpu_paired']:.2f} x the floor's."
     setup = document["setup"]
     at_start = (
         f" Load average at the start: {setup['load_average_1m_at_start']}."
@@ -233,8 +235,9 @@ def local_up(document: dict[str, Any]) -> str:
 
 
 IMPORT_VARIANTS = {
-    "shipped": "as shipped",
-    "untraced": "without the X-Ray SDK (tracing off)",
+    "shipped": "as shipped (our X-Ray provider)",
+    "untraced": "tracing off (no provider at all)",
+    "xray_sdk": "the X-Ray SDK as Tracer's provider (as shipped before issue 16)",
     "own_bytecode": "our modules from bytecode, not source",
     "lazy_inits": "Powertools with lazy `event_handler` and `data_classes` `__init__`s (upstream)",
 }

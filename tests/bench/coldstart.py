@@ -13,11 +13,13 @@ Setup, as close to Lambda's python3.13 as a laptop gets without Docker:
   (PYTHONDONTWRITEBYTECODE): the layer loads from the bytecode build.sh ships in it, the function's
   code compiles from the source its zip ships, the runtime's boto3 loads from its own bytecode, as
   /var/runtime ships it. For comparison, ``postcards-source`` runs the same layer without its
-  bytecode (everything of ours and the layer's compiled at every cold start).
+  bytecode (everything of ours and the layer's compiled at every cold start), and
+  ``postcards-xray-sdk`` the same function traced by the X-Ray SDK, as shipped before issue 16.
 - The environment is Lambda's (AWS_LAMBDA_FUNCTION_NAME, _X_AMZN_TRACE_ID with Sampled=1, ...) plus
-  Terraform's, so Powertools behaves as deployed: tracing is on, and the X-Ray SDK sends its
-  segments as UDP datagrams to 127.0.0.1:2000, where nothing listens: harmless and cheap, as with
-  the X-Ray daemon on Lambda. AWS calls go to a moto server on loopback (AWS_ENDPOINT_URL).
+  Terraform's, so Powertools behaves as deployed: tracing is on, and the functions' X-Ray provider
+  (the naive handler's X-Ray SDK) sends its subsegments as UDP datagrams to 127.0.0.1:2000, where
+  nothing listens: harmless and cheap, as with the X-Ray daemon on Lambda. AWS calls go to a moto
+  server on loopback (AWS_ENDPOINT_URL).
 - Each round runs every variant once, in alternating order (drift and cache effects spread evenly);
   warm-up rounds are dropped. Every process gets the whole machine, unlike Lambda where CPU scales
   with memory: compare ratios, not absolute numbers, with AWS.
@@ -31,6 +33,7 @@ import importlib.util
 import json
 import os
 import platform
+import py_compile
 import select
 import shutil
 import statistics
@@ -214,7 +217,7 @@ def _sdk_environment(endpoint: str) -> dict[str, str]:
 def _variants(
     tasks: dict[str, Path], layer: Path, known: dict[str, scenarios.Scenario], only: str
 ) -> list[Variant]:
-    """floor, postcards, postcards-source, naive, then the other functions."""
+    """floor, postcards, postcards-source, postcards-xray-sdk, naive, then the other functions."""
     # The floor is a bare function: no layer, only the runtime's boto3.
     found = [
         Variant("floor", "postcards", REFERENCE_HANDLERS, None, "floor.lambda_handler", scenarios.check_floor)
@@ -229,13 +232,59 @@ def _variants(
             # What the layer's bytecode saves: the same code without it.
             layer_source = _without_bytecode(layer, WORK / "source" / "python")
             found.append(Variant("postcards-source", name, task, layer_source, handler, known[name].check))
+            # What our X-Ray provider saves: the same function with the X-Ray SDK as Tracer's
+            # provider, as shipped before issue 16.
+            sdk_layer = layer_with_xray_sdk(layer, WORK / "opt-xray-sdk" / "python")
+            sdk_task = task_with_the_xray_sdk(task, WORK / "task-xray-sdk")
+            found.append(Variant("postcards-xray-sdk", name, sdk_task, sdk_layer, handler, known[name].check))
+            # The naive handler uses the stock Tracer and patch_all(): the X-Ray SDK, which the layer
+            # no longer ships, is added to a copy of it.
             naive = "naive.lambda_handler"
-            found.append(Variant("naive", name, REFERENCE_HANDLERS, layer, naive, known[name].check))
+            found.append(Variant("naive", name, REFERENCE_HANDLERS, sdk_layer, naive, known[name].check))
     wanted = {name for name in only.split(",") if name}
     unknown = wanted - {v.name for v in found}
     if unknown:
         raise BenchError(f"unknown variants {sorted(unknown)}; known: {[v.name for v in found]}")
     return [v for v in found if not wanted or v.name in wanted]
+
+
+# The X-Ray SDK and its dependency, as the layer shipped them before issue 16 (the dev venv pins the
+# same versions): for the benchmarks' "before" rows only.
+XRAY_SDK_PACKAGES = ("aws_xray_sdk", "wrapt")
+
+
+def layer_with_xray_sdk(layer: Path, dest: Path) -> Path:
+    """A copy of the unpacked layer plus the dev venv's X-Ray SDK and wrapt, compiled as build.sh
+    compiles the layer (unchecked-hash bytecode beside each source)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(layer, dest, symlinks=True)
+    for package in XRAY_SDK_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            raise BenchError(f"{package} is not installed in the dev venv (requirements-dev.txt pins it)")
+        source = Path(spec.origin).parent
+        shutil.copytree(source, dest / package, ignore=shutil.ignore_patterns("__pycache__"))
+        compileall.compile_dir(
+            dest / package, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+        )
+    return dest
+
+
+# What common/tracing.py built with tracing on before issue 16: the stock Tracer, the X-Ray SDK its provider.
+OUR_PROVIDER = "Tracer(disabled=False, auto_patch=True, patch_modules=patch_modules, provider=XRayProvider())"
+STOCK_PROVIDER = "Tracer(patch_modules=patch_modules)"
+
+
+def task_with_the_xray_sdk(task: Path, dest: Path) -> Path:
+    """A copy of an unpacked function zip whose ``make_tracer`` builds the stock Tracer."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(task, dest)
+    tracing = dest / "common" / "tracing.py"
+    source = tracing.read_text()
+    if OUR_PROVIDER not in source:
+        raise BenchError(f"{tracing} no longer builds {OUR_PROVIDER}: update this benchmark")
+    tracing.write_text(source.replace(OUR_PROVIDER, STOCK_PROVIDER))
+    return dest
 
 
 def _without_bytecode(source: Path, dest: Path) -> Path:
@@ -381,6 +430,9 @@ def _report(
             "paired_ratio_to_floor_median": round(
                 statistics.median(s.total_ms / f.total_ms for s, f in zip(runs, floor, strict=True)), 3
             ),
+            "paired_cpu_ratio_to_floor_median": round(
+                statistics.median(s.cpu_ms / f.cpu_ms for s, f in zip(runs, floor, strict=True)), 3
+            ),
             "samples_total_ms": [round(t, 1) for t in totals],
             "samples_cpu_ms": [round(t, 1) for t in cpu],
         }
@@ -392,6 +444,7 @@ def _report(
             "postcards_over_floor": results["postcards"]["ratio_to_floor"],
             "postcards_over_floor_paired": paired,
             "postcards_over_floor_cpu": results["postcards"]["cpu_ratio_to_floor"],
+            "postcards_over_floor_cpu_paired": results["postcards"]["paired_cpu_ratio_to_floor_median"],
             "target": GOAL_RATIO,
             "met": paired <= GOAL_RATIO,
         }
@@ -405,7 +458,7 @@ def _report(
             "bytecode": "layer from the bytecode in its zip, function code from source (its zip has"
             " none), nothing cached at a cold start (read-only on Lambda); postcards-source: the layer"
             " without its bytecode, compiled at every cold start too; runtime SDK from bytecode",
-            "tracing": "on (Sampled=1); X-Ray segments sent as UDP to 127.0.0.1:2000, no listener",
+            "tracing": "on (Sampled=1); X-Ray subsegments sent as UDP to 127.0.0.1:2000, no listener",
             "aws": "moto server on loopback",
         },
         "goal": goal,
@@ -449,7 +502,11 @@ def _print(result: dict[str, Any], path: Path) -> None:
         goal = result["goal"]
         verdict = "met" if goal["met"] else "MISSED"
         wall, cpu = goal["postcards_over_floor_paired"], goal["postcards_over_floor_cpu"]
-        print(f"  goal postcards <= {goal['target']} x floor, paired: {verdict} ({wall:.2f}; cpu {cpu:.2f})")
+        cpu_paired = goal["postcards_over_floor_cpu_paired"]
+        print(
+            f"  goal postcards <= {goal['target']} x floor, paired: {verdict} ({wall:.2f}; "
+            f"cpu {cpu:.2f}, cpu paired {cpu_paired:.2f})"
+        )
     print(f"  load average (1 min) at start: {setup['load_average_1m_at_start']} on {os.cpu_count()} CPUs")
     imports = result["importtime"]
     names = list(imports)

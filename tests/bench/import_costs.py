@@ -6,8 +6,13 @@ the shipped zips unpacked as ``coldstart`` unpacks them, its Lambda environment,
 boto3 and ``botocore.client`` already imported — the floor imports them too — and reports the
 import's CPU time (robust to other load on a shared machine), for these variants:
 
-- ``shipped``: as deployed;
-- ``untraced``: ``POWERTOOLS_TRACE_DISABLED`` (no X-Ray SDK, no botocore patch): the SDK's share;
+- ``shipped``: as deployed (tracing through our X-Ray provider, ``common.xray``);
+- ``untraced``: ``POWERTOOLS_TRACE_DISABLED`` (no provider imported, no botocore hooks): our
+  provider's share;
+- ``xray_sdk``: as shipped before issue 16: the stock Tracer with the X-Ray SDK as its provider,
+  patching botocore (a copy of /var/task whose ``make_tracer`` builds the stock Tracer, and a copy
+  of the layer with the SDK and wrapt added, compiled as build.sh compiles the layer): what our
+  provider saves;
 - ``own_bytecode``: the function's modules from bytecode instead of source (a copy of /var/task
   compiled here; the shipped zip holds none, for its size budget): what compiling them costs;
 - ``lazy_inits``: a copy of the layer whose ``aws_lambda_powertools.event_handler`` and
@@ -125,6 +130,12 @@ def main(argv: list[str]) -> int:
     variants: dict[str, tuple[Path, Path, Path, dict[str, str]]] = {
         "shipped": (task, layer, runtime, {}),
         "untraced": (task, layer, runtime, {"POWERTOOLS_TRACE_DISABLED": "true"}),
+        "xray_sdk": (
+            coldstart.task_with_the_xray_sdk(task, WORK / "task-xray-sdk"),
+            coldstart.layer_with_xray_sdk(layer, WORK / "opt-xray-sdk" / "python"),
+            runtime,
+            {},
+        ),
         "own_bytecode": (_compiled_task(task, WORK / "task-bytecode"), layer, runtime, {}),
         "lazy_inits": (task, _lazy_layer(layer, WORK / "opt-lazy"), runtime, {}),
     }

@@ -135,7 +135,7 @@ def recording(self, data, path, *args, **kwargs):
 importlib.machinery.SourceFileLoader.source_to_code = recording
 import postcards.handler
 from PIL import Image
-import aws_xray_sdk.core, jmespath, typing_extensions, wrapt
+import jmespath, typing_extensions
 
 modules = {
     name: {"file": module.__file__, "cached": module.__cached__}

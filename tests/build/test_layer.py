@@ -17,7 +17,9 @@ from tests.build.conftest import ARCHES, Built
 # ELF header: e_machine is the little-endian u16 at offset 18.
 ELF_MACHINE = {"arm64": 183, "x86_64": 62}  # EM_AARCH64, EM_X86_64
 WHEEL_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
-THIRD_PARTY = ("PIL", "aws_lambda_powertools", "aws_xray_sdk", "wrapt", "jmespath", "typing_extensions")
+THIRD_PARTY = ("PIL", "aws_lambda_powertools", "jmespath", "typing_extensions")
+# Not shipped (issue 16): the functions trace with their own X-Ray provider.
+NOT_SHIPPED = ("aws_xray_sdk", "wrapt")
 
 
 def _elf_machines(layer: Path) -> dict[str, int]:
@@ -46,7 +48,7 @@ def _wheel_tags(layer: Path) -> dict[str, list[str]]:
 @pytest.mark.parametrize("arch", ARCHES)
 def test_layer_binaries_are_for_the_target_cpu(built: Built, arch: str) -> None:
     machines = _elf_machines(built.out(arch) / "layer.zip")
-    # then there are native libraries (Pillow, wrapt), every one of them for the target CPU
+    # then there are native libraries (Pillow's), every one of them for the target CPU
     assert any("PIL/_imaging" in name for name in machines)
     assert {name: m for name, m in machines.items() if m != ELF_MACHINE[arch]} == {}
 
@@ -62,7 +64,7 @@ def _runs_on(tag: str, machine: str) -> bool:
 def test_layer_wheels_are_tagged_for_the_target(built: Built, arch: str) -> None:
     machine = WHEEL_MACHINE[arch]
     tags = _wheel_tags(built.out(arch) / "layer.zip")
-    assert len(tags) >= 6  # one per pinned requirement
+    assert len(tags) >= 4  # one per pinned requirement
     for wheel, wheel_tags in tags.items():
         # then each wheel runs on the target, and none is built for another platform
         assert any(_runs_on(tag, machine) for tag in wheel_tags), (wheel, wheel_tags)
@@ -93,7 +95,7 @@ def test_host_layer_imports_from_the_layer_with_the_runtime_sdk(built: Built, tm
         "import io, json, sys\n"
         "from PIL import Image\n"
         "from aws_lambda_powertools import Logger, Metrics, Tracer\n"
-        "import aws_xray_sdk.core, botocore\n"
+        "import botocore\n"
         "buf = io.BytesIO(); Image.new('RGB', (4, 4), 'red').save(buf, 'WEBP')\n"
         f"mods = {THIRD_PARTY!r}\n"
         "print(json.dumps({m: sys.modules[m].__file__ for m in mods + ('botocore',)}))\n"
@@ -111,3 +113,5 @@ def test_host_layer_imports_from_the_layer_with_the_runtime_sdk(built: Built, tm
     for module in THIRD_PARTY:
         assert Path(files[module]).is_relative_to(layer), (module, files[module])
     assert not Path(files["botocore"]).is_relative_to(layer)
+    # ... and the layer holds no X-Ray SDK (nor its wrapt), not even its metadata
+    assert [p.name for p in layer.iterdir() if p.name.split("-")[0].lower() in NOT_SHIPPED] == []

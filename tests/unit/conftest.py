@@ -12,6 +12,7 @@ from moto import mock_aws
 from common import aws
 from postcards import signing_key
 from tests.unit.stack import REGION, Stack, create_stack
+from tests.unit.xray_daemon import daemon  # noqa: F401 - the tracing tests' fixture
 
 
 @pytest.fixture

@@ -187,7 +187,7 @@ def test_a_fresh_interpreter_starts_cold_without_aws_clients_or_write_machinery(
         imported = {"boto3": "boto3" in sys.modules,
                     "clients": aws.client.cache_info().currsize,
                     "idempotency": "aws_lambda_powertools.utilities.idempotency" in sys.modules,
-                    "xray": "aws_xray_sdk.core" in sys.modules}
+                    "xray": any(name.startswith(("aws_xray_sdk", "common.xray")) for name in sys.modules)}
         from moto import mock_aws
         from tests.unit.stack import Stack, create_stack
         from tests.unit.postcards.api_client import ApiClient
@@ -219,26 +219,27 @@ def structured_log(handler: ModuleType, caplog: Any, message: str) -> dict[str, 
     return entry
 
 
-def test_with_tracing_on_lambda_the_tracer_is_x_ray_patching_only_botocore(tmp_path: Path) -> None:
-    """On Lambda with tracing on, Tracer is the stock X-Ray one and patches the AWS SDK only."""
+def test_with_tracing_on_lambda_the_tracer_is_our_x_ray_provider_and_the_sdk_is_never_imported(
+    tmp_path: Path,
+) -> None:
+    """On Lambda with tracing on, Tracer's provider is ours (common.xray), tracing the AWS SDK
+    through botocore's events: neither the X-Ray SDK nor wrapt (its patching library) is imported,
+    by us or by Powertools."""
     script = textwrap.dedent(
         """
         import json, sys
         import postcards.handler as handler
-        patched = sorted(
-            name for name in sys.modules if name.startswith("aws_xray_sdk.ext.") and name.endswith(".patch")
-        )
+        from common import aws
         tracer = handler.tracer
+        sdk = sorted(name for name in sys.modules if name.split(".")[0] in ("aws_xray_sdk", "wrapt"))
         print(json.dumps({"provider": type(tracer.provider).__module__, "disabled": tracer.disabled,
-                          "patched": patched}))
+                          "client_hooks": sorted(aws._client_hooks), "sdk": sdk}))
         """
     )
 
     report = run_fresh_interpreter(script, LAMBDA_TASK_ROOT=str(tmp_path))
 
-    assert report["provider"].startswith("aws_xray_sdk.core")
-    assert report["disabled"] is False
-    assert report["patched"] == ["aws_xray_sdk.ext.botocore.patch"]
+    assert report == {"provider": "common.xray", "disabled": False, "client_hooks": ["xray"], "sdk": []}
 
 
 def run_fresh_interpreter(script: str, **extra_env: str) -> Any:

@@ -1,13 +1,16 @@
-"""A Powertools Tracer that imports the X-Ray SDK only when tracing is on.
+"""The functions' one tracing seam: ``make_tracer()``, a Powertools Tracer with the provider that fits.
 
-Powertools' Tracer imports ``aws_xray_sdk.core`` even when tracing is disabled, and outside Lambda
-that import also builds two botocore X-Ray clients for centralised sampling: about 90 modules and,
-on our machines, a quarter of a bare boto3 cold start, spent on traces nobody records. When tracing
-is off we give Tracer a provider that does nothing, so the SDK is never imported; when it is on
-(on Lambda), Tracer is the stock one and patches botocore only.
+- **Off** (``NoTracing``): POWERTOOLS_TRACE_DISABLED is truthy, or the code is not running on Lambda
+  (no LAMBDA_TASK_ROOT), or it runs under SAM local / Chalice local; Powertools' own rule. Nothing is
+  imported or recorded. Tracer's own ``disabled=True`` is not used: it imports the X-Ray SDK to switch
+  the SDK off, and the layer no longer ships the SDK.
+- **On** (on Lambda): ``common.xray.XRayProvider``, our own X-Ray recorder: the subsegments the X-Ray
+  SDK would send, in its format, without the SDK (in maintenance, support ending 2027-02-25; and its
+  import was a sixth of the API function's import time; see the README's Decisions).
 
-"Off" follows Powertools' own rule: POWERTOOLS_TRACE_DISABLED is truthy, or the code is not running
-on Lambda (no LAMBDA_TASK_ROOT), or it runs under SAM local / Chalice local.
+Powertools' Tracer is the API either way (``capture_lambda_handler``, ``capture_method``,
+``put_annotation``), so another provider, such as an OpenTelemetry one, is a ``BaseProvider``
+chosen here and nothing else changes.
 """
 
 from __future__ import annotations
@@ -32,9 +35,12 @@ def tracing_enabled() -> bool:
 
 
 def make_tracer(patch_modules: Sequence[str] = ("botocore",)) -> Tracer:
+    """A Tracer tracing the AWS SDK (``patch_modules``: only botocore is supported)."""
     if tracing_enabled():
-        return Tracer(patch_modules=patch_modules)
-    return Tracer(disabled=True, auto_patch=False, provider=NoTracing())
+        from common.xray import XRayProvider
+
+        return Tracer(disabled=False, auto_patch=True, patch_modules=patch_modules, provider=XRayProvider())
+    return Tracer(disabled=False, auto_patch=False, provider=NoTracing())
 
 
 class _NoSegment(BaseSegment):

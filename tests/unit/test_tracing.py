@@ -1,4 +1,4 @@
-"""When tracing is off, the tracer records nothing and needs no X-Ray SDK."""
+"""The functions' tracing seam: when tracing is on (on Lambda) and off, and off it records nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.tracing.base import BaseSegment
 
-from postcards.tracing import NoTracing, make_tracer, tracing_enabled
+from common.tracing import NoTracing, make_tracer, tracing_enabled
+from common.xray import XRayProvider
 
 
 @pytest.mark.parametrize(
@@ -47,7 +48,6 @@ def test_without_tracing_the_tracer_records_nothing(monkeypatch: Any) -> None:
     async def method() -> int:
         return 7
 
-    assert tracer.disabled
     assert isinstance(tracer.provider, NoTracing)
     assert handler({"a": 1}, object()) == {"echo": {"a": 1}}
     assert asyncio.run(method()) == 7
@@ -84,7 +84,20 @@ def test_the_no_tracing_provider_yields_segments_that_record_nothing() -> None:
     # Then each is a segment of the SDK-free kind, and nothing was recorded or patched
     assert isinstance(segment, BaseSegment)
     assert isinstance(async_segment, BaseSegment)
-    assert type(segment).__module__ == type(async_segment).__module__ == "postcards.tracing"
+    assert type(segment).__module__ == type(async_segment).__module__ == "common.tracing"
     assert answers == [None] * 10
     assert vars(segment) == {}
     assert vars(async_segment) == {}
+
+
+def test_on_lambda_the_tracer_is_our_x_ray_provider_tracing_the_aws_sdk(monkeypatch: Any) -> None:
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
+    monkeypatch.delenv("POWERTOOLS_TRACE_DISABLED", raising=False)
+    hooks: dict[str, Any] = {}
+    monkeypatch.setattr("common.aws._client_hooks", hooks)
+
+    tracer = make_tracer(patch_modules=("botocore",))
+
+    assert isinstance(tracer.provider, XRayProvider)
+    assert tracer.disabled is False
+    assert list(hooks) == ["xray"]  # every AWS client made from now on records its calls
