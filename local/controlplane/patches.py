@@ -5,6 +5,9 @@ LocalStack's habit), and only this module installs it, before the control plane 
 request (moto builds a service's routes at that service's first request, so added routes land).
 The order:
 
+- moto's server itself: the list of its service modules, which it reads from its package folder (a
+  directory listing and ~170 ``isdir`` calls, about 1 ms) at every request to tell which service a
+  request is for, is read once (``_module_list_once``);
 0. IAM: requests signed with a role's temporary credentials are evaluated (moto's auth hook);
 1. Lambda: it sets the edge URL that every invocation moto makes is sent to (``invoke_async``),
    so it comes before any service that invokes a function;
@@ -40,6 +43,7 @@ def install(edge_url: str, account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENC
     if _installed:
         return
     _installed = True
+    _module_list_once()
     iam.install()
     lambda_.install(edge_url, account_concurrency)
     s3.install()
@@ -50,3 +54,11 @@ def install(edge_url: str, account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENC
     route53.install()
     ssm.install()
     cloudformation.install()
+
+
+def _module_list_once() -> None:
+    """moto's package folder does not change while it runs: list its service modules once."""
+    from moto import backends
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # werkzeug_app looks it up on the module per call

@@ -11,6 +11,7 @@ the background (``warm_up``).
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import threading
@@ -69,4 +70,5 @@ def main(argv: list[str] | None = None) -> None:
         + (f", state loaded from {args.snapshot}" if loaded else ", empty state"),
         flush=True,
     )
+    gc.freeze()  # moto's models and the loaded state: kept out of every later full collection
     server.serve_forever()

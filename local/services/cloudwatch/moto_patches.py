@@ -20,7 +20,8 @@ Runs inside the control-plane process (``install``), like the other services' mo
 - a ``Values``/``Counts`` datum stores its ``count`` equal samples as one sample object listed
   ``count`` times, not ``count`` objects: the same samples for every reader, at a fraction of the
   cost (moto builds each object's dimensions and timestamp anew, and the local cloud's own metrics
-  fold each second's requests into such counts).
+  fold each second's requests into such counts), and moto does not keep a second reference to each
+  sample for its ``/moto-api`` view (``_untracked_samples``), so bounded samples stay bounded.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def install() -> None:
     _percentile_statistics(models)
     _aligned_statistics(models)
     _alarm_states(models)
+    _untracked_samples(models)
     _shared_samples(models)
     _bounded_samples(models)
     _alarm_history(models)
@@ -173,29 +175,46 @@ def _alarm_states(models: Any) -> None:
 
 def _shared_samples(models: Any) -> None:
     """moto appends ``count`` new MetricDatum objects for each value of a Values/Counts datum; the
-    same list, with one object per value repeated ``count`` times (samples are never mutated)."""
+    same list, with one object per value repeated ``count`` times (samples are never mutated). moto
+    builds the first value's sample; the others copy it with their value, sharing its dimensions and
+    timestamp (built once per datum, not once per value)."""
     original_put_metric_data = models.CloudWatchBackend.put_metric_data
+    sample_class = models.MetricDatum
 
     def put_metric_data(self: Any, namespace: str, metric_data: list[dict[str, Any]]) -> None:
         for number, metric in enumerate(metric_data, start=1):
             self._validate_parameters_put_metric_data(metric, number)  # Counts included, as moto does
-        once = [{**m, "Counts": None} if m.get("Values") and m.get("Counts") else m for m in metric_data]
+        once = [
+            {**m, "Values": m["Values"][:1], "Counts": None} if m.get("Values") else m for m in metric_data
+        ]
         start = len(self.metric_data)
         original_put_metric_data(self, namespace, once)
-        added, repeated, at = self.metric_data[start:], [], 0
-        for metric in metric_data:
+        added, repeated = self.metric_data[start:], []
+        for first, metric in zip(added, metric_data, strict=True):
             values = metric.get("Values")
             if not values:  # one sample: Value or StatisticValues
-                repeated.append(added[at])
-                at += 1
+                repeated.append(first)
                 continue
             counts = metric.get("Counts") or [1] * len(values)
-            for datum, count in zip(added[at : at + len(values)], counts, strict=True):
-                repeated += [datum] * int(float(count))
-            at += len(values)
+            for value, count in zip(values, counts, strict=True):
+                sample = first
+                if float(value) != first.value:
+                    sample = object.__new__(sample_class)
+                    sample.__dict__.update(first.__dict__, value=float(value))
+                repeated += [sample] * int(float(count))
         self.metric_data[start:] = repeated
 
     models.CloudWatchBackend.put_metric_data = put_metric_data
+
+
+def _untracked_samples(models: Any) -> None:
+    """moto's models list every instance they make for its ``/moto-api`` view, forever: every sample
+    would outlive ``_bounded_samples``. Samples are the one model made per request: not listed."""
+
+    def new(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    models.MetricDatumBase.__new__ = new
 
 
 def _bounded_samples(models: Any) -> None:

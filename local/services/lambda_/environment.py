@@ -145,6 +145,10 @@ class ExecutionEnvironment:
             f"\tRuntime Version ARN: local:{runtime.python_version or runtime.name}"
         )
         self._spawned = time.perf_counter()
+        # Armed before the spawn: the runtime's first /next can be served (and cancel this timer)
+        # before this coroutine resumes, and the timer set after it would then outlive INIT and kill
+        # the healthy environment init_timeout_s later, its running invocation with it.
+        self._timer = asyncio.get_running_loop().call_later(self.spec.init_timeout_s, self._init_timed_out)
         try:
             self.process = await asyncio.create_subprocess_exec(
                 *argv,
@@ -156,11 +160,14 @@ class ExecutionEnvironment:
                 cwd=self.spec.task_root,
                 start_new_session=True,
             )
+        except BaseException:
+            self._timer.cancel()
+            self._timer = None
+            raise
         finally:
             self.output.close_write_ends()
         self.memory = memory.ProcessMemory(self.process.pid)
         self.output.watch()
-        self._timer = asyncio.get_running_loop().call_later(self.spec.init_timeout_s, self._init_timed_out)
         self._exit_task = asyncio.create_task(self._watch_exit())
 
     async def _watch_exit(self) -> None:
@@ -372,6 +379,8 @@ class ExecutionEnvironment:
         return 202
 
     def _init_timed_out(self) -> None:
+        if self.initialized.done():
+            return  # INIT ended (its timer is cancelled then; this only guards a timer left behind)
         seconds = self.spec.init_timeout_s
         self.kill(platform_error("Runtime.InitTimeout", f"Init phase timed out after {seconds:.2f} seconds"))
         self.log.write(f"INIT_REPORT Init Duration: {seconds * 1000:.2f} ms\tPhase: init\tStatus: timeout")

@@ -1,9 +1,10 @@
 """The local X-Ray as one service of ``make up``: daemon, store, sampling rules and API together.
 
-``start`` reads the saved traces and rules from the state folder and binds the daemon; the state is
-written every few seconds while it changes and once more on ``stop``, so traces outlive a restart of
-``make up`` like the rest of the local state (``persist=False``: start empty, save nothing;
-``fresh``: forget the saved state first, as ``make up --fresh`` forgets the control plane's).
+``start`` reads the saved traces and rules from the state folder and binds the daemon; what changed
+is written every few seconds and once more on ``stop`` (``persistence``: a base snapshot and a
+journal of new documents), so traces outlive a restart of ``make up`` like the rest of the local
+state (``persist=False``: start empty, save nothing; ``fresh``: forget the saved state first, as
+``make up --fresh`` forgets the control plane's).
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from local.background import BackgroundTask
 from local.services.xray import otlp
 from local.services.xray.api import XRayApi
 from local.services.xray.daemon import Daemon
 from local.services.xray.documents import Document, InvalidDocument
+from local.services.xray.persistence import BASE_FILE, TraceFiles
 from local.services.xray.sampling import Sampler, SamplingRules
-from local.services.xray.store import TraceStore, read_json, write_json_atomic
+from local.services.xray.store import TraceStore
 
-STATE_FILE = "xray.json"
+STATE_FILE = BASE_FILE
 SAVE_INTERVAL_S = 5.0
 
 
@@ -40,15 +41,14 @@ class XRay:
         fresh: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.path = state_dir / STATE_FILE
+        self.files = TraceFiles(state_dir)
         self.persist = persist
         self.fresh = fresh
-        self.store = TraceStore(clock=clock)
+        self.store = TraceStore(clock=clock, journal=persist)
         self.rules = SamplingRules(region, account_id, clock)
         self.sampler = Sampler(self.rules, clock)
         self.api = XRayApi(self.store, self.rules, self.sampler, account_id, clock)
         self.daemon = Daemon(self.store, host, port)
-        self._rules_saved: Any = None
         self._saver = BackgroundTask(self._save_periodically, "xray-save")
 
     def record(self, documents: list[Document]) -> None:
@@ -66,9 +66,9 @@ class XRay:
 
     async def start(self) -> None:
         if self.fresh:
-            self.path.unlink(missing_ok=True)
+            self.files.forget()
         elif self.persist:
-            self._load()
+            self.files.load(self.store, self.rules)
         await self.daemon.start()
         if self.persist:
             self._saver.start()
@@ -82,31 +82,15 @@ class XRay:
         if self.persist:
             self.save()
 
-    def _load(self) -> None:
-        saved = read_json(self.path)
-        if not isinstance(saved, dict):
-            return
-        try:
-            self.store.restore(saved.get("traces") or {"version": 1})
-            self.rules.restore(saved.get("sampling") or {})
-        except (ValueError, KeyError, TypeError) as error:
-            print(f"x-ray: ignoring {self.path}: {error!r}", flush=True)
-            return
-        self._rules_saved = self.rules.snapshot()
-
     def save(self) -> None:
-        rules = self.rules.snapshot()
-        write_json_atomic(self.path, {"traces": self.store.snapshot(), "sampling": rules})
-        self._rules_saved = rules
+        self.files.save(self.store, self.rules)
 
     def dirty(self) -> bool:
-        return self.store.changes > 0 or self.rules.snapshot() != self._rules_saved
+        return self.files.dirty(self.store, self.rules)
 
     async def _save_periodically(self) -> None:
         while True:
             await asyncio.sleep(SAVE_INTERVAL_S)
             if self.dirty():
-                # A few MB of JSON at most: written off the loop so invocations never wait on it.
-                snapshot = {"traces": self.store.snapshot(), "sampling": self.rules.snapshot()}
-                await asyncio.to_thread(write_json_atomic, self.path, snapshot)
-                self._rules_saved = snapshot["sampling"]
+                # Encoded and written off the loop so invocations never wait on it.
+                await asyncio.to_thread(self.files.plan(self.store, self.rules).write)

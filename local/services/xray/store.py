@@ -5,8 +5,8 @@ locally the store is bounded instead, by trace count and age, so a long ``make u
 without end: the trace updated longest ago goes first. Documents merge by segment id: a later
 document replaces an earlier one (an in-progress segment is completed by the full one the SDK sends
 at its end), except that an in-progress copy arriving after the complete one is ignored (UDP does not
-keep order). The store is saved as one JSON file in the local state folder (atomically, so a crash
-mid-write keeps the previous file) and read back at start.
+keep order). ``local.services.xray.persistence`` saves it in the local state folder: a base snapshot
+and a journal of the documents put since (``journal=True`` keeps them for it), read back at start.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ class TraceStore:
         max_age_s: float = DEFAULT_MAX_AGE_S,
         max_documents_per_trace: int = DEFAULT_MAX_DOCUMENTS_PER_TRACE,
         clock: Callable[[], float] = time.time,
+        *,
+        journal: bool = False,
     ) -> None:
         self.max_traces = max_traces
         self.max_age_s = max_age_s
@@ -65,8 +67,10 @@ class TraceStore:
         # Least recently updated first: eviction pops from the front.
         self._traces: OrderedDict[str, StoredTrace] = OrderedDict()
         self.evicted = 0
-        # Changes since the last snapshot, for the periodic save.
+        # Changes since the last snapshot, for the periodic save; with ``journal``, the documents
+        # themselves (with the time they were put), which the save appends to its journal.
         self.changes = 0
+        self._journal: list[tuple[float, Document]] | None = [] if journal else None
 
     def __len__(self) -> int:
         return len(self._traces)
@@ -75,6 +79,27 @@ class TraceStore:
         """Store one segment document (raises InvalidDocument, leaving the store unchanged)."""
         document = documents.validate(document)
         now = self.clock()
+        if self._insert(document, now) and self._journal is not None:
+            self._journal.append((now, document))
+        self._evict(now)
+
+    def replay(self, document: Any, updated: float) -> None:
+        """A journalled ``put`` made at ``updated``, read back at start (invalid ones are skipped)."""
+        try:
+            self._insert(documents.validate(document), updated)
+        except InvalidDocument:
+            return
+
+    def take_journal(self) -> list[tuple[float, Document]]:
+        """The documents put since the last call (or snapshot), oldest first; the journal empties."""
+        taken = self._journal or []
+        if self._journal is not None:
+            self._journal = []
+        self.changes = 0
+        return taken
+
+    def _insert(self, document: Document, now: float) -> bool:
+        """Merge one valid document; False when it changed nothing (a late in-progress copy)."""
         trace = self._traces.get(document["trace_id"])
         if trace is None:
             trace = StoredTrace(document["trace_id"], now)
@@ -83,13 +108,13 @@ class TraceStore:
         if existing is None and len(trace.documents) >= self.max_documents_per_trace:
             raise InvalidDocument(f"trace {trace.id} already holds {self.max_documents_per_trace} documents")
         if existing is not None and documents.is_complete(existing) and not documents.is_complete(document):
-            return  # a late in-progress copy of a segment that already ended
+            return False  # a late in-progress copy of a segment that already ended
         trace.documents[document["id"]] = document
         trace.updated = now
         trace.revision += 1
         self._traces.move_to_end(trace.id)
         self.changes += 1
-        self._evict(now)
+        return True
 
     def get(self, trace_id: str) -> StoredTrace | None:
         self._evict(self.clock())
@@ -110,8 +135,11 @@ class TraceStore:
             self._traces.popitem(last=False)
             self.evicted += 1
 
+    def documents_count(self) -> int:
+        return sum(len(trace.documents) for trace in self._traces.values())
+
     def snapshot(self) -> dict[str, Any]:
-        self.changes = 0
+        self.take_journal()  # everything is in the snapshot
         return {
             "version": SNAPSHOT_VERSION,
             "traces": [
@@ -137,8 +165,12 @@ class TraceStore:
             if trace.documents:
                 trace.revision = 1
                 self._traces[trace.id] = trace
+        self.finish_restore()
+
+    def finish_restore(self) -> None:
+        """After ``restore`` and ``replay``: evict what is too old, and nothing is unsaved."""
         self._evict(self.clock())
-        self.changes = 0
+        self.take_journal()
 
 
 def write_json_atomic(path: Path, document: Any) -> None:

@@ -190,6 +190,22 @@ def test_counted_values_are_as_many_samples_stored_once_each(cloudwatch):
     assert getattr(latency[0], "value", None) == 7.0
 
 
+def test_samples_are_not_also_kept_by_moto_s_instance_list(cloudwatch, monkeypatch):
+    from moto.cloudwatch import models
+
+    monkeypatch.setattr(moto_patches, "MAX_SAMPLES", 10)
+    tracked = len(models.MetricDatum.instances_tracked)
+    # Given more samples than are kept
+    put(cloudwatch, [float(v) for v in range(30)], MINUTE, ApiName="postcards")
+    put(cloudwatch, [1.0, 2.0], MINUTE, ApiName="postcards")
+
+    # Then the dropped ones are referenced nowhere: moto's list of instances did not grow
+    assert len(models.MetricDatum.instances_tracked) == tracked
+    backend = models.cloudwatch_backends["123456789012"]["us-east-1"]
+    assert [d.value for d in backend.metric_data][-2:] == [1.0, 2.0]
+    assert {d.dimensions[0].value for d in backend.metric_data} == {"postcards"}
+
+
 def test_counts_of_another_length_than_values_are_refused(cloudwatch):
     with pytest.raises(cloudwatch.exceptions.InvalidParameterValueException, match="same size"):
         cloudwatch.put_metric_data(
