@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -30,15 +31,46 @@ START_TIMEOUT_S = 900  # a first apply on a busy 2-core machine; re-runs are muc
 STOP_TIMEOUT_S = 60
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
+# Ports handed out by free_ports in this process (the session's clouds start from two threads).
+_HANDED_OUT: set[int] = set()
+_HANDING_OUT = threading.Lock()
+_LOWEST_PORT = 10_000
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for ports it picks itself (connect() and bind(port 0))."""
     try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free on 127.0.0.1 now, below the ephemeral range: a port the kernel
+    hands out itself could be taken by any process's outgoing connection between this check and the
+    listener that uses it (a test once saw its edge port taken so); below the range only a program
+    that asks for that very port can take it."""
+    low, _ = _ephemeral_range()
+    rng = random.Random()
+    ports: list[int] = []
+    with _HANDING_OUT:
+        while len(ports) < count:
+            port = rng.randrange(_LOWEST_PORT, max(low, _LOWEST_PORT + 1000))
+            if port in _HANDED_OUT or not _bindable(port):
+                continue
+            _HANDED_OUT.add(port)
+            ports.append(port)
+    return ports
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @dataclass

@@ -13,8 +13,10 @@ Locally the executor reads the same objects (``local.services.fis.configuration`
 environment applies the fault at the same point, where the event is handed to the runtime
 (``ExecutionEnvironment``). The extension polls S3 every so often (up to 60 s on AWS); here each
 location is listed again when an invocation finds its copy older than ``poll_interval_s`` (default
-1 s, ``LOCAL_FIS_POLL_INTERVAL``), in the background so that no invocation waits for S3, except the
-first one for a location.
+1 s, ``LOCAL_FIS_POLL_INTERVAL``), in the background so that a busy function's invocations never
+wait for S3. The first invocation for a location, and one that finds the copy older than two
+intervals (nothing invoked the function meanwhile), waits for the read: the extension's poller runs
+whether or not invocations come, so its copy is never that old.
 """
 
 from __future__ import annotations
@@ -128,11 +130,16 @@ class FaultSource:
 
     async def _configurations(self, location: Location, function_name: str) -> list[FaultConfiguration]:
         copy = self._copies.setdefault((location, function_name), _Copy())
-        stale = self.clock() - copy.fetched_at >= self.poll_interval_s
-        if copy.fetched_at == 0.0:
-            await self._refresh(location, function_name, copy)
-        elif stale and (copy.refreshing is None or copy.refreshing.done()):
+        age = self.clock() - copy.fetched_at
+        if age < self.poll_interval_s:
+            return copy.configurations
+        if copy.refreshing is None or copy.refreshing.done():
             copy.refreshing = asyncio.create_task(self._refresh(location, function_name, copy))
+        if copy.fetched_at == 0.0 or age >= 2 * self.poll_interval_s:
+            # Never read, or not read for two intervals (no invocation came since): the extension's
+            # poller, which runs whether invocations come or not, would have read it again by now,
+            # so an experiment stopped meanwhile must not fail this invocation.
+            await asyncio.shield(copy.refreshing)
         return copy.configurations
 
     async def _refresh(self, location: Location, function_name: str, copy: _Copy) -> None:

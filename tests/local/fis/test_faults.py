@@ -130,3 +130,27 @@ def test_s3_is_read_again_after_the_poll_interval_in_the_background() -> None:
     assert seen[:3] == [None, None, None]
     assert seen[3] is not None
     assert s3.lists == 2
+
+
+def test_after_two_idle_intervals_an_invocation_waits_for_the_current_configuration() -> None:
+    # Given a fault read while an experiment ran, and the experiment then stopped (its configuration
+    # deleted) while nothing invoked the function for longer than two poll intervals
+    s3 = FakeS3()
+    now = [10.0]
+    source = FaultSource(s3, poll_interval_s=1.0, clock=lambda: now[0], roll=lambda: 0.0)  # type: ignore[arg-type]
+    _put(s3, _configuration("aws:lambda:invocation-error"))
+
+    async def scenario() -> list[Any]:
+        seen = [await source.fault_for(_function(), None)]
+        s3.objects.clear()
+        now[0] = 12.5
+        # When the next invocation comes
+        seen.append(await source.fault_for(_function(), None))
+        return seen
+
+    # Then it is not failed by the stopped experiment: it read S3 again before deciding, as the
+    # extension's own poller would have
+    during, after = asyncio.run(scenario())
+    assert during is not None
+    assert after is None
+    assert s3.lists == 2
