@@ -80,9 +80,8 @@ class TraceFiles:
     def plan(self, store: TraceStore, rules: SamplingRules) -> Save:
         """What to write now (taken on the event loop; ``Save.write`` may run on a thread)."""
         sampling = rules.snapshot()
-        if sampling != self._rules_saved or self.journal_lines >= max(
-            MIN_JOURNAL_LINES, store.documents_count()
-        ):
+        outgrown = self.journal_lines >= MIN_JOURNAL_LINES and self.journal_lines >= store.documents_count()
+        if sampling != self._rules_saved or outgrown:
             self._rules_saved = sampling
             self.journal_lines = 0
             return Save(self, base={"traces": store.snapshot(), "sampling": sampling})

@@ -149,7 +149,9 @@ class TraceStore:
         }
 
     def restore(self, snapshot: dict[str, Any]) -> None:
-        """Load a snapshot (documents are validated again; bad ones are skipped)."""
+        """Load a snapshot (documents are validated again; bad ones are skipped); ``replay`` the
+        documents put after it, then ``finish_restore``: evicting before the replay would drop a
+        trace the journal kept alive and then rebuild it from the journal's documents alone."""
         if snapshot.get("version") != SNAPSHOT_VERSION:
             raise ValueError(f"unknown trace snapshot version {snapshot.get('version')!r}")
         self._traces.clear()
@@ -165,7 +167,6 @@ class TraceStore:
             if trace.documents:
                 trace.revision = 1
                 self._traces[trace.id] = trace
-        self.finish_restore()
 
     def finish_restore(self) -> None:
         """After ``restore`` and ``replay``: evict what is too old, and nothing is unsaved."""

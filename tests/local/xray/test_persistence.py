@@ -93,3 +93,27 @@ def test_without_a_journal_the_store_keeps_no_copy_of_what_it_was_given():
     store.put(segment(trace_id(1), 1, "first", EPOCH, EPOCH + 1))
 
     assert store.take_journal() == []
+
+
+def test_a_trace_the_journal_kept_alive_comes_back_whole(tmp_path):
+    # Given a base holding a trace, and a journal document for it put almost the store's maximum age
+    # later (the base alone is now too old to keep)
+    clock = Clock()
+    store, rules = stores(clock)
+    files = TraceFiles(tmp_path)
+    trace = trace_id(1)
+    store.put(segment(trace, 1, "first", EPOCH, EPOCH + 1))
+    files.plan(store, rules).write()
+    clock.now += store.max_age_s - 10
+    store.put(segment(trace, 2, "later", EPOCH, EPOCH + 2))
+    files.plan(store, rules).write()
+    clock.now += 20
+
+    # When a new store loads the folder
+    loaded, loaded_rules = stores(clock)
+    TraceFiles(tmp_path).load(loaded, loaded_rules)
+
+    # Then the trace is there with both documents: eviction ran after the replay, not between
+    stored = loaded.get(trace)
+    assert stored is not None
+    assert sorted(d["name"] for d in stored.documents.values()) == ["first", "later"]
