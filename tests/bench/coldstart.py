@@ -29,11 +29,9 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import importlib.util
 import json
 import os
 import platform
-import py_compile
 import select
 import shutil
 import statistics
@@ -49,7 +47,9 @@ from typing import Any
 
 from tests.bench import _coldstart_scenarios as scenarios
 from tests.bench import _importtime, _results
+from tests.bench import _variant_trees as trees
 from tests.bench._moto import moto_server
+from tests.bench._variant_trees import BenchError
 from tests.unit.stack import create_stack
 
 HERE = Path(__file__).resolve().parent
@@ -61,10 +61,6 @@ GOAL_RATIO = 1.1  # issue 3: postcards' cold start <= 1.1 x the floor
 CHILD_DEADLINE_S = 120.0
 # The runtime's SDK: what /var/runtime provides beside the handler's own code and layers.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six", "jmespath")
-
-
-class BenchError(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -186,10 +182,7 @@ def _runtime_dir(dest: Path) -> Path:
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     for package in RUNTIME_PACKAGES:
-        spec = importlib.util.find_spec(package)
-        if spec is None or spec.origin is None:
-            raise BenchError(f"{package} is not installed in {sys.prefix} (make venv)")
-        origin = Path(spec.origin)
+        origin = trees.installed(package)
         if origin.name == "__init__.py":  # a package: linked, compiled where it lives
             (dest / origin.parent.name).symlink_to(origin.parent, target_is_directory=True)
             compileall.compile_dir(origin.parent, quiet=2)
@@ -230,12 +223,12 @@ def _variants(
         found.append(Variant(name, name, task, layer, handler, known[name].check))
         if name == "postcards":
             # What the layer's bytecode saves: the same code without it.
-            layer_source = _without_bytecode(layer, WORK / "source" / "python")
+            layer_source = trees.without_bytecode(layer, WORK / "source" / "python")
             found.append(Variant("postcards-source", name, task, layer_source, handler, known[name].check))
             # What our X-Ray provider saves: the same function with the X-Ray SDK as Tracer's
             # provider, as shipped before issue 16.
-            sdk_layer = layer_with_xray_sdk(layer, WORK / "opt-xray-sdk" / "python")
-            sdk_task = task_with_the_xray_sdk(task, WORK / "task-xray-sdk")
+            sdk_layer = trees.layer_with_xray_sdk(layer, WORK / "opt-xray-sdk" / "python")
+            sdk_task = trees.task_with_the_xray_sdk(task, WORK / "task-xray-sdk")
             found.append(Variant("postcards-xray-sdk", name, sdk_task, sdk_layer, handler, known[name].check))
             # The naive handler uses the stock Tracer and patch_all(): the X-Ray SDK, which the layer
             # no longer ships, is added to a copy of it.
@@ -246,52 +239,6 @@ def _variants(
     if unknown:
         raise BenchError(f"unknown variants {sorted(unknown)}; known: {[v.name for v in found]}")
     return [v for v in found if not wanted or v.name in wanted]
-
-
-# The X-Ray SDK and its dependency, as the layer shipped them before issue 16 (the dev venv pins the
-# same versions): for the benchmarks' "before" rows only.
-XRAY_SDK_PACKAGES = ("aws_xray_sdk", "wrapt")
-
-
-def layer_with_xray_sdk(layer: Path, dest: Path) -> Path:
-    """A copy of the unpacked layer plus the dev venv's X-Ray SDK and wrapt, compiled as build.sh
-    compiles the layer (unchecked-hash bytecode beside each source)."""
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(layer, dest, symlinks=True)
-    for package in XRAY_SDK_PACKAGES:
-        spec = importlib.util.find_spec(package)
-        if spec is None or spec.origin is None:
-            raise BenchError(f"{package} is not installed in the dev venv (requirements-dev.txt pins it)")
-        source = Path(spec.origin).parent
-        shutil.copytree(source, dest / package, ignore=shutil.ignore_patterns("__pycache__"))
-        compileall.compile_dir(
-            dest / package, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
-        )
-    return dest
-
-
-# What common/tracing.py built with tracing on before issue 16: the stock Tracer, the X-Ray SDK its provider.
-OUR_PROVIDER = "Tracer(disabled=False, auto_patch=True, patch_modules=patch_modules, provider=XRayProvider())"
-STOCK_PROVIDER = "Tracer(patch_modules=patch_modules)"
-
-
-def task_with_the_xray_sdk(task: Path, dest: Path) -> Path:
-    """A copy of an unpacked function zip whose ``make_tracer`` builds the stock Tracer."""
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(task, dest)
-    tracing = dest / "common" / "tracing.py"
-    source = tracing.read_text()
-    if OUR_PROVIDER not in source:
-        raise BenchError(f"{tracing} no longer builds {OUR_PROVIDER}: update this benchmark")
-    tracing.write_text(source.replace(OUR_PROVIDER, STOCK_PROVIDER))
-    return dest
-
-
-def _without_bytecode(source: Path, dest: Path) -> Path:
-    """A copy of an unpacked zip without the __pycache__ folders build.sh put in it."""
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__"))
-    return dest
 
 
 def _child_environment(

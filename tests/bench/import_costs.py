@@ -27,11 +27,7 @@ Writes build/bench/import_costs.json.
 from __future__ import annotations
 
 import argparse
-import ast
-import compileall
 import os
-import py_compile
-import shutil
 import statistics
 import subprocess
 import sys
@@ -40,54 +36,15 @@ from typing import Any
 
 from tests.bench import _coldstart_scenarios as scenarios
 from tests.bench import _results, coldstart
+from tests.bench import _variant_trees as trees
 from tests.unit.stack import Stack
 
 WORK = _results.RESULTS_DIR / "import_costs"
-LAZY_PACKAGES = ("aws_lambda_powertools/event_handler", "aws_lambda_powertools/utilities/data_classes")
 PRELOADED = "import boto3, botocore.client\n"
 TIMED = (
     "import time\nstarted = time.process_time()\nimport postcards.handler\n"
     "print((time.process_time() - started) * 1000)\n"
 )
-
-
-def lazy_init(source: str, package: str) -> str:
-    """A PEP 562 ``__init__`` with the same public names as ``source``'s ``from ... import`` lines."""
-    where: dict[str, str] = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
-            module = "." * node.level + (node.module or "")
-            if not module.startswith("."):
-                module = "." + module.removeprefix(package + ".")
-            for alias in node.names:
-                where[alias.asname or alias.name] = module
-    return (
-        '"""Measurement only: names resolved on first use (PEP 562)."""\n'
-        "import importlib\n\n"
-        f"_WHERE = {where!r}\n__all__ = list(_WHERE)\n\n\n"
-        "def __getattr__(name):\n"
-        "    if name not in _WHERE:\n"
-        "        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')\n"
-        "    return getattr(importlib.import_module(_WHERE[name], __name__), name)\n"
-    )
-
-
-def _lazy_layer(layer: Path, dest: Path) -> Path:
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(layer, dest, symlinks=True)
-    for package in LAZY_PACKAGES:
-        init = dest / package / "__init__.py"
-        init.write_text(lazy_init(init.read_text(), package.replace("/", ".")))
-        for stale in (init.parent / "__pycache__").glob("__init__.*.pyc"):
-            stale.unlink()  # unchecked-hash bytecode would be used in place of the new source
-    return dest
-
-
-def _compiled_task(task: Path, dest: Path) -> Path:
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(task, dest)
-    compileall.compile_dir(dest, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-    return dest
 
 
 def _import_ms(task: Path, layer: Path, runtime: Path, extra: dict[str, str], preload: bool) -> float:
@@ -131,13 +88,13 @@ def main(argv: list[str]) -> int:
         "shipped": (task, layer, runtime, {}),
         "untraced": (task, layer, runtime, {"POWERTOOLS_TRACE_DISABLED": "true"}),
         "xray_sdk": (
-            coldstart.task_with_the_xray_sdk(task, WORK / "task-xray-sdk"),
-            coldstart.layer_with_xray_sdk(layer, WORK / "opt-xray-sdk" / "python"),
+            trees.task_with_the_xray_sdk(task, WORK / "task-xray-sdk"),
+            trees.layer_with_xray_sdk(layer, WORK / "opt-xray-sdk" / "python"),
             runtime,
             {},
         ),
-        "own_bytecode": (_compiled_task(task, WORK / "task-bytecode"), layer, runtime, {}),
-        "lazy_inits": (task, _lazy_layer(layer, WORK / "opt-lazy"), runtime, {}),
+        "own_bytecode": (trees.compiled(task, WORK / "task-bytecode"), layer, runtime, {}),
+        "lazy_inits": (task, trees.lazy_layer(layer, WORK / "opt-lazy"), runtime, {}),
     }
     samples: dict[str, list[float]] = {name: [] for name in variants}
     whole: list[float] = []
