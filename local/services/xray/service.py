@@ -20,11 +20,10 @@ from local.services.xray import otlp
 from local.services.xray.api import XRayApi
 from local.services.xray.daemon import Daemon
 from local.services.xray.documents import Document, InvalidDocument
-from local.services.xray.persistence import BASE_FILE, TraceFiles
+from local.services.xray.persistence import TraceFiles
 from local.services.xray.sampling import Sampler, SamplingRules
 from local.services.xray.store import TraceStore
 
-STATE_FILE = BASE_FILE
 SAVE_INTERVAL_S = 5.0
 
 

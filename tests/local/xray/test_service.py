@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from local.services.xray.service import STATE_FILE, XRay
+from local.services.xray.persistence import BASE_FILE
+from local.services.xray.service import XRay
 from tests.local.xray.support import api_request_trace, trace_id
 from tests.local.xray.test_sampling import TERRAFORM_RULE
 
@@ -34,7 +35,7 @@ def test_traces_and_rules_outlive_a_restart(tmp_path):
         ],
     )
     assert statuses == [200, 200]
-    assert (tmp_path / STATE_FILE).exists()
+    assert (tmp_path / BASE_FILE).exists()
 
     # When the next run starts on the same state folder
     second = XRay(tmp_path, "us-east-1", "123456789012", port=0)
@@ -63,18 +64,18 @@ def test_traces_and_rules_outlive_a_restart(tmp_path):
 
 
 def test_without_persistence_nothing_is_read_or_written(tmp_path):
-    (tmp_path / STATE_FILE).write_text("{}")
+    (tmp_path / BASE_FILE).write_text("{}")
     xray = XRay(tmp_path, "us-east-1", "123456789012", port=0, persist=False)
 
     run_once(
         xray, [("/TraceSegments", {"TraceSegmentDocuments": [json.dumps(api_request_trace(trace_id())[0])]})]
     )
 
-    assert (tmp_path / STATE_FILE).read_text() == "{}"
+    assert (tmp_path / BASE_FILE).read_text() == "{}"
 
 
 def test_a_broken_state_file_costs_a_fresh_start(tmp_path, capsys):
-    (tmp_path / STATE_FILE).write_text('{"traces": {"version": 99}}')
+    (tmp_path / BASE_FILE).write_text('{"traces": {"version": 99}}')
     xray = XRay(tmp_path, "us-east-1", "123456789012", port=0)
 
     statuses = run_once(xray, [("/GetSamplingRules", {})])
