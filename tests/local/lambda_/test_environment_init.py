@@ -8,10 +8,10 @@ from pathlib import Path
 
 from local.services.lambda_ import environment as environment_module
 from local.services.lambda_.environment import EnvironmentSpec, ExecutionEnvironment
-from local.services.lambda_.functions import FunctionVersion
 from local.services.lambda_.invocation import Invocation
 from local.services.lambda_.runtime import Runtime
 from local.services.logs.sink import LogSink
+from tests.local.lambda_.versions import function_version
 
 INIT_TIMEOUT_S = 0.3
 # A custom runtime (provided.*): /next, then an answer after INIT's timeout has passed.
@@ -28,13 +28,7 @@ with urllib.request.urlopen(api + "next"):
 
 
 def _spec(task_root: Path) -> EnvironmentSpec:
-    function = FunctionVersion(
-        name="slow", arn="arn:aws:lambda:us-east-1:123456789012:function:slow", version="$LATEST",
-        runtime="provided.al2023", handler="unused", memory_mb=128, timeout_s=30.0, environment={},
-        layers=(), code_sha256="", code_location="", architecture="x86_64", tracing_mode="PassThrough",
-        log_format="Text", log_group="/aws/lambda/slow", application_log_level=None,
-        system_log_level=None, reserved_concurrency=None, fingerprint="",
-    )  # fmt: skip
+    function = function_version("slow", runtime="provided.al2023", handler="unused", timeout_s=30.0)
     runtime = Runtime("provided.al2023", None, "", None, exact=True)
     return EnvironmentSpec(
         function=function, runtime=runtime, task_root=task_root, opt_dir=task_root / "opt",
